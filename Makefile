@@ -1,0 +1,29 @@
+# Portico: `make run` starts the demo, `make test` runs every test.
+SWIFT ?= swift
+
+.PHONY: deps build run test check bench protos clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+run: build
+	@bash scripts/run-demo.sh
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+check: build
+	$$($(SWIFT) build --show-bin-path)/portico check --config Gateway.yaml
+
+bench: deps
+	@bash Benchmarks/run.sh
+
+protos:
+	bash scripts/generate-protos.sh
+
+clean:
+	rm -rf .build

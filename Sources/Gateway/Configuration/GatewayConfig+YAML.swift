@@ -1,0 +1,162 @@
+public import ProtoSchema
+import Yams
+
+extension GatewayConfig {
+    /// Top-level keys of `Gateway.yaml`:
+    ///
+    /// | key | type | default |
+    /// |---|---|---|
+    /// | `listen` | `host:port` | `0.0.0.0:8080` |
+    /// | `protos` | list of descriptor-set paths | required |
+    /// | `backends.<name>.endpoints` | list of `host:port` | required |
+    /// | `backends.<name>.timeout` | duration (`10s`, `250ms`) | none |
+    /// | `services.<pkg.Service or pkg.*>` | backend name | the only backend, if there is one |
+    /// | `http.rules` | google.api.Service HTTP rules | none |
+    /// | `json.emitUnpopulated` / `useProtoNames` / `enumsAsInts` | bool | false |
+    /// | `json.rejectUnknownFields` | bool | true |
+    /// | `headers.allow` / `headers.deny` | list of header names | forward all end-to-end headers |
+    /// | `limits.maxRequestBodyBytes` | int | 4194304 |
+    /// | `eventLoops` | int | number of cores |
+    static let topLevelKeys: Set<String> = [
+        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "eventLoops",
+    ]
+
+    /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
+    /// - Throws: ``ConfigError`` listing all problems.
+    public static func parse(yaml text: String) throws(ConfigError) -> GatewayConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(code: .unreadable, message: "Gateway.yaml is not valid YAML", cause: error)
+        }
+        var reader = YAMLReader()
+        var config = GatewayConfig.defaults
+        guard let root, let entries = reader.mapping(root, at: "") else {
+            throw ConfigError(
+                code: .invalid,
+                message: "Gateway.yaml must be a mapping",
+                problems: reader.problems.isEmpty ? [ConfigProblem(path: "", message: "empty document")] : reader.problems
+            )
+        }
+        reader.rejectUnknownKeys(entries, known: topLevelKeys, at: "")
+        var sawProtos = false
+        for (key, value) in entries {
+            switch key {
+            case "listen":
+                if let listen = reader.hostPort(value, at: key) { config.listen = listen }
+            case "protos":
+                sawProtos = true
+                for (i, item) in (reader.sequence(value, at: key) ?? []).enumerated() {
+                    if let path = reader.string(item, at: "protos[\(i)]") { config.protos.append(path) }
+                }
+            case "backends": config.backends = parseBackends(value, reader: &reader)
+            case "services": config.services = parseServices(value, reader: &reader)
+            case "http": config.httpRules = parseHttp(value, reader: &reader)
+            case "json": parseJSON(value, into: &config.json, reader: &reader)
+            case "headers": parseHeaders(value, into: &config.headers, reader: &reader)
+            case "limits":
+                for (limit, node) in reader.mapping(value, at: key) ?? [] {
+                    if limit == "maxRequestBodyBytes" {
+                        let range = 1...(1 << 34)
+                        if let n = reader.int(node, at: "limits.\(limit)", range: range) {
+                            config.limits.maxRequestBodyBytes = n
+                        }
+                    } else {
+                        reader.report("limits.\(limit)", "unknown key \"\(limit)\" (expected maxRequestBodyBytes)", at: node)
+                    }
+                }
+            case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
+            default: break
+            }
+        }
+        if !sawProtos || config.protos.isEmpty {
+            reader.report("protos", "at least one descriptor set is required", at: nil)
+        }
+        if config.backends.isEmpty {
+            reader.report("backends", "at least one backend is required", at: nil)
+        }
+        for (i, entry) in config.services.enumerated() where config.backends[entry.backend] == nil {
+            reader.report("services.\(entry.pattern)", "unknown backend \"\(entry.backend)\"", at: nil)
+            _ = i
+        }
+        guard reader.problems.isEmpty else {
+            throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: reader.problems)
+        }
+        return config
+    }
+
+    private static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
+        var backends: [String: Backend] = [:]
+        for (name, value) in reader.mapping(node, at: "backends") ?? [] {
+            let path = "backends.\(name)"
+            guard let fields = reader.mapping(value, at: path) else { continue }
+            reader.rejectUnknownKeys(fields, known: ["endpoints", "timeout"], at: path)
+            var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
+            for (key, item) in fields {
+                switch key {
+                case "endpoints":
+                    for (i, endpoint) in (reader.sequence(item, at: "\(path).endpoints") ?? []).enumerated() {
+                        if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
+                            if hostPort.port == 0 {
+                                reader.report("\(path).endpoints[\(i)]", "port 0 is not a backend port", at: endpoint)
+                            }
+                            backend.endpoints.append(hostPort)
+                        }
+                    }
+                case "timeout":
+                    backend.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
+                default: break
+                }
+            }
+            if backend.endpoints.isEmpty {
+                reader.report("\(path).endpoints", "at least one endpoint is required", at: value)
+            }
+            backends[name] = backend
+        }
+        return backends
+    }
+
+    private static func parseServices(_ node: Node, reader: inout YAMLReader) -> [(pattern: String, backend: String)] {
+        var services: [(pattern: String, backend: String)] = []
+        for (pattern, value) in reader.mapping(node, at: "services") ?? [] {
+            if let backend = reader.string(value, at: "services.\(pattern)") {
+                services.append((pattern, backend))
+            }
+        }
+        return services
+    }
+
+    private static func parseJSON(_ node: Node, into json: inout JSONSettings, reader: inout YAMLReader) {
+        for (key, value) in reader.mapping(node, at: "json") ?? [] {
+            let path = "json.\(key)"
+            switch key {
+            case "emitUnpopulated": json.emitUnpopulated = reader.bool(value, at: path) ?? json.emitUnpopulated
+            case "useProtoNames": json.useProtoNames = reader.bool(value, at: path) ?? json.useProtoNames
+            case "enumsAsInts": json.enumsAsInts = reader.bool(value, at: path) ?? json.enumsAsInts
+            case "rejectUnknownFields": json.rejectUnknownFields = reader.bool(value, at: path) ?? json.rejectUnknownFields
+            default:
+                reader.report(
+                    path,
+                    "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, useProtoNames)",
+                    at: value
+                )
+            }
+        }
+    }
+
+    private static func parseHeaders(_ node: Node, into headers: inout HeaderSettings, reader: inout YAMLReader) {
+        for (key, value) in reader.mapping(node, at: "headers") ?? [] {
+            let path = "headers.\(key)"
+            var names: Set<String> = []
+            for (i, item) in (reader.sequence(value, at: path) ?? []).enumerated() {
+                if let name = reader.string(item, at: "\(path)[\(i)]") { names.insert(name.lowercased()) }
+            }
+            switch key {
+            case "allow": headers.allow = names
+            case "deny": headers.deny = names
+            default: reader.report(path, "unknown key \"\(key)\" (expected allow, deny)", at: value)
+            }
+        }
+    }
+}

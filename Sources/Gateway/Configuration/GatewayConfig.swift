@@ -1,0 +1,114 @@
+public import ProtoSchema
+
+/// Everything `Gateway.yaml` says, as plain values. Decoding and validation live in
+/// `GatewayConfig+YAML.swift`; turning it into a runnable ``GatewaySnapshot`` lives there too.
+///
+/// ```yaml
+/// listen: 0.0.0.0:8080
+/// protos: [Protos/demo.binpb]
+/// backends:
+///   demo: { endpoints: [127.0.0.1:50051], timeout: 10s }
+/// services:
+///   demo.user.v1.UserService: demo
+///   demo.file.v1.*: demo
+/// http:
+///   rules:
+///     - selector: demo.chat.v1.ChatService.TextChat
+///       post: /v1/chat
+///       body: "*"
+/// json: { emitUnpopulated: false, useProtoNames: false, enumsAsInts: false, rejectUnknownFields: true }
+/// headers: { deny: [cookie] }
+/// limits: { maxRequestBodyBytes: 4194304 }
+/// ```
+public struct GatewayConfig: Sendable {
+    /// Where the HTTP/1.1 front end listens.
+    public var listen: HostPort
+    /// Descriptor set files (`protoc --include_imports --descriptor_set_out`), resolved against
+    /// the config file's folder. Merged in order.
+    public var protos: [String]
+    /// Named gRPC backends.
+    public var backends: [String: Backend]
+    /// `package.Service` (or `package.*`) → backend name.
+    public var services: [(pattern: String, backend: String)]
+    /// `http.rules` in google.api.Service format; a rule replaces the annotation of its selector.
+    public var httpRules: [YAMLHttpRule]
+    /// proto3 JSON options.
+    public var json: JSONSettings
+    /// Which request headers are forwarded as gRPC metadata.
+    public var headers: HeaderSettings
+    /// Request size limits.
+    public var limits: Limits
+    /// Number of event loops (each owns its upstream connections). Defaults to the core count.
+    public var eventLoops: Int?
+
+    /// A `host:port` pair.
+    public struct HostPort: Hashable, Sendable, CustomStringConvertible {
+        /// Host name or IP address.
+        public var host: String
+        /// TCP port (0 = any free port).
+        public var port: Int
+        /// Creates a pair.
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// A gRPC backend: one or more endpoints serving the same services.
+    public struct Backend: Sendable {
+        /// Endpoints, used round-robin by each event loop.
+        public var endpoints: [HostPort]
+        /// Deadline applied to calls that don't carry `Grpc-Timeout`; nil = none.
+        public var timeoutMilliseconds: Int64?
+    }
+
+    /// One `http.rules` entry with the YAML path it came from.
+    public struct YAMLHttpRule: Sendable {
+        /// The decoded rule (`selector` set).
+        public var rule: HttpRule
+        /// `http.rules[3]`, for error messages.
+        public var yamlPath: String
+    }
+
+    /// proto3 JSON mapping options.
+    public struct JSONSettings: Sendable {
+        /// Write fields that hold their default value.
+        public var emitUnpopulated = false
+        /// Write proto field names instead of lowerCamelCase JSON names.
+        public var useProtoNames = false
+        /// Write enum values as numbers.
+        public var enumsAsInts = false
+        /// Reject unknown JSON fields and query parameters with 400 (the default).
+        public var rejectUnknownFields = true
+    }
+
+    /// Header → metadata forwarding policy.
+    public struct HeaderSettings: Sendable {
+        /// When set, only these request headers (lower-cased) are forwarded.
+        public var allow: Set<String>?
+        /// Request headers never forwarded (lower-cased), on top of hop-by-hop ones.
+        public var deny: Set<String> = []
+    }
+
+    /// Size limits.
+    public struct Limits: Sendable {
+        /// Largest accepted request body for non-streaming requests, in bytes.
+        public var maxRequestBodyBytes = 4 * 1024 * 1024
+    }
+
+    /// The defaults used for keys a file leaves out.
+    public static var defaults: GatewayConfig {
+        GatewayConfig(
+            listen: HostPort(host: "0.0.0.0", port: 8080),
+            protos: [],
+            backends: [:],
+            services: [],
+            httpRules: [],
+            json: JSONSettings(),
+            headers: HeaderSettings(),
+            limits: Limits(),
+            eventLoops: nil
+        )
+    }
+}

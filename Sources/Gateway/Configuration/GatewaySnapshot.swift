@@ -1,0 +1,193 @@
+import Foundation
+public import ProtoSchema
+public import Routing
+public import Transcoding
+
+/// Everything a request needs that is decided once: descriptors, compiled routes, backend
+/// assignment and options. Built and validated from a ``GatewayConfig``, then only read.
+/// Reloading means building a new snapshot; requests in flight keep the one they started with.
+public struct GatewaySnapshot: Sendable {
+    /// The merged descriptor pool.
+    public let pool: DescriptorPool
+    /// Compiled routes.
+    public let routes: RouteTable
+    /// The configuration the snapshot was built from.
+    public let config: GatewayConfig
+    /// Backend name for each gRPC service that has routes.
+    public let backendByService: [String: String]
+    /// Services that have annotations but no backend, so no routes (reported by `portico check`).
+    public let unservedServices: [String]
+    /// JSON → protobuf for request bodies and URL bindings.
+    public let requestTranscoder: RequestTranscoder
+    /// protobuf → JSON for responses.
+    public let responseTranscoder: ResponseTranscoder
+    /// Header → metadata policy.
+    public let headerPolicy: HeaderPolicy
+
+    /// Loads the descriptor sets named by `config` (relative to `baseDirectory`), compiles every
+    /// route and checks every reference.
+    /// - Throws: ``ConfigError`` listing every problem with its YAML path.
+    public init(config: GatewayConfig, baseDirectory: String) throws(ConfigError) {
+        var problems: [ConfigProblem] = []
+        var sets: [[UInt8]] = []
+        for (i, path) in config.protos.enumerated() {
+            let resolved = path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+            if let data = FileManager.default.contents(atPath: resolved) {
+                sets.append([UInt8](data))
+            } else {
+                problems.append(ConfigProblem(path: "protos[\(i)]", message: "cannot read descriptor set \(resolved)"))
+            }
+        }
+        guard problems.isEmpty else {
+            throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: problems)
+        }
+        let pool: DescriptorPool
+        do {
+            pool = try DescriptorPool(serializedSets: sets)
+        } catch {
+            throw ConfigError(
+                code: .invalid,
+                message: "Gateway.yaml has problems",
+                problems: [ConfigProblem(path: "protos", message: error.description)]
+            )
+        }
+
+        let assignment = Self.assignBackends(config: config, pool: pool, problems: &problems)
+        let definitions = Self.routeDefinitions(config: config, pool: pool, backendByService: assignment.served, problems: &problems)
+        var table: RouteTable?
+        do {
+            table = try RouteTable(definitions: definitions, pool: pool)
+        } catch {
+            for problem in error.problems {
+                let isYAML = problem.source.hasPrefix("http.rules")
+                problems.append(
+                    ConfigProblem(
+                        path: isYAML ? problem.source : "protos",
+                        message: isYAML ? problem.message : "\(problem.source): \(problem.message)"
+                    )
+                )
+            }
+        }
+        guard problems.isEmpty, let table else {
+            throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: problems)
+        }
+        let options = JSONCodecOptions(
+            emitUnpopulated: config.json.emitUnpopulated,
+            useProtoNames: config.json.useProtoNames,
+            enumsAsInts: config.json.enumsAsInts,
+            ignoreUnknownFields: !config.json.rejectUnknownFields
+        )
+        self.pool = pool
+        self.routes = table
+        self.config = config
+        self.backendByService = assignment.served
+        self.unservedServices = assignment.unserved
+        self.requestTranscoder = RequestTranscoder(pool: pool, options: options)
+        self.responseTranscoder = ResponseTranscoder(pool: pool, options: options)
+        self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
+    }
+
+    /// Maps each service to a backend: an exact `services` entry wins over a `package.*` entry;
+    /// with no `services` section and a single backend, that backend serves everything.
+    private static func assignBackends(
+        config: GatewayConfig,
+        pool: DescriptorPool,
+        problems: inout [ConfigProblem]
+    ) -> (served: [String: String], unserved: [String]) {
+        var served: [String: String] = [:]
+        var unserved: [String] = []
+        var usedPatterns: Set<String> = []
+        for service in pool.services {
+            var backend: String?
+            if let exact = config.services.first(where: { $0.pattern == service.fullName }) {
+                backend = exact.backend
+                usedPatterns.insert(exact.pattern)
+            } else if let wildcard = config.services.first(where: {
+                $0.pattern.hasSuffix(".*") && service.fullName.hasPrefix(String($0.pattern.dropLast()))
+            }) {
+                backend = wildcard.backend
+                usedPatterns.insert(wildcard.pattern)
+            } else if config.services.isEmpty, config.backends.count == 1 {
+                backend = config.backends.keys.first
+            }
+            if let backend {
+                served[service.fullName] = backend
+            } else if service.methods.contains(where: { $0.httpRule != nil }) {
+                unserved.append(service.fullName)
+            }
+        }
+        for entry in config.services where !usedPatterns.contains(entry.pattern) {
+            problems.append(
+                ConfigProblem(path: "services.\(entry.pattern)", message: "no service in the descriptor sets matches")
+            )
+        }
+        return (served, unserved)
+    }
+
+    /// Flattens annotations and `http.rules` into route definitions; a YAML rule replaces the
+    /// annotation of the method it selects.
+    private static func routeDefinitions(
+        config: GatewayConfig,
+        pool: DescriptorPool,
+        backendByService: [String: String],
+        problems: inout [ConfigProblem]
+    ) -> [RouteDefinition] {
+        var definitions: [RouteDefinition] = []
+        let overridden = Set(config.httpRules.map(\.rule.selector))
+        let strict = config.json.rejectUnknownFields
+        func add(_ rule: HttpRule, method: MethodDescriptor, source: String) {
+            definitions.append(
+                RouteDefinition(
+                    method: method,
+                    verb: rule.verb,
+                    pathTemplate: rule.path,
+                    body: rule.body,
+                    responseBody: rule.responseBody,
+                    source: source,
+                    rejectUnknownQueryParameters: strict
+                )
+            )
+            for (i, binding) in rule.additionalBindings.enumerated() {
+                add(binding, method: method, source: "\(source).additional_bindings[\(i)]")
+            }
+        }
+        for yamlRule in config.httpRules {
+            guard let method = pool.method(named: yamlRule.rule.selector) else {
+                problems.append(
+                    ConfigProblem(
+                        path: "\(yamlRule.yamlPath).selector",
+                        message: "no method \"\(yamlRule.rule.selector)\" in the descriptor sets"
+                    )
+                )
+                continue
+            }
+            guard backendByService[method.serviceFullName] != nil else {
+                problems.append(
+                    ConfigProblem(
+                        path: "\(yamlRule.yamlPath).selector",
+                        message: "service \(method.serviceFullName) has no backend (add it under services)"
+                    )
+                )
+                continue
+            }
+            add(yamlRule.rule, method: method, source: yamlRule.yamlPath)
+        }
+        for service in pool.services where backendByService[service.fullName] != nil {
+            for method in service.methods where !overridden.contains(method.fullName) {
+                if let rule = method.httpRule {
+                    add(rule, method: method, source: "\(service.file): \(method.fullName)")
+                }
+            }
+        }
+        return definitions
+    }
+}
+
+extension GatewaySnapshot {
+    /// Reads, parses and builds a snapshot from a `Gateway.yaml` path.
+    /// - Throws: ``ConfigError`` with every problem found.
+    public static func load(configPath: String) throws(ConfigError) -> GatewaySnapshot {
+        let loaded = try GatewayConfig.load(path: configPath)
+        return try GatewaySnapshot(config: loaded.config, baseDirectory: loaded.baseDirectory)
+    }
+}

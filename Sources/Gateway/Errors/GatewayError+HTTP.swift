@@ -1,0 +1,57 @@
+public import NIOCore
+public import NIOHTTP1
+import Transcoding
+public import Upstream
+
+/// The single place where failures become HTTP: the gRPC → HTTP status table and the
+/// `google.rpc.Status` JSON body (`{"code":5,"message":"...","details":[]}`).
+extension GatewayError {
+    /// The HTTP status for a gRPC code (google.rpc.Code table, as grpc-gateway and Envoy).
+    public static func httpStatus(for code: GRPCStatus.Code) -> Int {
+        switch code {
+        case .ok: return 200
+        case .cancelled: return 499
+        case .unknown: return 500
+        case .invalidArgument: return 400
+        case .deadlineExceeded: return 504
+        case .notFound: return 404
+        case .alreadyExists: return 409
+        case .permissionDenied: return 403
+        case .resourceExhausted: return 429
+        case .failedPrecondition: return 400
+        case .aborted: return 409
+        case .outOfRange: return 400
+        case .unimplemented: return 501
+        case .internalError: return 500
+        case .unavailable: return 503
+        case .dataLoss: return 500
+        case .unauthenticated: return 401
+        default: return 500
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    public var httpStatus: HTTPResponseStatus {
+        HTTPResponseStatus(statusCode: httpStatusOverride ?? Self.httpStatus(for: code))
+    }
+
+    /// Writes the `google.rpc.Status` JSON object for this error.
+    public func writeJSONBody(into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("{\"code\":")
+        buffer.writeString(String(code.rawValue))
+        buffer.writeStaticString(",\"message\":")
+        JSONWriter.writeString(message, into: &buffer)
+        // Detail messages are google.protobuf.Any values; rendering them needs the Any JSON form,
+        // which arrives with the well-known types. Until then the list is empty, never wrong.
+        buffer.writeStaticString(",\"details\":[]}")
+    }
+
+    /// A complete error response head for a request on a connection with this keep-alive state.
+    func responseHead(version: HTTPVersion, keepAlive: Bool, bodyLength: Int) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(bodyLength))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: version, status: httpStatus, headers: headers)
+    }
+}

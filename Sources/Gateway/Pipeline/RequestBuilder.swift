@@ -1,0 +1,35 @@
+import NIOCore
+import ProtoSchema
+import Routing
+import Transcoding
+
+/// Builds the protobuf request message for a matched route: the JSON body (whole message or
+/// one field), then the path and query bindings appended after it, so that protobuf's merge
+/// rules let URL values win (grpc-httpjson-transcoding's request weaving).
+struct RequestBuilder {
+    let snapshot: GatewaySnapshot
+    let allocator: ByteBufferAllocator
+
+    func build(match: RouteMatch, body: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+        var message = allocator.buffer(capacity: body.readableBytes + 32)
+        let transcoder = snapshot.requestTranscoder
+        do {
+            switch match.route.body {
+            case .none:
+                break
+            case .wholeMessage:
+                if body.readableBytes > 0 {
+                    try transcoder.encode(json: body, as: match.route.method.input, into: &message)
+                }
+            case .field(let field):
+                if body.readableBytes > 0 {
+                    try transcoder.encode(json: body, asField: field, into: &message)
+                }
+            }
+            try transcoder.encode(bindings: match.bindings, into: &message)
+        } catch {
+            throw GatewayError.invalidArgument(error.description, cause: error)
+        }
+        return message
+    }
+}

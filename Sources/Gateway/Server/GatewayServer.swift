@@ -1,0 +1,101 @@
+import Logging
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+
+/// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream
+/// connections (Envoy's per-worker model). A request is handled from end to end on the loop
+/// that accepted its connection.
+public final class GatewayServer: Sendable {
+    /// The immutable configuration requests read.
+    public let snapshot: GatewaySnapshot
+    private let group: MultiThreadedEventLoopGroup
+    private let ownsGroup: Bool
+    private let logger: Logger
+    private let upstreams: [ObjectIdentifier: NIOLoopBound<LoopUpstreams>]
+    private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+
+    /// Creates a server; call ``start()`` to bind.
+    /// - Parameters:
+    ///   - snapshot: routes, descriptors and options.
+    ///   - group: event loops to use; by default one per core (or `eventLoops` from the config).
+    ///   - logger: where connection-level problems are logged.
+    public init(snapshot: GatewaySnapshot, group: MultiThreadedEventLoopGroup? = nil, logger: Logger) {
+        self.snapshot = snapshot
+        self.logger = logger
+        if let group {
+            self.group = group
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: snapshot.config.eventLoops ?? System.coreCount)
+            self.ownsGroup = true
+        }
+        var upstreams: [ObjectIdentifier: NIOLoopBound<LoopUpstreams>] = [:]
+        for loop in self.group.makeIterator() {
+            let perLoop = LoopUpstreams(eventLoop: loop, backends: snapshot.config.backends, logger: logger)
+            upstreams[ObjectIdentifier(loop)] = NIOLoopBound(perLoop, eventLoop: loop)
+        }
+        self.upstreams = upstreams
+    }
+
+    /// Binds the listener from the configuration (or `listen`, when given) and starts serving.
+    /// - Returns: the bound address (useful with port 0).
+    @discardableResult
+    public func start(listen: GatewayConfig.HostPort? = nil) async throws -> SocketAddress {
+        let address = listen ?? snapshot.config.listen
+        let snapshot = self.snapshot
+        let upstreams = self.upstreams
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let bound = upstreams[ObjectIdentifier(channel.eventLoop)] else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(
+                        HTTPRequestHandler(snapshot: snapshot, upstreams: bound.value, logger: logger)
+                    )
+                }
+            }
+        let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
+        self.channel.withLockedValue { $0 = channel }
+        guard let local = channel.localAddress else { throw ChannelError.unknownLocalAddress }
+        return local
+    }
+
+    /// The bound port, once started.
+    public var port: Int? {
+        channel.withLockedValue { $0?.localAddress?.port }
+    }
+
+    /// Upstream connections opened so far, per event loop (for tests and `/metrics`).
+    public func upstreamConnectionCounts() async throws -> [Int] {
+        var counts: [Int] = []
+        for bound in upstreams.values {
+            counts.append(try await bound.eventLoop.submit { bound.value.connectionCount }.get())
+        }
+        return counts
+    }
+
+    /// Stops accepting, closes upstream connections and (if it created them) the event loops.
+    public func stop() async {
+        let channel = self.channel.withLockedValue { value in
+            defer { value = nil }
+            return value
+        }
+        try? await channel?.close()
+        for bound in upstreams.values {
+            try? await bound.eventLoop.flatSubmit { bound.value.close() }.get()
+        }
+        if ownsGroup {
+            try? await group.shutdownGracefully()
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Gateway
+
+/// `portico check --config Gateway.yaml`: build everything a server would, print the route
+/// table, exit non-zero listing every problem.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a Gateway.yaml and its descriptor sets without serving; print the routes."
+    )
+
+    @Option(name: .shortAndLong, help: "Path to Gateway.yaml.")
+    var config: String = "Gateway.yaml"
+
+    func run() async throws {
+        let snapshot: GatewaySnapshot
+        do {
+            let loaded = try GatewayConfig.load(path: config)
+            snapshot = try GatewaySnapshot(config: loaded.config, baseDirectory: loaded.baseDirectory)
+        } catch {
+            printError("\(config): \(error)")
+            throw ExitCode(1)
+        }
+        print("\(config): OK")
+        print("listen \(snapshot.config.listen)")
+        for (name, backend) in snapshot.config.backends.sorted(by: { $0.key < $1.key }) {
+            print("backend \(name): \(backend.endpoints.map(\.description).joined(separator: ", "))")
+        }
+        print("routes:")
+        for route in snapshot.routes.routes {
+            let backend = snapshot.backendByService[route.method.serviceFullName] ?? "?"
+            print("  \(route.description)  [backend \(backend)]")
+        }
+        for service in snapshot.unservedServices {
+            print("note: \(service) has HTTP annotations but no backend; its routes are not served")
+        }
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    var stream = StandardError()
+    print(text, to: &stream)
+}
+
+/// `TextOutputStream` over stderr.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStandardError.write(string)
+    }
+}

@@ -1,0 +1,71 @@
+import DemoServices
+import Foundation
+import Gateway
+import Logging
+import NIOPosix
+import Testing
+
+/// Dead and restarted backends, and connection reuse under load.
+@Suite("Backends going away and coming back; load")
+struct BackendLifecycleTests {
+    @Test func stoppedBackendIsA503AndARestartedOneServesAgain() async throws {
+        let files = NSTemporaryDirectory() + "portico-restart-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        let first = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files))
+        let port = first.port
+        let snapshot = try GatewaySnapshot(
+            config: try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: port)),
+            baseDirectory: repositoryRoot
+        )
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
+        let address = try await gateway.start()
+        let client = try await TestHTTPClient.connect(port: address.port!)
+
+        #expect(try await client.send(.GET, "/v1/users/1").status == 200)
+        await first.stop()
+        let down = try await client.send(.GET, "/v1/users/1")
+        #expect(down.status == 503)
+        #expect(try down.jsonObject()["code"] as? Int == 14)
+
+        let second = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: port, filesDirectory: files))
+        let back = try await client.send(.GET, "/v1/users/1")
+        #expect(back.status == 200, "\(back.text)")
+
+        await client.close()
+        await gateway.stop()
+        await second.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func twoThousandRequestsOverAHundredKeepAliveConnections() async throws {
+        try await withGateway(eventLoops: 2) { harness in
+            let connections = 100
+            let perConnection = 20
+            let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+                for c in 0..<connections {
+                    group.addTask {
+                        let client = try await harness.client()
+                        var failures = 0
+                        for i in 0..<perConnection {
+                            let id = (c + i) % 3 + 1
+                            let response = try await client.send(.GET, "/v1/users/\(id)")
+                            if response.status != 200 || (try? response.jsonObject()["id"] as? Int) != id { failures += 1 }
+                        }
+                        await client.close()
+                        return failures
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(failures == 0)
+            let counts = try await harness.gateway.upstreamConnectionCounts()
+            #expect(counts.count == 2)
+            #expect(counts.allSatisfy { $0 <= 1 }, "upstream connections per loop: \(counts)")
+            #expect(counts.reduce(0, +) >= 1)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Gateway
+import Testing
+
+/// Gateway.yaml validation: every problem, with its YAML path.
+@Suite("Gateway.yaml validation")
+struct ConfigTests {
+    @Test func theShippedGatewayYamlIsValid() throws {
+        let snapshot = try GatewaySnapshot.load(configPath: repositoryRoot + "/Gateway.yaml")
+        #expect(snapshot.config.listen.port == 8080)
+        #expect(snapshot.routes.routes.contains { $0.pathTemplate == "/v1/users/{id}" })
+        #expect(snapshot.routes.routes.contains { $0.pathTemplate == "/v1/people/{id}" })
+    }
+
+    @Test func reportsEveryProblemWithItsPath() {
+        let yaml = """
+            listen: nowhere
+            protos: []
+            backends:
+              demo:
+                endpoints: [127.0.0.1:notaport]
+                timeout: soon
+                retries: 3
+            services:
+              demo.*: ghost
+            http:
+              rules:
+                - get: /v1/x
+                - selector: a.B.C
+                  get: /v1/y
+                  post: /v1/z
+            json: { emitUnpopulated: maybe, colour: red }
+            limits: { maxRequestBodyBytes: -1 }
+            surprise: 1
+            """
+        do {
+            _ = try GatewayConfig.parse(yaml: yaml)
+            Issue.record("expected a ConfigError")
+        } catch {
+            let paths = Set(error.problems.map(\.path))
+            for expected in [
+                "listen", "protos", "backends.demo.endpoints[0]", "backends.demo.timeout", "backends.demo.retries",
+                "services.demo.*", "http.rules[0].selector", "http.rules[1]", "json.emitUnpopulated", "json.colour",
+                "limits.maxRequestBodyBytes", "surprise",
+            ] {
+                #expect(paths.contains(expected), "missing \(expected) in \(paths.sorted())")
+            }
+        }
+    }
+
+    @Test func reportsUnknownSelectorsAndBadTemplatesAfterLoadingDescriptors() throws {
+        let yaml = """
+            listen: 127.0.0.1:0
+            protos: [Protos/demo.binpb, Protos/missing.binpb]
+            backends: { demo: { endpoints: [127.0.0.1:1] } }
+            """
+        #expect(throws: ConfigError.self) {
+            try GatewaySnapshot(config: try GatewayConfig.parse(yaml: yaml), baseDirectory: repositoryRoot)
+        }
+        let rules = """
+            listen: 127.0.0.1:0
+            protos: [Protos/demo.binpb]
+            backends: { demo: { endpoints: [127.0.0.1:1] } }
+            http:
+              rules:
+                - selector: demo.user.v1.UserService.Missing
+                  get: /v1/m
+                - selector: demo.user.v1.UserService.GetUser
+                  get: /v1/users/{nope}
+            """
+        do {
+            _ = try GatewaySnapshot(config: try GatewayConfig.parse(yaml: rules), baseDirectory: repositoryRoot)
+            Issue.record("expected a ConfigError")
+        } catch {
+            let paths = error.problems.map(\.path)
+            #expect(paths.contains("http.rules[0].selector"))
+            #expect(paths.contains("http.rules[1]"), "\(error)")
+        }
+    }
+}

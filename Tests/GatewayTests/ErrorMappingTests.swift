@@ -1,0 +1,52 @@
+import Foundation
+import Gateway
+import Testing
+
+/// gRPC status → HTTP status and google.rpc.Status bodies, through the real backend.
+@Suite("Error mapping end to end")
+struct ErrorMappingTests {
+    static let table: [(grpc: Int, http: Int)] = [
+        (1, 499), (2, 500), (3, 400), (4, 504), (5, 404), (6, 409), (7, 403), (8, 429),
+        (9, 400), (10, 409), (11, 400), (12, 501), (13, 500), (14, 503), (15, 500), (16, 401),
+    ]
+
+    @Test func everyGRPCCodeMapsToItsHTTPStatus() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            for (grpc, http) in Self.table {
+                let response = try await client.send(.POST, "/v1/fail", body: #"{"code":\#(grpc),"message":"boom \#(grpc)"}"#)
+                #expect(response.status == http, "grpc code \(grpc)")
+                let json = try response.jsonObject()
+                #expect(json["code"] as? Int == grpc)
+                #expect(json["message"] as? String == "boom \(grpc)")
+            }
+            let ok = try await client.send(.POST, "/v1/fail", body: #"{"code":0}"#)
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test func oversizeBodyIsA413() async throws {
+        try await withGateway(extraConfig: "limits: { maxRequestBodyBytes: 1024 }") { harness in
+            let client = try await harness.client()
+            let big = "{\"fString\":\"" + String(repeating: "x", count: 4096) + "\"}"
+            let response = try await client.send(.POST, "/v1/echo", body: big)
+            #expect(response.status == 413)
+            #expect(try response.jsonObject()["code"] as? Int == 8)
+            await client.close()
+            // The gateway keeps serving.
+            let next = try await harness.client()
+            #expect(try await next.send(.GET, "/v1/users/1").status == 200)
+            await next.close()
+        }
+    }
+
+    @Test func malformedGrpcTimeoutIsA400() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.GET, "/v1/users/1", headers: [("Grpc-Timeout", "soon")])
+            #expect(response.status == 400)
+        }
+    }
+}

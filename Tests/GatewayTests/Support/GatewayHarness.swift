@@ -1,0 +1,73 @@
+import DemoServices
+import Foundation
+import Gateway
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The repository root (for Protos/demo.binpb).
+let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .path
+
+/// A running demo backend plus a running gateway in front of it, both on port 0.
+struct GatewayHarness: Sendable {
+    let backend: DemoBackendServer
+    let gateway: GatewayServer
+    let gatewayPort: Int
+    let filesDirectory: String
+
+    /// A fresh keep-alive connection to the gateway.
+    func client() async throws -> TestHTTPClient {
+        try await TestHTTPClient.connect(port: gatewayPort)
+    }
+}
+
+/// A Gateway.yaml for a backend on `backendPort`.
+func demoConfigYAML(backendPort: Int, extra: String = "") -> String {
+    """
+    listen: 127.0.0.1:0
+    protos: [Protos/demo.binpb]
+    backends:
+      demo:
+        endpoints: [127.0.0.1:\(backendPort)]
+        timeout: 5s
+    services:
+      demo.*: demo
+    headers:
+      deny: [cookie]
+    \(extra)
+    """
+}
+
+/// Starts the demo backend and a gateway (two event loops), runs `body`, then stops both.
+func withGateway<T>(
+    extraConfig: String = "",
+    eventLoops: Int = 2,
+    _ body: (GatewayHarness) async throws -> T
+) async throws -> T {
+    let files = NSTemporaryDirectory() + "portico-test-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: files) }
+    let backend = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files))
+    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: backend.port, extra: extraConfig))
+    let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
+    var logger = Logger(label: "portico-test")
+    logger.logLevel = .critical
+    let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
+    let address = try await gateway.start()
+    let harness = GatewayHarness(backend: backend, gateway: gateway, gatewayPort: address.port ?? 0, filesDirectory: files)
+    do {
+        let result = try await body(harness)
+        await gateway.stop()
+        await backend.stop()
+        try? await group.shutdownGracefully()
+        return result
+    } catch {
+        await gateway.stop()
+        await backend.stop()
+        try? await group.shutdownGracefully()
+        throw error
+    }
+}

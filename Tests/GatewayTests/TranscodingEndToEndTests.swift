@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// JSON ⇄ protobuf through the gateway and the echo backend.
+@Suite("Request and response transcoding end to end")
+struct TranscodingEndToEndTests {
+    static let everything = """
+        {"fDouble":1.5,"fFloat":-2.25,"fInt64":"-9007199254740993","fUint64":"18446744073709551615",\
+        "fInt32":-42,"fFixed64":"123456789012","fFixed32":4000000000,"fBool":true,"fString":"héllo \\"q\\" \\n",\
+        "fBytes":"AAEC/w==","fUint32":4294967295,"fSfixed32":-5,"fSfixed64":"-6","fSint32":-7,"fSint64":"-8",\
+        "color":"BLUE","nested":{"label":"n","value":3,"child":{"label":"deep"}},\
+        "items":[{"label":"a","value":1},{"label":"b","value":2}],"counts":{"x":1,"y":2},\
+        "byId":{"7":{"label":"seven"}},"choiceText":"picked","maybe":0,"numbers":[1,2,3],\
+        "tags":["t1","t2"],"colors":["RED","GREEN"],"customName":"renamed","doubles":[0.5,"NaN","Infinity"],\
+        "flags":{"true":"yes"}}
+        """
+
+    @Test func postEchoRoundTripsEveryFieldKind() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/echo", headers: [("Content-Type", "application/json")], body: Self.everything)
+            #expect(response.status == 200, "\(response.text)")
+            let sent = try JSONSerialization.jsonObject(with: Data(Self.everything.utf8)) as! NSDictionary
+            let received = try JSONSerialization.jsonObject(with: Data(response.body)) as! NSDictionary
+            #expect(received == sent, "\(response.text)")
+        }
+    }
+
+    @Test func protoFieldNamesAreAcceptedToo() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/echo", body: #"{"f_int32":5,"choice_number":0,"renamed":"r"}"#)
+            #expect(response.status == 200)
+            let json = try response.jsonObject()
+            #expect(json["fInt32"] as? Int == 5)
+            #expect(json["choiceNumber"] as? Int == 0)
+            #expect(json["customName"] as? String == "r")
+        }
+    }
+
+    @Test func malformedJSONIsA400() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/echo", body: #"{"fInt32": 1,"#)
+            #expect(response.status == 400)
+            #expect(try response.jsonObject()["code"] as? Int == 3)
+        }
+    }
+
+    @Test func unknownFieldIsA400NamingIt() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/echo", body: #"{"fInt32":1,"surprise":true}"#)
+            #expect(response.status == 400)
+            #expect((try response.jsonObject()["message"] as? String)?.contains("surprise") == true)
+        }
+    }
+
+    @Test func wrongTypeIsA400NamingTheField() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/echo", body: #"{"nested":{"value":"many"}}"#)
+            #expect(response.status == 400)
+            #expect((try response.jsonObject()["message"] as? String)?.contains("value") == true)
+        }
+    }
+
+    @Test func queryParametersFillScalarRepeatedNestedAndEnumFields() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(
+                .GET,
+                "/v1/echo?fString=hi%20there&numbers=1&numbers=2&nested.label=x&color=GREEN&f_int64=12&tags=a+b"
+            )
+            #expect(response.status == 200, "\(response.text)")
+            let json = try response.jsonObject()
+            #expect(json["fString"] as? String == "hi there")
+            #expect(json["numbers"] as? [Int] == [1, 2])
+            #expect((json["nested"] as? [String: Any])?["label"] as? String == "x")
+            #expect(json["color"] as? String == "GREEN")
+            #expect(json["fInt64"] as? String == "12")
+            #expect(json["tags"] as? [String] == ["a b"])
+            let unknown = try await client.send(.GET, "/v1/echo?nope=1")
+            #expect(unknown.status == 400)
+            #expect((try unknown.jsonObject()["message"] as? String)?.contains("nope") == true)
+        }
+    }
+
+    @Test func pathTemplatesBindFieldsPerTheHttpRuleSpec() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let twoVars = try await client.send(.GET, "/v1/echo/a%2Fb/77")
+            #expect(twoVars.status == 200)
+            #expect(try twoVars.jsonObject()["fString"] as? String == "a/b")
+            #expect(try twoVars.jsonObject()["fInt64"] as? String == "77")
+
+            let multi = try await client.send(.GET, "/v1/shelves/s1/books/b%2F2")
+            #expect(multi.status == 200)
+            #expect(try multi.jsonObject()["fString"] as? String == "shelves/s1/books/b%2F2")
+
+            let verb = try await client.send(.POST, "/v1/shelves/s1/books/b2:archive", body: #"{"fInt32":9}"#)
+            #expect(verb.status == 200)
+            #expect(try verb.jsonObject()["fString"] as? String == "shelves/s1/books/b2")
+            #expect(try verb.jsonObject()["fInt32"] as? Int == 9)
+
+            let deep = try await client.send(.GET, "/v1/tree/a/b/c")
+            #expect(try deep.jsonObject()["fString"] as? String == "a/b/c")
+
+            let bodyField = try await client.send(.POST, "/v1/echo/str:nested", body: #"{"label":"L","value":4}"#)
+            #expect(bodyField.status == 200)
+            let nested = try bodyField.jsonObject()["nested"] as? [String: Any]
+            #expect(nested?["label"] as? String == "L")
+            #expect(try bodyField.jsonObject()["fString"] as? String == "str")
+
+            let responseBody = try await client.send(.GET, "/v1/echo/nested/only")
+            #expect(responseBody.status == 200)
+            #expect(try responseBody.jsonObject()["label"] as? String == "only")
+
+            let head = try await client.send(.HEAD, "/v1/echo/5")
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
+        }
+    }
+}
