@@ -1,0 +1,112 @@
+/// Percent-decoding for URL paths and query strings, per the `google.api.HttpRule` rules.
+enum PercentDecoding {
+    /// Whether every `%` in `text` starts a valid `%XX` escape.
+    static func isWellFormed(_ text: Substring) -> Bool {
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while let found = utf8[index...].firstIndex(of: UInt8(ascii: "%")) {
+            let first = utf8.index(after: found)
+            guard first != utf8.endIndex, utf8[first].isHexDigit else { return false }
+            let second = utf8.index(after: first)
+            guard second != utf8.endIndex, utf8[second].isHexDigit else { return false }
+            index = utf8.index(after: second)
+        }
+        return true
+    }
+
+    /// Appends the decoded bytes of `text` to `output`.
+    ///
+    /// - Parameters:
+    ///   - keepEncodedSlash: leave `%2F`/`%2f` as written (multi-segment path variables).
+    ///   - plusAsSpace: decode `+` as a space (query strings).
+    /// - Returns: false if an escape is malformed.
+    static func decode(
+        _ text: Substring,
+        into output: inout [UInt8],
+        keepEncodedSlash: Bool,
+        plusAsSpace: Bool
+    ) -> Bool {
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%") {
+                let first = utf8.index(after: index)
+                guard first != utf8.endIndex, let high = utf8[first].hexValue else { return false }
+                let second = utf8.index(after: first)
+                guard second != utf8.endIndex, let low = utf8[second].hexValue else { return false }
+                let decoded = high << 4 | low
+                if keepEncodedSlash && decoded == UInt8(ascii: "/") {
+                    output.append(contentsOf: utf8[index..<utf8.index(after: second)])
+                } else {
+                    output.append(decoded)
+                }
+                index = utf8.index(after: second)
+            } else {
+                output.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index = utf8.index(after: index)
+            }
+        }
+        return true
+    }
+
+    /// Decodes `text`, returning nil if an escape is malformed or the result is not UTF-8.
+    static func decodedString(_ text: Substring, plusAsSpace: Bool) -> String? {
+        if !text.utf8.contains(UInt8(ascii: "%")) && !(plusAsSpace && text.utf8.contains(UInt8(ascii: "+"))) {
+            return String(text)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        guard decode(text, into: &bytes, keepEncodedSlash: false, plusAsSpace: plusAsSpace) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The RFC 3986 normal form of a path segment, used to compare literals: escapes of
+    /// unreserved characters are decoded and other escapes get upper-case hex digits.
+    ///
+    /// Returns `text` unchanged (no allocation) when it has no `%`.
+    static func normalizedLiteral(_ text: Substring) -> Substring {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let first = utf8.index(after: index)
+            if byte == UInt8(ascii: "%"), first != utf8.endIndex, let high = utf8[first].hexValue {
+                let second = utf8.index(after: first)
+                if second != utf8.endIndex, let low = utf8[second].hexValue {
+                    let decoded = high << 4 | low
+                    if decoded.isUnreserved {
+                        bytes.append(decoded)
+                    } else {
+                        bytes.append(UInt8(ascii: "%"))
+                        bytes.append(utf8[first].upperHex)
+                        bytes.append(utf8[second].upperHex)
+                    }
+                    index = utf8.index(after: second)
+                    continue
+                }
+            }
+            bytes.append(byte)
+            index = first
+        }
+        return Substring(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension UInt8 {
+    fileprivate var hexValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return self - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    fileprivate var upperHex: UInt8 {
+        (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self) ? self - 32 : self
+    }
+}

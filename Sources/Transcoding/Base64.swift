@@ -1,0 +1,83 @@
+import NIOCore
+
+/// Base64 for `bytes` fields: standard alphabet with padding on output; standard or URL-safe,
+/// padded or not, on input.
+enum Base64 {
+    private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    /// Writes `bytes` base64-encoded (standard alphabet, padded), without quotes.
+    static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        alphabet.withUTF8Buffer { table in
+            var i = 0
+            let n = bytes.count
+            while i + 3 <= n {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out.writeInteger(table[Int(v >> 18)])
+                out.writeInteger(table[Int(v >> 12 & 63)])
+                out.writeInteger(table[Int(v >> 6 & 63)])
+                out.writeInteger(table[Int(v & 63)])
+                i += 3
+            }
+            if n - i == 1 {
+                let v = UInt32(bytes[i]) << 16
+                out.writeInteger(table[Int(v >> 18)])
+                out.writeInteger(table[Int(v >> 12 & 63)])
+                out.writeStaticString("==")
+            } else if n - i == 2 {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+                out.writeInteger(table[Int(v >> 18)])
+                out.writeInteger(table[Int(v >> 12 & 63)])
+                out.writeInteger(table[Int(v >> 6 & 63)])
+                out.writeInteger(UInt8(ascii: "="))
+            }
+        }
+    }
+
+    private static func sextet(_ c: UInt8) -> UInt32? {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(c - UInt8(ascii: "A"))
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(c - UInt8(ascii: "a") + 26)
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0") + 52)
+        case UInt8(ascii: "+"), UInt8(ascii: "-"): 62
+        case UInt8(ascii: "/"), UInt8(ascii: "_"): 63
+        default: nil
+        }
+    }
+
+    /// Decodes base64 text (either alphabet, padding optional) and appends the bytes to `out`.
+    /// - Returns: false if the text is not valid base64 (`out` may then hold partial output).
+    static func decode(_ text: UnsafeRawBufferPointer, into out: inout ByteBuffer) -> Bool {
+        var n = text.count
+        // Up to two trailing '=' are accepted, and only where they complete a quantum.
+        var padding = 0
+        while n > 0 && text[n - 1] == UInt8(ascii: "=") && padding < 2 {
+            n -= 1
+            padding += 1
+        }
+        if padding > 0 && (n + padding) % 4 != 0 { return false }
+        if n % 4 == 1 { return false }
+        var i = 0
+        while i + 4 <= n {
+            guard let a = sextet(text[i]), let b = sextet(text[i + 1]), let c = sextet(text[i + 2]),
+                let d = sextet(text[i + 3])
+            else { return false }
+            let v = a << 18 | b << 12 | c << 6 | d
+            out.writeInteger(UInt8(truncatingIfNeeded: v >> 16))
+            out.writeInteger(UInt8(truncatingIfNeeded: v >> 8))
+            out.writeInteger(UInt8(truncatingIfNeeded: v))
+            i += 4
+        }
+        let rest = n - i
+        if rest == 2 {
+            guard let a = sextet(text[i]), let b = sextet(text[i + 1]) else { return false }
+            out.writeInteger(UInt8(truncatingIfNeeded: (a << 18 | b << 12) >> 16))
+        } else if rest == 3 {
+            guard let a = sextet(text[i]), let b = sextet(text[i + 1]), let c = sextet(text[i + 2])
+            else { return false }
+            let v = a << 18 | b << 12 | c << 6
+            out.writeInteger(UInt8(truncatingIfNeeded: v >> 16))
+            out.writeInteger(UInt8(truncatingIfNeeded: v >> 8))
+        }
+        return true
+    }
+}

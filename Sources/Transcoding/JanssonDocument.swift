@@ -1,0 +1,114 @@
+import CJansson
+import NIOCore
+
+/// The owner of one parsed jansson tree: the only holder of the root `json_t` reference.
+///
+/// ``JSONValue``s handed out by ``root`` borrow from this document and must not outlive it;
+/// the transcoders keep the document alive for the whole walk.
+///
+/// Parsing uses `JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL`: any JSON value may
+/// be the root (for `body: "field"` scalars), duplicate keys are an error, and `\u0000` is
+/// allowed inside strings (proto3 strings may contain NUL).
+///
+/// jansson stores integers as `Int64`: a bare JSON integer beyond `Int64` (such as a `uint64`
+/// above `Int64.max`) fails with "too big integer". Send such values as JSON strings
+/// (`"18446744073709551615"`), which is the proto3 form for 64-bit integers anyway.
+final class JanssonDocument {
+    /// The root value.
+    let root: JSONValue
+
+    /// Parses a whole JSON document.
+    /// - Throws: ``TranscodingError/Code/malformedJSON`` with jansson's line and column.
+    init(parsing buffer: ByteBuffer) throws(TranscodingError) {
+        var error = json_error_t()
+        let flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL
+        let parsed = buffer.withUnsafeReadableBytes { bytes -> UnsafeMutablePointer<json_t>? in
+            // jansson needs a non-null pointer even for an empty document.
+            guard let base = bytes.baseAddress else { return json_loadb("", 0, Int(flags), &error) }
+            return json_loadb(base.assumingMemoryBound(to: CChar.self), bytes.count, Int(flags), &error)
+        }
+        guard let parsed else {
+            let text = withUnsafeBytes(of: error.text) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            throw TranscodingError(
+                code: .malformedJSON,
+                message: "malformed JSON at line \(error.line), column \(error.column): \(text)"
+            )
+        }
+        self.root = JSONValue(parsed)
+    }
+
+    deinit {
+        json_decref(root.raw)
+    }
+}
+
+/// A borrowed view of one jansson value; valid while its ``JanssonDocument`` is alive.
+struct JSONValue {
+    /// The JSON type of a value.
+    enum Kind {
+        case object, array, string, integer, real, `true`, `false`, null
+
+        /// The name used in error messages.
+        var name: String {
+            switch self {
+            case .object: "object"
+            case .array: "array"
+            case .string: "string"
+            case .integer, .real: "number"
+            case .true, .false: "boolean"
+            case .null: "null"
+            }
+        }
+    }
+
+    let raw: UnsafeMutablePointer<json_t>
+
+    init(_ raw: UnsafeMutablePointer<json_t>) { self.raw = raw }
+
+    var kind: Kind {
+        switch cjansson_typeof(raw) {
+        case JSON_OBJECT: .object
+        case JSON_ARRAY: .array
+        case JSON_STRING: .string
+        case JSON_INTEGER: .integer
+        case JSON_REAL: .real
+        case JSON_TRUE: .true
+        case JSON_FALSE: .false
+        default: .null
+        }
+    }
+
+    /// The value of an integer.
+    var integer: Int64 { Int64(json_integer_value(raw)) }
+
+    /// The value of a real.
+    var real: Double { json_real_value(raw) }
+
+    /// The UTF-8 bytes of a string (may contain NUL); valid while the document is alive.
+    var stringBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: json_string_value(raw), count: json_string_length(raw))
+    }
+
+    /// The value of a string, copied.
+    var string: String { String(decoding: stringBytes, as: UTF8.self) }
+
+    /// The number of elements of an array.
+    var count: Int { json_array_size(raw) }
+
+    /// The element of an array at `index`.
+    subscript(index: Int) -> JSONValue { JSONValue(json_array_get(raw, index)) }
+
+    /// Calls `body` with each member of an object, in document order.
+    func forEachMember<E: Error>(_ body: (String, JSONValue) throws(E) -> Void) throws(E) {
+        var iter = json_object_iter(raw)
+        while let current = iter {
+            let key = json_object_iter_key(current)!
+            let length = json_object_iter_key_len(current)
+            let name = String(decoding: UnsafeRawBufferPointer(start: key, count: length), as: UTF8.self)
+            try body(name, JSONValue(json_object_iter_value(current)))
+            iter = json_object_iter_next(raw, current)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+public import NIOCore
+public import ProtoSchema
+
+/// Turns a proto3 JSON request body plus path/query bindings into protobuf wire bytes, walking
+/// the message descriptors of a ``DescriptorPool`` (there are no generated types at run time).
+///
+/// The body is written first, then the bindings are appended: protobuf merge semantics (last
+/// scalar wins, repeated fields append, nested messages merge) make URL values override or
+/// extend the body without ever building a message tree.
+///
+/// ```swift
+/// let transcoder = RequestTranscoder(pool: pool, options: JSONCodecOptions())
+/// var message = ByteBuffer()
+/// try transcoder.encode(json: body, as: method.input, into: &message)
+/// try transcoder.encode(bindings: match.bindings, into: &message)
+/// ```
+///
+/// Cheap to create: it holds the pool and the options. On error, `out` may hold partial output.
+public struct RequestTranscoder: Sendable {
+    /// The schema.
+    public let pool: DescriptorPool
+    /// The mapping options.
+    public let options: JSONCodecOptions
+
+    /// Creates a transcoder.
+    public init(pool: DescriptorPool, options: JSONCodecOptions) {
+        self.pool = pool
+        self.options = options
+    }
+
+    var scalars: ScalarParser {
+        ScalarParser(pool: pool, ignoreUnknownEnumNames: options.ignoreUnknownFields)
+    }
+
+    /// Encodes a whole JSON document as message `type` and appends the wire bytes to `out`.
+    ///
+    /// A bare JSON integer beyond `Int64` is rejected by the parser ("too big integer"): `uint64`
+    /// and `fixed64` values above `Int64.max` must be sent as strings, the proto3 JSON form.
+    /// - Parameters:
+    ///   - json: the document; its readable bytes are parsed, the buffer is not consumed.
+    ///   - type: the message type of the document (the root must be an object or `null`).
+    ///   - out: receives the encoded message (no length prefix).
+    /// - Throws: ``TranscodingError`` with the path of the offending value.
+    public func encode(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
+        let document = try JanssonDocument(parsing: json)
+        try withExtendedLifetime(document) { () throws(TranscodingError) in
+            let root = document.root
+            if root.kind == .null { return }
+            try encodeMessage(root, type, into: &out)
+        }
+    }
+
+    /// Encodes a JSON document as the value of top-level `field` (for HttpRule `body: "field"`)
+    /// and appends the field (tag and value, or one per element for repeated fields) to `out`.
+    /// - Parameters:
+    ///   - json: the document: an object for message fields, an array for repeated fields, an
+    ///     object for maps, or a scalar; `null` writes nothing.
+    ///   - field: a field of the request message.
+    ///   - out: receives the encoded field.
+    /// - Throws: ``TranscodingError`` with a path starting at the field's name.
+    public func encode(json: ByteBuffer, asField field: FieldDescriptor, into out: inout ByteBuffer)
+        throws(TranscodingError)
+    {
+        let document = try JanssonDocument(parsing: json)
+        try withExtendedLifetime(document) { () throws(TranscodingError) in
+            let root = document.root
+            try withPath(.field(options.useProtoNames ? field.name : field.jsonName)) { () throws(TranscodingError) in
+                if root.kind == .null {
+                    try encodeNull(field, into: &out)
+                } else {
+                    try encodeField(field, root, into: &out)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import NIOCore
+import ProtoSchema
+
+/// One field occurrence found while scanning a message's wire bytes.
+struct Occurrence {
+    /// Position of the field in ``MessageDescriptor/fields``.
+    var fieldIndex: Int
+    var wireType: WireType
+    /// The value bytes: the varint or fixed bytes, a length-delimited payload, a group's content.
+    var range: Range<Int>
+}
+
+/// The wire-to-JSON walk over bytes pinned for the duration of one ``ResponseTranscoder`` call.
+struct ResponseWriter {
+    let bytes: UnsafeRawBufferPointer
+    let pool: DescriptorPool
+    let options: JSONCodecOptions
+
+    func name(of field: FieldDescriptor) -> String {
+        options.useProtoNames ? field.name : field.jsonName
+    }
+
+    /// Scans the concatenation of `segments` (several for a merged message) and returns the
+    /// occurrences of known fields sorted by declaration index, wire order kept within a field.
+    func scan(_ descriptor: MessageDescriptor, _ segments: some Sequence<Range<Int>>) throws(TranscodingError)
+        -> [Occurrence]
+    {
+        var occurrences: [Occurrence] = []
+        var sorted = true
+        for segment in segments {
+            var scanner = WireScanner(bytes, range: segment)
+            while !scanner.isAtEnd {
+                let (number, wireType) = try scanner.readTag()
+                let range = try scanner.skipValue(wireType, number: number)
+                guard let index = descriptor.fieldIndex(number: number) else { continue }
+                let field = descriptor.fields[index]
+                let expected = field.type.wireType
+                guard
+                    wireType == expected
+                        || (wireType == .lengthDelimited && field.isRepeated && field.type.isPackable)
+                else {
+                    // A parser treats a field with an unexpected wire type as unknown.
+                    continue
+                }
+                if let last = occurrences.last, last.fieldIndex > index { sorted = false }
+                occurrences.append(Occurrence(fieldIndex: index, wireType: wireType, range: range))
+            }
+        }
+        if !sorted {
+            occurrences.sort { ($0.fieldIndex, $0.range.lowerBound) < ($1.fieldIndex, $1.range.lowerBound) }
+        }
+        return occurrences
+    }
+
+    /// Writes a message as a JSON object.
+    func writeMessage(_ type: MessageID, segments: some Sequence<Range<Int>>, into out: inout ByteBuffer)
+        throws(TranscodingError)
+    {
+        // Later: well-known types with a special JSON form dispatch here by type.
+        let descriptor = pool[type]
+        let occurrences = try scan(descriptor, segments)
+        out.writeInteger(UInt8(ascii: "{"))
+        var first = true
+        var k = 0
+        for (index, field) in descriptor.fields.enumerated() {
+            let start = k
+            while k < occurrences.count && occurrences[k].fieldIndex == index { k += 1 }
+            let found = occurrences[start..<k]
+            if found.isEmpty || (!field.hasPresence && !field.isRepeated && isDefault(found.last!)) {
+                guard options.emitUnpopulated && !field.hasPresence else { continue }
+            }
+            if !first { out.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.writeString(name(of: field), into: &out)
+            out.writeInteger(UInt8(ascii: ":"))
+            try withPath(.field(name(of: field))) { () throws(TranscodingError) in
+                try writeValue(field, found, into: &out)
+            }
+        }
+        out.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Writes the JSON value of one top-level field of the message in `segments`.
+    func writeField(
+        _ field: FieldDescriptor,
+        of type: MessageID,
+        segments: some Sequence<Range<Int>>,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
+        let descriptor = pool[type]
+        let occurrences = try scan(descriptor, segments)
+        guard let index = descriptor.fieldIndex(number: field.number) else {
+            throw .invalid("\(field.name) is not a field of \(descriptor.fullName)")
+        }
+        let found = occurrences.filter { $0.fieldIndex == index }
+        try withPath(.field(name(of: field))) { () throws(TranscodingError) in
+            try writeValue(field, found[...], into: &out)
+        }
+    }
+
+    /// Writes a field's value from its occurrences (empty: the default form).
+    func writeValue(_ field: FieldDescriptor, _ found: ArraySlice<Occurrence>, into out: inout ByteBuffer)
+        throws(TranscodingError)
+    {
+        if let entry = field.mapEntry {
+            try writeMap(entry, found, into: &out)
+        } else if field.isRepeated {
+            try writeArray(field.type, found, into: &out)
+        } else if let last = found.last {
+            switch field.type {
+            case .message(let id), .group(let id):
+                try writeMessage(id, segments: found.lazy.map(\.range), into: &out)
+            default:
+                try writeScalar(field.type, last.range, into: &out)
+            }
+        } else {
+            writeDefault(field.type, into: &out)
+        }
+    }
+
+    private func writeArray(_ type: FieldType, _ found: ArraySlice<Occurrence>, into out: inout ByteBuffer)
+        throws(TranscodingError)
+    {
+        out.writeInteger(UInt8(ascii: "["))
+        var count = 0
+        func separate(_ out: inout ByteBuffer) {
+            if count > 0 { out.writeInteger(UInt8(ascii: ",")) }
+        }
+        for occurrence in found {
+            if occurrence.wireType == .lengthDelimited && type.isPackable {
+                var scanner = WireScanner(bytes, range: occurrence.range)
+                while !scanner.isAtEnd {
+                    let start = scanner.index
+                    _ = try withPath(.index(count)) { () throws(TranscodingError) in
+                        try scanner.skipValue(type.wireType, number: 0)
+                    }
+                    separate(&out)
+                    try withPath(.index(count)) { () throws(TranscodingError) in
+                        try writeScalar(type, start..<scanner.index, into: &out)
+                    }
+                    count += 1
+                }
+                continue
+            }
+            separate(&out)
+            try withPath(.index(count)) { () throws(TranscodingError) in
+                switch type {
+                case .message(let id), .group(let id):
+                    try writeMessage(id, segments: CollectionOfOne(occurrence.range), into: &out)
+                default:
+                    try writeScalar(type, occurrence.range, into: &out)
+                }
+            }
+            count += 1
+        }
+        out.writeInteger(UInt8(ascii: "]"))
+    }
+
+    /// Whether a singular scalar occurrence holds the type's default (zero bits, empty bytes).
+    private func isDefault(_ occurrence: Occurrence) -> Bool {
+        switch occurrence.wireType {
+        case .lengthDelimited:
+            return occurrence.range.isEmpty
+        case .varint:
+            // The last byte of a varint is zero only for the value 0 or a padded encoding.
+            var scanner = WireScanner(bytes, range: occurrence.range)
+            return (try? scanner.readVarint()) == 0
+        case .fixed32, .fixed64:
+            return occurrence.range.allSatisfy { bytes[$0] == 0 }
+        case .startGroup, .endGroup:
+            return false
+        }
+    }
+}

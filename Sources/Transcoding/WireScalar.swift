@@ -1,0 +1,201 @@
+import NIOCore
+import ProtoSchema
+
+/// A scalar parsed from JSON or text, ready to be written after its tag.
+enum WireScalar {
+    case varint(UInt64)
+    case fixed32(UInt32)
+    case fixed64(UInt64)
+    /// UTF-8 text written as-is (borrowed from the jansson document or the binding string).
+    case text(UnsafeRawBufferPointer)
+    /// Base64 text decoded while writing.
+    case base64(UnsafeRawBufferPointer)
+
+    /// Writes the value (without tag).
+    /// - Throws: ``TranscodingError/Code/invalidValue`` for bad base64.
+    func write(into out: inout ByteBuffer) throws(TranscodingError) {
+        switch self {
+        case .varint(let v): out.writeVarint(v)
+        case .fixed32(let v): out.writeFixed32(v)
+        case .fixed64(let v): out.writeFixed64(v)
+        case .text(let bytes):
+            out.writeVarint(UInt64(bytes.count))
+            out.writeBytes(bytes)
+        case .base64(let text):
+            var valid = true
+            out.writeDelimited { (out: inout ByteBuffer) in valid = Base64.decode(text, into: &out) }
+            guard valid else { throw .invalid("invalid base64 value") }
+        }
+    }
+}
+
+/// Turns JSON values and text into ``WireScalar``s by field type, applying the proto3 JSON
+/// acceptance rules (quoted numbers, integral exponent forms, range checks, enum names).
+struct ScalarParser {
+    let pool: DescriptorPool
+    let ignoreUnknownEnumNames: Bool
+
+    /// Parses a JSON value (not null) as a scalar of `type`.
+    /// - Returns: nil when the value is an unknown enum name being ignored.
+    func parse(_ value: JSONValue, as type: FieldType) throws(TranscodingError) -> WireScalar? {
+        switch type {
+        case .double, .float:
+            let double: Double
+            switch value.kind {
+            case .integer: double = Double(value.integer)
+            case .real: double = value.real
+            case .string:
+                guard let parsed = ScalarText.double(value.stringBytes) else {
+                    throw .invalid("invalid number \"\(value.string)\"")
+                }
+                double = parsed
+            default: throw .invalid("expected a number, got \(value.kind.name)")
+            }
+            return try floating(double, as: type)
+        case .bool:
+            switch value.kind {
+            case .true: return .varint(1)
+            case .false: return .varint(0)
+            default: throw .invalid("expected true or false, got \(value.kind.name)")
+            }
+        case .string:
+            guard value.kind == .string else { throw .invalid("expected a string, got \(value.kind.name)") }
+            return .text(value.stringBytes)
+        case .bytes:
+            guard value.kind == .string else {
+                throw .invalid("expected a base64 string, got \(value.kind.name)")
+            }
+            return .base64(value.stringBytes)
+        case .enumeration(let id):
+            switch value.kind {
+            case .string: return try enumeration(value.stringBytes, id)
+            case .integer: return try enumNumber(Int128(value.integer), id)
+            case .real:
+                guard let integral = ScalarText.integral(value.real) else {
+                    throw .invalid("enum value \(value.real) is not an integer")
+                }
+                return try enumNumber(integral, id)
+            default: throw .invalid("expected an enum name or number, got \(value.kind.name)")
+            }
+        case .message, .group:
+            throw .invalid("expected an object, got \(value.kind.name)")
+        default:
+            let integer: Int128
+            switch value.kind {
+            case .integer: integer = Int128(value.integer)
+            case .real:
+                guard let integral = ScalarText.integral(value.real) else {
+                    throw .invalid("\(value.real) is not an integer")
+                }
+                integer = integral
+            case .string:
+                guard let parsed = ScalarText.integer(value.stringBytes) else {
+                    throw .invalid("invalid integer \"\(value.string)\"")
+                }
+                integer = parsed
+            default: throw .invalid("expected an integer, got \(value.kind.name)")
+            }
+            return try self.integer(integer, as: type)
+        }
+    }
+
+    /// Parses the proto3 JSON string form of a scalar (path and query values, map keys).
+    /// - Returns: nil when the value is an unknown enum name being ignored.
+    func parse(text: UnsafeRawBufferPointer, as type: FieldType) throws(TranscodingError) -> WireScalar? {
+        switch type {
+        case .double, .float:
+            guard let double = ScalarText.double(text) else {
+                throw .invalid("invalid number \"\(String(decoding: text, as: UTF8.self))\"")
+            }
+            return try floating(double, as: type)
+        case .bool:
+            guard let bool = ScalarText.bool(text) else {
+                throw .invalid("expected true or false, got \"\(String(decoding: text, as: UTF8.self))\"")
+            }
+            return .varint(bool ? 1 : 0)
+        case .string: return .text(text)
+        case .bytes: return .base64(text)
+        case .enumeration(let id): return try enumeration(text, id)
+        case .message, .group:
+            throw TranscodingError(code: .unsupported, message: "a message field cannot take a text value")
+        default:
+            guard let integer = ScalarText.integer(text) else {
+                throw .invalid("invalid integer \"\(String(decoding: text, as: UTF8.self))\"")
+            }
+            return try self.integer(integer, as: type)
+        }
+    }
+
+    private func floating(_ double: Double, as type: FieldType) throws(TranscodingError) -> WireScalar {
+        if type == .float {
+            let float = Float(double)
+            guard float.isFinite || !double.isFinite else { throw .invalid("\(double) is out of range for float") }
+            return .fixed32(float.bitPattern)
+        }
+        return .fixed64(double.bitPattern)
+    }
+
+    private func integer(_ value: Int128, as type: FieldType) throws(TranscodingError) -> WireScalar {
+        func check(_ range: ClosedRange<Int128>, _ name: String) throws(TranscodingError) {
+            guard range.contains(value) else { throw .invalid("\(value) is out of range for \(name)") }
+        }
+        let int32 = Int128(Int32.min)...Int128(Int32.max)
+        let int64 = Int128(Int64.min)...Int128(Int64.max)
+        let uint32 = Int128(0)...Int128(UInt32.max)
+        let uint64 = Int128(0)...Int128(UInt64.max)
+        switch type {
+        case .int32:
+            try check(int32, "int32")
+            return .varint(UInt64(bitPattern: Int64(value)))
+        case .sint32:
+            try check(int32, "sint32")
+            return .varint(ZigZag.encode32(Int32(value)))
+        case .sfixed32:
+            try check(int32, "sfixed32")
+            return .fixed32(UInt32(bitPattern: Int32(value)))
+        case .uint32:
+            try check(uint32, "uint32")
+            return .varint(UInt64(value))
+        case .fixed32:
+            try check(uint32, "fixed32")
+            return .fixed32(UInt32(value))
+        case .int64:
+            try check(int64, "int64")
+            return .varint(UInt64(bitPattern: Int64(value)))
+        case .sint64:
+            try check(int64, "sint64")
+            return .varint(ZigZag.encode64(Int64(value)))
+        case .sfixed64:
+            try check(int64, "sfixed64")
+            return .fixed64(UInt64(bitPattern: Int64(value)))
+        case .uint64:
+            try check(uint64, "uint64")
+            return .varint(UInt64(value))
+        default:
+            try check(uint64, "fixed64")
+            return .fixed64(UInt64(value))
+        }
+    }
+
+    private func enumeration(_ text: UnsafeRawBufferPointer, _ id: EnumID) throws(TranscodingError) -> WireScalar? {
+        let descriptor = pool[id]
+        let name = String(decoding: text, as: UTF8.self)
+        if let number = descriptor.number(named: name) { return .varint(UInt64(bitPattern: Int64(number))) }
+        // Enum names never start with a digit or '-', so numeric text is unambiguous.
+        if let number = ScalarText.integer(text) { return try enumNumber(number, id) }
+        if ignoreUnknownEnumNames { return nil }
+        throw .invalid("unknown value \"\(name)\" for enum \(descriptor.fullName)")
+    }
+
+    private func enumNumber(_ value: Int128, _ id: EnumID) throws(TranscodingError) -> WireScalar? {
+        let descriptor = pool[id]
+        guard let number = Int32(exactly: value) else {
+            throw .invalid("\(value) is out of range for enum \(descriptor.fullName)")
+        }
+        if descriptor.isClosed && descriptor.name(number: number) == nil {
+            if ignoreUnknownEnumNames { return nil }
+            throw .invalid("\(number) is not a value of closed enum \(descriptor.fullName)")
+        }
+        return .varint(UInt64(bitPattern: Int64(number)))
+    }
+}

@@ -1,0 +1,337 @@
+public import NIOCore
+
+/// Receives the events of one ``UpstreamCall``.
+///
+/// All callbacks run on the client's event loop, never from inside nghttp2 and never from inside
+/// ``UpstreamClient/startCall(path:metadata:timeout:delegate:)``. The order is: at most one
+/// `didReceiveHeaders`, any number of `didReceiveMessage`, then exactly one `didFinishWith`.
+public protocol UpstreamCallDelegate: AnyObject {
+    /// The response's initial metadata (pseudo-headers removed). Not called for trailers-only
+    /// responses, whose fields arrive as the trailers of `didFinishWith`.
+    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)])
+    /// One complete response message, its 5-byte gRPC prefix removed.
+    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer)
+    /// The call is over. Called exactly once, last. `trailers` are the server's trailer fields
+    /// (including `grpc-status`/`grpc-message`), empty when the client synthesized the status.
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+}
+
+/// One gRPC call (one HTTP/2 stream) started by ``UpstreamClient``.
+///
+/// Not `Sendable`: use it only on the client's event loop. The call keeps its delegate alive until
+/// `didFinishWith` has been delivered.
+public final class UpstreamCall {
+    enum State {
+        /// Waiting in the client for a connection or a free stream slot.
+        case waiting
+        /// HEADERS submitted on `connection` as `streamID`.
+        case active(UpstreamConnection, streamID: Int32)
+        /// The backend sent its status; the stream is released and buffered messages (held back by
+        /// a pause) are still to be delivered before `didFinishWith`.
+        case closing
+        /// `didFinishWith` delivered or scheduled; every later event is ignored.
+        case finished
+    }
+
+    let path: String
+    /// Validated metadata: lower-case names, no reserved or connection-specific fields.
+    let metadata: [(name: String, value: String)]
+    let deadline: NIODeadline?
+    let eventLoop: any EventLoop
+    var state = State.waiting
+    private var delegate: (any UpstreamCallDelegate)?
+    private var deadlineTask: Scheduled<Void>?
+
+    // Outbound: framed messages not yet taken by nghttp2.
+    private var outbound: ByteBuffer
+    private var outboundClosed = false
+    private var endOfStreamSent = false
+    private var bodyDeferred = false
+
+    // Inbound.
+    private var deframer: GRPCMessageDeframer
+    private var receivedHeaders = false
+    private var isPaused = false
+    private var unconsumedBytes = 0
+    private var isDelivering = false
+    private var finishAfterMessages: (status: GRPCStatus, trailers: [(name: String, value: String)])?
+
+    init(
+        path: String,
+        metadata: [(name: String, value: String)],
+        timeout: TimeAmount?,
+        delegate: any UpstreamCallDelegate,
+        eventLoop: any EventLoop,
+        allocator: ByteBufferAllocator,
+        maxMessageLength: Int
+    ) {
+        self.path = path
+        self.metadata = metadata
+        self.deadline = timeout.map { .now() + $0 }
+        self.delegate = delegate
+        self.eventLoop = eventLoop
+        self.outbound = allocator.buffer(capacity: 0)
+        self.deframer = GRPCMessageDeframer(maxMessageLength: maxMessageLength)
+        if let timeout {
+            self.deadlineTask = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                self.finish(
+                    GRPCStatus(code: .deadlineExceeded, message: "deadline of \(timeout) exceeded"),
+                    reset: cnghttp2CancelCode
+                )
+            }
+        }
+    }
+
+    /// Whether `didFinishWith` has been delivered or scheduled.
+    public var isFinished: Bool {
+        if case .finished = self.state { return true }
+        return false
+    }
+
+    // MARK: Public API
+
+    /// Sends one request message (adds the 5-byte gRPC prefix). Ignored after ``finish()`` or once
+    /// the call is over. Must be called on the client's event loop.
+    /// - Parameter message: The serialized message.
+    public func send(message: ByteBuffer) {
+        self.eventLoop.preconditionInEventLoop()
+        guard !self.outboundClosed, !self.isFinished else { return }
+        GRPCMessageFramer.frame(message, into: &self.outbound)
+        self.bodyChanged()
+    }
+
+    /// Half-closes the request (END_STREAM after the messages sent so far). Idempotent.
+    public func finish() {
+        self.eventLoop.preconditionInEventLoop()
+        guard !self.outboundClosed, !self.isFinished else { return }
+        self.outboundClosed = true
+        self.bodyChanged()
+    }
+
+    /// Cancels the call: RST_STREAM(CANCEL) if it reached the backend, and `didFinishWith` with
+    /// `CANCELLED` on the next event-loop tick. No effect once the call is over.
+    public func cancel() {
+        self.eventLoop.preconditionInEventLoop()
+        self.finish(GRPCStatus(code: .cancelled, message: "call cancelled"), reset: cnghttp2CancelCode, deferred: true)
+    }
+
+    /// Stops delivering messages. Received bytes stay buffered and stop being acknowledged, so the
+    /// backend stops sending once this stream's window (``UpstreamConfiguration/streamWindowSize``)
+    /// is used up; other calls on the connection are not affected.
+    public func pauseReceiving() {
+        self.eventLoop.preconditionInEventLoop()
+        self.isPaused = true
+    }
+
+    /// Resumes delivery after ``pauseReceiving()``: buffered messages (and a buffered finish) are
+    /// delivered on the next event-loop tick, and the stream's window is reopened.
+    public func resumeReceiving() {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.isPaused else { return }
+        self.isPaused = false
+        self.eventLoop.assumeIsolated().execute { [self] in
+            guard !self.isPaused else { return }
+            if case .active(let connection, let streamID) = self.state, self.unconsumedBytes > 0 {
+                connection.consume(streamID: streamID, self.unconsumedBytes)
+                self.unconsumedBytes = 0
+            }
+            self.deliverMessages()
+        }
+    }
+
+    private func bodyChanged() {
+        guard case .active(let connection, let streamID) = self.state, self.bodyDeferred else { return }
+        self.bodyDeferred = false
+        connection.resumeBody(streamID: streamID)
+    }
+
+    // MARK: Outbound body (called from inside mem_send: no delegate calls here)
+
+    func readBody(into destination: UnsafeMutableRawBufferPointer) -> NGHTTP2BodyRead {
+        let count = min(destination.count, self.outbound.readableBytes)
+        if count > 0 {
+            self.outbound.readWithUnsafeReadableBytes { source in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
+                return count
+            }
+            if self.outbound.readableBytes == 0 { self.outbound.clear() }
+        }
+        if self.outbound.readableBytes == 0 && self.outboundClosed {
+            self.endOfStreamSent = true
+            return .bytes(count: count, endOfStream: true)
+        }
+        if count > 0 { return .bytes(count: count, endOfStream: false) }
+        self.bodyDeferred = true
+        return .deferred
+    }
+
+    // MARK: Inbound events (called by the connection after nghttp2 returned)
+
+    func receiveHeaders(_ fields: [(name: String, value: String)], endStream: Bool) {
+        guard !self.isFinished else { return }
+        if self.receivedHeaders {
+            // Trailers. Messages still buffered behind a pause are delivered first.
+            self.finishFromServer(GRPCStatus(trailers: fields), trailers: fields)
+            return
+        }
+        var httpStatus = 0
+        var contentType: String?
+        for field in fields {
+            if field.name == ":status" {
+                httpStatus = Int(field.value) ?? 0
+            } else if field.name == "content-type" {
+                contentType = field.value
+            }
+        }
+        if (100..<200).contains(httpStatus) && !endStream { return }  // informational
+        if httpStatus != 200 {
+            let status = GRPCStatus(code: .init(httpStatus: httpStatus), message: "backend answered HTTP \(httpStatus)")
+            self.finish(status, trailers: Self.withoutPseudoFields(fields), reset: cnghttp2CancelCode)
+            return
+        }
+        if let contentType, !Self.isGRPCContentType(contentType) {
+            let status = GRPCStatus(code: .unknown, message: "backend answered with content-type '\(contentType)'")
+            self.finish(status, reset: cnghttp2CancelCode)
+            return
+        }
+        if endStream {
+            // Trailers-only response.
+            let trailers = Self.withoutPseudoFields(fields)
+            self.finishFromServer(GRPCStatus(trailers: trailers), trailers: trailers)
+            return
+        }
+        if contentType == nil {
+            self.finish(GRPCStatus(code: .unknown, message: "backend response has no content-type"), reset: cnghttp2CancelCode)
+            return
+        }
+        self.receivedHeaders = true
+        self.delegate?.upstreamCall(self, didReceiveHeaders: Self.withoutPseudoFields(fields))
+    }
+
+    /// Takes DATA payload. Returns the byte count whose stream window may be reopened now.
+    func receiveData(_ bytes: ByteBuffer) -> Int {
+        guard !self.isFinished, self.finishAfterMessages == nil else { return bytes.readableBytes }
+        self.deframer.append(bytes)
+        let consumable: Int
+        if self.isPaused {
+            self.unconsumedBytes += bytes.readableBytes
+            consumable = 0
+        } else {
+            consumable = bytes.readableBytes
+        }
+        self.deliverMessages()
+        return consumable
+    }
+
+    func streamClosed(errorCode: UInt32) {
+        guard !self.isFinished, self.finishAfterMessages == nil else { return }
+        let status: GRPCStatus
+        if errorCode != 0 {
+            status = GRPCStatus(
+                code: .init(http2ErrorCode: errorCode),
+                message: "stream reset by the backend (HTTP/2 error code \(errorCode))"
+            )
+        } else {
+            status = GRPCStatus(code: .internalError, message: "backend closed the stream without sending trailers")
+        }
+        self.finish(status)
+    }
+
+    private func deliverMessages() {
+        // Re-entrancy guard: a delegate may call resumeReceiving() from inside didReceiveMessage.
+        guard !self.isDelivering else { return }
+        self.isDelivering = true
+        defer { self.isDelivering = false }
+        while !self.isPaused, !self.isFinished {
+            switch self.deframer.next() {
+            case .message(let message):
+                self.delegate?.upstreamCall(self, didReceiveMessage: message)
+            case .needMoreData:
+                if var pending = self.finishAfterMessages {
+                    if pending.status.code == .ok && self.deframer.hasBufferedBytes {
+                        pending.status = GRPCStatus(code: .internalError, message: "response ended inside a message")
+                    }
+                    self.finish(pending.status, trailers: pending.trailers)
+                }
+                return
+            case .compressed:
+                self.finish(
+                    GRPCStatus(code: .internalError, message: "backend sent a compressed message; no compression was negotiated"),
+                    reset: cnghttp2CancelCode
+                )
+            case .tooLarge(let length):
+                self.finish(
+                    GRPCStatus(
+                        code: .resourceExhausted,
+                        message: "response message of \(length) bytes exceeds the limit of \(self.deframer.maxMessageLength)"
+                    ),
+                    reset: cnghttp2CancelCode
+                )
+            }
+        }
+    }
+
+    private func finishFromServer(_ status: GRPCStatus, trailers: [(name: String, value: String)]) {
+        // The backend is done; if our side is still open, reset so the stream stops counting.
+        if case .active(let connection, let streamID) = self.state {
+            connection.releaseStream(streamID: streamID, reset: self.endOfStreamSent ? nil : cnghttp2CancelCode)
+        }
+        self.state = .closing
+        self.finishAfterMessages = (status, trailers)
+        self.deliverMessages()
+    }
+
+    // MARK: Finishing
+
+    /// Ends the call with `status` unless it already ended.
+    /// - Parameters:
+    ///   - status: The final status.
+    ///   - trailers: The server's trailers, if any.
+    ///   - reset: When set and the stream is open, RST_STREAM with this code.
+    ///   - deferred: Deliver `didFinishWith` on the next tick (for calls made by the user).
+    func finish(
+        _ status: GRPCStatus,
+        trailers: [(name: String, value: String)] = [],
+        reset: UInt32? = nil,
+        deferred: Bool = false
+    ) {
+        guard !self.isFinished else { return }
+        if case .active(let connection, let streamID) = self.state {
+            connection.releaseStream(streamID: streamID, reset: reset)
+        }
+        self.state = .finished
+        self.finishAfterMessages = nil
+        self.deadlineTask?.cancel()
+        self.deadlineTask = nil
+        self.outbound = ByteBuffer()
+        guard let delegate = self.delegate.take() else { return }
+        if deferred {
+            self.eventLoop.assumeIsolated().execute { [self] in
+                delegate.upstreamCall(self, didFinishWith: status, trailers: trailers)
+            }
+        } else {
+            delegate.upstreamCall(self, didFinishWith: status, trailers: trailers)
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func withoutPseudoFields(_ fields: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        fields.filter { !$0.name.hasPrefix(":") }
+    }
+
+    /// `application/grpc` optionally followed by `+proto`, `+json`, ... or `;params`.
+    static func isGRPCContentType(_ value: String) -> Bool {
+        let prefix = "application/grpc"
+        guard value.utf8.count >= prefix.utf8.count, value.lowercased().hasPrefix(prefix) else { return false }
+        let rest = value.utf8.dropFirst(prefix.utf8.count)
+        guard let next = rest.first else { return true }
+        return next == UInt8(ascii: "+") || next == UInt8(ascii: ";")
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamCall: Sendable {}
+
+/// RST_STREAM/GOAWAY code CANCEL (0x8).
+let cnghttp2CancelCode: UInt32 = 0x8

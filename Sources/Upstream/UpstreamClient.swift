@@ -1,0 +1,251 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+
+/// A gRPC client for one backend on one event loop: one HTTP/2 (h2c) connection, created lazily
+/// and re-created after it dies, with many calls multiplexed on it.
+///
+/// Create one per (event loop, backend) and use it only on that loop; it is not `Sendable`.
+///
+/// ```swift
+/// let client = UpstreamClient(target: .init(host: "127.0.0.1", port: 50051), eventLoop: loop,
+///                             configuration: .defaults, logger: logger)
+/// let call = client.startCall(path: "/demo.user.v1.UserService/GetUser", metadata: [],
+///                             timeout: .seconds(5), delegate: handler)
+/// call.send(message: requestBytes)
+/// call.finish()
+/// // handler receives didReceiveHeaders, didReceiveMessage, then didFinishWith
+/// ```
+///
+/// Connection policy:
+/// - Calls made while there is no connection wait for one; if the connect fails they finish with
+///   `UNAVAILABLE`, and calls fail fast for a backoff period before the next attempt.
+/// - Calls beyond the stream limit wait, in order, for a free stream on the same connection.
+/// - After GOAWAY the connection only finishes its streams; new calls open a fresh connection.
+/// - When the connection dies, its calls finish with `UNAVAILABLE`; the next call reconnects.
+public final class UpstreamClient {
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case ready(UpstreamConnection)
+        /// The last connect failed; calls fail fast until `until`.
+        case backingOff(until: NIODeadline, reason: String)
+        case closed
+    }
+
+    /// The backend.
+    public let target: UpstreamTarget
+    /// The loop every method must be called on and every delegate callback runs on.
+    public let eventLoop: any EventLoop
+    private let configuration: UpstreamConfiguration
+    private let logger: Logger
+    private let allocator = ByteBufferAllocator()
+    private var state = State.idle
+    private var waiting = CircularBuffer<UpstreamCall>()
+    /// Connections after GOAWAY (or replaced), still finishing their streams.
+    private var draining: [ObjectIdentifier: UpstreamConnection] = [:]
+    private var nextBackoff: TimeAmount
+    private var isDrainingWaiting = false
+
+    /// Connections successfully opened over the client's lifetime.
+    public private(set) var connectionCount = 0
+
+    /// Creates a client; nothing connects until the first call.
+    /// - Parameters:
+    ///   - target: The backend address.
+    ///   - eventLoop: The loop the client lives on.
+    ///   - configuration: Timeouts, limits and backoff.
+    ///   - logger: Receives connection-level events (connects, GOAWAY, protocol errors).
+    public init(target: UpstreamTarget, eventLoop: any EventLoop, configuration: UpstreamConfiguration, logger: Logger) {
+        self.target = target
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.nextBackoff = configuration.reconnectBackoffInitial
+    }
+
+    /// Starts a call: `POST path` with `content-type: application/grpc`, `te: trailers`,
+    /// `user-agent`, `grpc-timeout` (when `timeout` is given) and `metadata`.
+    ///
+    /// Never throws and never calls the delegate before returning: failures (no connection, client
+    /// closed) arrive as `didFinishWith(UNAVAILABLE)` on a later tick. Must be called on
+    /// ``eventLoop``.
+    /// - Parameters:
+    ///   - path: The gRPC method path, e.g. `/demo.user.v1.UserService/GetUser`.
+    ///   - metadata: Request metadata. Names are lower-cased; names invalid in HTTP/2, reserved
+    ///     (`grpc-timeout`, `content-type`, `te`, `user-agent`, pseudo-headers) or connection-specific
+    ///     are skipped, as are values containing CR, LF or NUL. Values are sent as given (callers
+    ///     base64-encode `-bin` values); surrounding blanks are trimmed.
+    ///   - timeout: The deadline, sent as `grpc-timeout` and enforced locally: on expiry the stream
+    ///     is reset and the call finishes with `DEADLINE_EXCEEDED`.
+    ///   - delegate: Receives the response; kept alive until the call finishes.
+    /// - Returns: The call, to send messages on, half-close or cancel.
+    public func startCall(
+        path: String,
+        metadata: [(name: String, value: String)],
+        timeout: TimeAmount?,
+        delegate: any UpstreamCallDelegate
+    ) -> UpstreamCall {
+        self.eventLoop.preconditionInEventLoop()
+        let call = UpstreamCall(
+            path: path,
+            metadata: UpstreamMetadata.validated(metadata),
+            timeout: timeout,
+            delegate: delegate,
+            eventLoop: self.eventLoop,
+            allocator: self.allocator,
+            maxMessageLength: self.configuration.maxResponseMessageLength
+        )
+        switch self.state {
+        case .closed:
+            call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
+        case .ready(let connection) where self.waiting.isEmpty && connection.canStartStream:
+            connection.start(call)
+        case .backingOff(let until, let reason) where NIODeadline.now() < until:
+            call.finish(GRPCStatus(code: .unavailable, message: reason), deferred: true)
+        default:
+            self.waiting.append(call)
+            self.connectIfNeeded()
+        }
+        return call
+    }
+
+    /// Fails every call (`UNAVAILABLE`, delivered on a later tick), closes the connections and
+    /// refuses new calls. Must be called on ``eventLoop``.
+    /// - Returns: A future that completes when every connection is closed.
+    public func close() -> EventLoopFuture<Void> {
+        self.eventLoop.preconditionInEventLoop()
+        let status = GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed")
+        var closing: [EventLoopFuture<Void>] = []
+        switch self.state {
+        case .ready(let connection):
+            self.draining[ObjectIdentifier(connection)] = connection
+        case .connecting(let future):
+            closing.append(future.flatMap { $0.close() }.recover { _ in })
+        case .idle, .backingOff, .closed:
+            break
+        }
+        self.state = .closed
+        self.failWaiting(status, deferred: true)
+        let connections = self.draining.values
+        self.draining.removeAll()
+        for connection in connections {
+            connection.owner = nil
+            if let future = connection.shutdown(status: status) {
+                closing.append(future.recover { _ in })
+            }
+        }
+        return EventLoopFuture.andAllSucceed(closing, on: self.eventLoop)
+    }
+
+    // MARK: Connecting
+
+    private func connectIfNeeded() {
+        switch self.state {
+        case .idle:
+            break
+        case .backingOff(let until, _) where NIODeadline.now() >= until:
+            break
+        case .backingOff, .connecting, .ready, .closed:
+            return
+        }
+        let target = self.target
+        let configuration = self.configuration
+        let logger = self.logger
+        let future = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(self.configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = UpstreamConnection(target: target, configuration: configuration, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .map { $0 as any Channel }
+        self.state = .connecting(future)
+        future.assumeIsolated().whenComplete { [self] result in
+            self.connectCompleted(result)
+        }
+    }
+
+    private func connectCompleted(_ result: Result<any Channel, any Error>) {
+        guard case .connecting = self.state else {
+            // Closed meanwhile; close() already closes the channel through the stored future.
+            return
+        }
+        switch result {
+        case .success(let channel):
+            let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+            guard let connection, connection.isUsable else {
+                self.connectFailed(reason: "connection to \(self.target) closed right after connecting")
+                channel.close(promise: nil)
+                return
+            }
+            self.connectionCount += 1
+            self.nextBackoff = self.configuration.reconnectBackoffInitial
+            connection.owner = self
+            self.state = .ready(connection)
+            self.logger.debug("connected to upstream", metadata: ["target": "\(self.target)"])
+            self.startWaitingCalls()
+        case .failure(let error):
+            self.connectFailed(reason: "connect to \(self.target) failed: \(error)")
+        }
+    }
+
+    private func connectFailed(reason: String) {
+        let backoff = self.jittered(self.nextBackoff)
+        let grown = Double(self.nextBackoff.nanoseconds) * self.configuration.reconnectBackoffMultiplier
+        self.nextBackoff = .nanoseconds(min(Int64(grown), self.configuration.reconnectBackoffMax.nanoseconds))
+        self.state = .backingOff(until: .now() + backoff, reason: reason)
+        self.logger.debug("upstream connect failed", metadata: ["reason": "\(reason)", "backoff": "\(backoff)"])
+        self.failWaiting(GRPCStatus(code: .unavailable, message: reason), deferred: false)
+    }
+
+    private func jittered(_ amount: TimeAmount) -> TimeAmount {
+        let jitter = self.configuration.reconnectBackoffJitter
+        guard jitter > 0 else { return amount }
+        return .nanoseconds(Int64(Double(amount.nanoseconds) * Double.random(in: (1 - jitter)...(1 + jitter))))
+    }
+
+    // MARK: Waiting calls
+
+    private func startWaitingCalls() {
+        guard case .ready(let connection) = self.state, !self.isDrainingWaiting else { return }
+        self.isDrainingWaiting = true
+        defer { self.isDrainingWaiting = false }
+        while connection.canStartStream, let call = self.waiting.popFirst() {
+            if case .waiting = call.state { connection.start(call) }
+        }
+    }
+
+    private func failWaiting(_ status: GRPCStatus, deferred: Bool) {
+        while let call = self.waiting.popFirst() {
+            call.finish(status, deferred: deferred)
+        }
+    }
+}
+
+extension UpstreamClient: UpstreamConnectionOwner {
+    func connectionDidClose(_ connection: UpstreamConnection) {
+        self.draining.removeValue(forKey: ObjectIdentifier(connection))
+        guard case .ready(let current) = self.state, current === connection else { return }
+        self.state = .idle
+        if !self.waiting.isEmpty { self.connectIfNeeded() }
+    }
+
+    func connectionDidReceiveGoAway(_ connection: UpstreamConnection) {
+        guard case .ready(let current) = self.state, current === connection else { return }
+        self.draining[ObjectIdentifier(connection)] = connection
+        self.state = .idle
+        if !self.waiting.isEmpty { self.connectIfNeeded() }
+    }
+
+    func connectionHasCapacity(_ connection: UpstreamConnection) {
+        guard case .ready(let current) = self.state, current === connection, !self.waiting.isEmpty else { return }
+        self.startWaitingCalls()
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamClient: Sendable {}

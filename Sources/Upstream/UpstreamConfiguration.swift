@@ -1,0 +1,89 @@
+public import NIOCore
+
+/// A backend address: the host (name or IP literal) and TCP port of a gRPC server speaking h2c.
+public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
+    /// Host name or IP address.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+
+    /// Creates a target.
+    /// - Parameters:
+    ///   - host: Host name or IP address.
+    ///   - port: TCP port.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port` (IPv6 literals in brackets).
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
+}
+
+/// Tuning for one ``UpstreamClient``. Start from ``defaults`` and change what you need.
+public struct UpstreamConfiguration: Sendable {
+    /// How long a TCP connect may take before calls waiting for it fail with `UNAVAILABLE`.
+    public var connectTimeout: TimeAmount
+    /// Upper bound on streams open at once on the connection. The effective limit is the smaller of
+    /// this and the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`; calls beyond it wait, in order, for a
+    /// stream to finish (they never open a second connection).
+    public var maxConcurrentStreams: Int
+    /// The `:authority` sent on every call; `nil` means the target's `host:port`.
+    public var authority: String?
+    /// The `user-agent` sent on every call.
+    public var userAgent: String
+    /// Largest response message accepted; a bigger one fails the call with `RESOURCE_EXHAUSTED`.
+    public var maxResponseMessageLength: Int
+    /// Our per-stream receive window (`SETTINGS_INITIAL_WINDOW_SIZE`): how much a stream whose
+    /// receiving is paused can buffer before the backend must stop sending.
+    public var streamWindowSize: Int
+    /// Our connection-level receive window.
+    public var connectionWindowSize: Int
+    /// After a failed connect, calls fail fast with `UNAVAILABLE` for this long before the next
+    /// attempt; each further failure multiplies it by ``reconnectBackoffMultiplier``.
+    public var reconnectBackoffInitial: TimeAmount
+    /// Ceiling for the reconnect backoff.
+    public var reconnectBackoffMax: TimeAmount
+    /// Growth factor of the backoff after each consecutive connect failure.
+    public var reconnectBackoffMultiplier: Double
+    /// Random spread applied to each backoff (`0.2` = ±20 %), so clients do not reconnect in lockstep.
+    public var reconnectBackoffJitter: Double
+
+    /// The defaults:
+    /// - connect timeout 2 s;
+    /// - at most 1000 concurrent streams (or fewer if the backend says so);
+    /// - `:authority` from the target, user agent `portico-upstream`;
+    /// - 4 MiB maximum response message (gRPC's usual default);
+    /// - 1 MiB stream window and 16 MiB connection window;
+    /// - reconnect backoff from 100 ms, ×1.6 per failure, at most 5 s, ±20 % jitter.
+    public static var defaults: UpstreamConfiguration { UpstreamConfiguration() }
+
+    /// Creates a configuration; every parameter has the value of ``defaults``.
+    public init(
+        connectTimeout: TimeAmount = .seconds(2),
+        maxConcurrentStreams: Int = 1000,
+        authority: String? = nil,
+        userAgent: String = "portico-upstream",
+        maxResponseMessageLength: Int = 4 << 20,
+        streamWindowSize: Int = 1 << 20,
+        connectionWindowSize: Int = 16 << 20,
+        reconnectBackoffInitial: TimeAmount = .milliseconds(100),
+        reconnectBackoffMax: TimeAmount = .seconds(5),
+        reconnectBackoffMultiplier: Double = 1.6,
+        reconnectBackoffJitter: Double = 0.2
+    ) {
+        self.connectTimeout = connectTimeout
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.authority = authority
+        self.userAgent = userAgent
+        self.maxResponseMessageLength = maxResponseMessageLength
+        self.streamWindowSize = streamWindowSize
+        self.connectionWindowSize = connectionWindowSize
+        self.reconnectBackoffInitial = reconnectBackoffInitial
+        self.reconnectBackoffMax = reconnectBackoffMax
+        self.reconnectBackoffMultiplier = reconnectBackoffMultiplier
+        self.reconnectBackoffJitter = reconnectBackoffJitter
+    }
+}

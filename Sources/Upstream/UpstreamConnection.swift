@@ -1,0 +1,232 @@
+import Logging
+import NIOCore
+
+/// What a connection tells its ``UpstreamClient``.
+protocol UpstreamConnectionOwner: AnyObject {
+    /// The channel closed; every call on it has been finished.
+    func connectionDidClose(_ connection: UpstreamConnection)
+    /// The peer sent GOAWAY: no new streams may be opened on this connection.
+    func connectionDidReceiveGoAway(_ connection: UpstreamConnection)
+    /// A stream slot may have become free (a stream closed or the peer raised its limit).
+    func connectionHasCapacity(_ connection: UpstreamConnection)
+}
+
+/// One HTTP/2 connection to a backend: the channel handler that drives an ``NGHTTP2Session`` and
+/// multiplexes ``UpstreamCall``s on it.
+///
+/// Output pump: nghttp2 only serializes when asked, so every change (a submitted request, a body
+/// append, a reset) schedules one drain per event-loop tick; reads drain at `channelReadComplete`.
+/// Draining stops while the channel is not writable and resumes in `channelWritabilityChanged`,
+/// so large bodies never buffer beyond the channel's high-water mark.
+final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let drainChunkLimit = 256 << 10
+
+    let target: UpstreamTarget
+    private let configuration: UpstreamConfiguration
+    let logger: Logger
+    private let authority: String
+    weak var owner: (any UpstreamConnectionOwner)?
+
+    var session: NGHTTP2Session?
+    var context: ChannelHandlerContext?
+    var streams: [Int32: UpstreamCall] = [:]
+    var isOpen = false
+    var isClosed = false
+    var flushScheduled = false
+    var isReading = false
+    var isFlushing = false
+    var needsFlush = false
+    var receivedGoAway = false
+
+    init(target: UpstreamTarget, configuration: UpstreamConfiguration, logger: Logger) {
+        self.target = target
+        self.configuration = configuration
+        self.logger = logger
+        self.authority = configuration.authority ?? target.description
+    }
+
+    /// Number of calls with an open stream on this connection.
+    var openStreamCount: Int { self.streams.count }
+
+    /// Whether a new call may start a stream now.
+    var canStartStream: Bool {
+        guard self.isOpen, !self.receivedGoAway, let session else { return false }
+        return self.streams.count < min(self.configuration.maxConcurrentStreams, session.remoteMaxConcurrentStreams)
+    }
+
+    /// Whether the channel is still usable (not closed, no fatal error).
+    var isUsable: Bool { self.isOpen && !self.receivedGoAway }
+
+    // MARK: Calls
+
+    /// Submits `call`'s HEADERS and makes it active. On failure the call finishes with UNAVAILABLE
+    /// on the next tick.
+    func start(_ call: UpstreamCall) {
+        guard let session, self.isOpen else {
+            call.finish(GRPCStatus(code: .unavailable, message: "connection to \(self.target) is closed"), deferred: true)
+            return
+        }
+        var fields: [(name: String, value: String)] = [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", call.path),
+            (":authority", self.authority),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+            ("user-agent", self.configuration.userAgent),
+        ]
+        if let deadline = call.deadline {
+            fields.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: (deadline - .now()).nanoseconds)))
+        }
+        fields.append(contentsOf: call.metadata)
+        let streamID = session.submitRequest(fields: fields)
+        guard streamID > 0 else {
+            let error = NGHTTP2LibraryError(code: Int(streamID))
+            call.finish(GRPCStatus(code: .unavailable, message: "could not start a stream: \(error)"), deferred: true)
+            return
+        }
+        self.streams[streamID] = call
+        call.state = .active(self, streamID: streamID)
+        self.outputChanged()
+    }
+
+    /// Forgets a finished call's stream, resetting it with `reset` when given.
+    func releaseStream(streamID: Int32, reset: UInt32?) {
+        guard self.streams.removeValue(forKey: streamID) != nil else { return }
+        if let reset {
+            self.session?.resetStream(streamID: streamID, errorCode: reset)
+            self.outputChanged()
+        }
+        self.owner?.connectionHasCapacity(self)
+    }
+
+    func resumeBody(streamID: Int32) {
+        self.session?.resumeBody(streamID: streamID)
+        self.outputChanged()
+    }
+
+    func consume(streamID: Int32, _ count: Int) {
+        self.session?.consumeStream(streamID: streamID, count)
+        self.outputChanged()
+    }
+
+    func readBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2BodyRead {
+        guard let call = self.streams[streamID] else { return .unknownStream }
+        return call.readBody(into: buffer)
+    }
+
+    /// Fails every call with `status` (delivered on the next tick) and closes the channel.
+    func shutdown(status: GRPCStatus) -> EventLoopFuture<Void>? {
+        self.failAllStreams(status, deferred: true)
+        guard let context, !self.isClosed else { return nil }
+        self.session?.terminate(errorCode: 0)
+        self.flush()
+        return context.channel.close()
+    }
+
+    func failAllStreams(_ status: GRPCStatus, deferred: Bool) {
+        guard !self.streams.isEmpty else { return }
+        let calls = self.streams.sorted { $0.key < $1.key }
+        self.streams.removeAll()
+        for (_, call) in calls {
+            call.finish(status, deferred: deferred)
+        }
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        do {
+            let session = try NGHTTP2Session(allocator: context.channel.allocator)
+            session.bodySource = self
+            self.session = session
+        } catch {
+            self.logger.error("cannot create nghttp2 session", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        if context.channel.isActive { self.open(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.open(context: context)
+        context.fireChannelActive()
+    }
+
+    private func open(context: ChannelHandlerContext) {
+        guard !self.isOpen, !self.isClosed, let session else { return }
+        do {
+            try session.submitSettings(
+                streamWindow: self.configuration.streamWindowSize,
+                connectionWindow: self.configuration.connectionWindowSize
+            )
+        } catch {
+            self.logger.error("cannot submit SETTINGS", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        self.isOpen = true
+        self.flush()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session, self.isOpen else { return }
+        let bytes = self.unwrapInboundIn(data)
+        self.isReading = true
+        defer { self.isReading = false }
+        do {
+            try session.receive(bytes)
+        } catch {
+            // nghttp2 has queued a GOAWAY; it is flushed below and the session then wants no I/O.
+            self.logger.warning("HTTP/2 protocol error from \(self.target)", metadata: ["error": "\(error)"])
+            self.needsFlush = true
+        }
+        self.processEvents()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closed(reason: "connection to \(self.target) closed")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.debug("upstream connection error", metadata: ["error": "\(error)", "target": "\(self.target)"])
+        self.closed(reason: "connection to \(self.target) failed: \(error)")
+        context.close(promise: nil)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.closed(reason: "connection to \(self.target) closed")
+        // Never inside a library call: handlers are removed on a later tick than the close.
+        self.session?.close()
+        self.session = nil
+        self.context = nil
+    }
+
+    func closed(reason: String) {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        self.isOpen = false
+        // The owner learns first, so calls started from the failed calls' delegates go elsewhere.
+        self.owner?.connectionDidClose(self)
+        self.owner = nil
+        self.failAllStreams(GRPCStatus(code: .unavailable, message: reason), deferred: false)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamConnection: Sendable {}

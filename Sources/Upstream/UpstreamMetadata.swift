@@ -1,0 +1,56 @@
+/// Request metadata hygiene: what may be sent as an HTTP/2 header field on a gRPC request.
+enum UpstreamMetadata {
+    /// Names the client sets itself, and connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
+    private static let excluded: Set<String> = [
+        "content-type", "te", "user-agent", "grpc-timeout", "content-length",
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
+    ]
+
+    /// Lower-cases names and drops fields that are invalid, reserved or connection-specific.
+    /// - Parameter metadata: Fields as the caller gave them.
+    /// - Returns: Fields safe to append after the request's pseudo-headers.
+    static func validated(_ metadata: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        guard !metadata.isEmpty else { return [] }
+        var result: [(name: String, value: String)] = []
+        result.reserveCapacity(metadata.count)
+        for (name, value) in metadata {
+            guard let name = self.lowercasedToken(name), !self.excluded.contains(name),
+                let value = self.trimmedValue(value)
+            else { continue }
+            result.append((name, value))
+        }
+        return result
+    }
+
+    /// The name in lower case if it is a non-empty RFC 9110 token, else `nil`.
+    private static func lowercasedToken(_ name: String) -> String? {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                bytes.append(byte | 0x20)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                bytes.append(byte)
+            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                return nil
+            }
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The value without surrounding blanks, or `nil` if it contains CR, LF or NUL.
+    private static func trimmedValue(_ value: String) -> String? {
+        let utf8 = value.utf8
+        guard !utf8.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isBlank($0) })!
+        if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return value }
+        return String(value[first...last])
+    }
+}
