@@ -73,6 +73,11 @@ struct QueryParameterTests {
         #expect(failure?.message.contains("more than once") == true)
     }
 
+    @Test func nestedNonRepeatedGivenTwice() {
+        #expect(error("/v1/echo", "nested.label=a&nested.label=b")?.message.contains("more than once") == true)
+        #expect(error("/v1/echo", "nested.label=a&nested.child.label=b&nested.label=c")?.parameter == "nested.label")
+    }
+
     @Test func nestedFieldsInBothNameStyles() throws {
         #expect(try bindings("/v1/echo", "nested.label=x&nested.value=3") == ["nested.label=x", "nested.value=3"])
         #expect(try bindings("/v1/echo", "nested.child.label=y") == ["nested.child.label=y"])
