@@ -23,14 +23,22 @@ struct BindingTests {
     @Test("nested paths wrap the value in messages that merge with the body")
     func nestedPath() throws {
         let body = try codec.encode(#"{"nested": {"value": 5, "label": "body"}, "fInt32": 1}"#)
-        let bytes = try codec.bind([("nested.label", "from-path"), ("nested.child.value", "7"), ("f_int32", "2")], after: body)
-        #expect(try codec.decode(bytes) == #"{"fInt32":2,"nested":{"label":"from-path","value":5,"child":{"value":7}}}"#)
+        let bytes = try codec.bind(
+            [("nested.label", "from-path"), ("nested.child.value", "7"), ("f_int32", "2")],
+            after: body
+        )
+        #expect(
+            try codec.decode(bytes) == #"{"fInt32":2,"nested":{"label":"from-path","value":5,"child":{"value":7}}}"#
+        )
     }
 
     @Test("repeated bindings append, enums bind by name or number")
     func repeatedBindings() throws {
         let body = try codec.encode(#"{"tags": ["body"]}"#)
-        let bytes = try codec.bind([("tags", "a"), ("tags", "b"), ("colors", "RED"), ("colors", "3"), ("numbers", "4")], after: body)
+        let bytes = try codec.bind(
+            [("tags", "a"), ("tags", "b"), ("colors", "RED"), ("colors", "3"), ("numbers", "4")],
+            after: body
+        )
         #expect(try codec.decode(bytes) == #"{"numbers":[4],"tags":["body","a","b"],"colors":["RED","BLUE"]}"#)
     }
 

@@ -7,7 +7,10 @@ struct EnumMappingTests {
 
     @Test("input accepts names and numbers; output writes names")
     func namesAndNumbers() throws {
-        #expect(try codec.roundTrip(#"{"color": "GREEN", "colors": ["RED", 3, "2"]}"#) == #"{"color":"GREEN","colors":["RED","BLUE","GREEN"]}"#)
+        #expect(
+            try codec.roundTrip(#"{"color": "GREEN", "colors": ["RED", 3, "2"]}"#)
+                == #"{"color":"GREEN","colors":["RED","BLUE","GREEN"]}"#
+        )
         #expect(try codec.roundTrip(#"{"color": 1}"#) == #"{"color":"RED"}"#)
     }
 
@@ -24,12 +27,17 @@ struct EnumMappingTests {
 
     @Test("an unknown name is invalidValue naming the value, or skipped with ignoreUnknownFields")
     func unknownName() throws {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"colors": ["RED", "PURPLE"]}"#) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(#"{"colors": ["RED", "PURPLE"]}"#)
+        }
         #expect(error?.code == .invalidValue)
         #expect(error?.fieldPath == "colors[1]")
         #expect(error?.message.contains("PURPLE") == true)
         let lenient = Codec(options: JSONCodecOptions(ignoreUnknownFields: true))
-        #expect(try lenient.roundTrip(#"{"color": "PURPLE", "colors": ["PURPLE", "RED"], "fInt32": 1}"#) == #"{"fInt32":1,"colors":["RED"]}"#)
+        #expect(
+            try lenient.roundTrip(#"{"color": "PURPLE", "colors": ["PURPLE", "RED"], "fInt32": 1}"#)
+                == #"{"fInt32":1,"colors":["RED"]}"#
+        )
     }
 
     @Test("the zero value is omitted unless emitUnpopulated")

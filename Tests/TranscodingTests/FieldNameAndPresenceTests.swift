@@ -15,19 +15,25 @@ struct FieldNameTests {
     @Test("useProtoNames writes the .proto names")
     func protoNames() throws {
         let proto = Codec(options: JSONCodecOptions(useProtoNames: true))
-        #expect(try proto.roundTrip(#"{"fInt32": 1, "customName": "r", "nested": {"label": "x"}}"#) == #"{"f_int32":1,"nested":{"label":"x"},"renamed":"r"}"#)
+        #expect(
+            try proto.roundTrip(#"{"fInt32": 1, "customName": "r", "nested": {"label": "x"}}"#)
+                == #"{"f_int32":1,"nested":{"label":"x"},"renamed":"r"}"#
+        )
     }
 
     @Test("the same field under both names is invalidValue")
     func duplicateUnderTwoNames() {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"fInt32": 1, "f_int32": 2}"#) }
+        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"fInt32": 1, "f_int32": 2}"#)
+        }
         #expect(error?.code == .invalidValue)
         #expect(error?.fieldPath == "f_int32")
     }
 
     @Test("an unknown field is unknownField naming it and the message")
     func unknownField() {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"nested": {"label": "x", "foo": 1}}"#) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(#"{"nested": {"label": "x", "foo": 1}}"#)
+        }
         #expect(error?.code == .unknownField)
         #expect(error?.message == #"unknown field "foo" in demo.echo.v1.Everything.Nested"#)
         #expect(error?.fieldPath == "nested")
@@ -55,7 +61,10 @@ struct PresenceTests {
 
     @Test("null means default for any field, but is an error inside arrays and maps")
     func null() throws {
-        #expect(try codec.roundTrip(#"{"fInt32": null, "nested": null, "items": null, "counts": null, "fString": "a"}"#) == #"{"fString":"a"}"#)
+        #expect(
+            try codec.roundTrip(#"{"fInt32": null, "nested": null, "items": null, "counts": null, "fString": "a"}"#)
+                == #"{"fString":"a"}"#
+        )
         let inArray = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"numbers": [1, null]}"#) }
         #expect(inArray?.code == .invalidValue)
         #expect(inArray?.fieldPath == "numbers[1]")
@@ -66,7 +75,9 @@ struct PresenceTests {
 
     @Test("two members of one oneof are invalidValue; a null member does not count")
     func oneofConflict() throws {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"choiceText": "a", "choiceNumber": 1}"#) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(#"{"choiceText": "a", "choiceNumber": 1}"#)
+        }
         #expect(error?.code == .invalidValue)
         #expect(error?.message.contains("choice") == true)
         #expect(try codec.roundTrip(#"{"choiceText": null, "choiceNumber": 1}"#) == #"{"choiceNumber":1}"#)

@@ -8,7 +8,9 @@ struct JSONErrorTests {
 
     @Test("malformed JSON reports jansson's line and column")
     func malformed() {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode("{\n  \"fInt32\": 1,\n  \"fString\": }") }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode("{\n  \"fInt32\": 1,\n  \"fString\": }")
+        }
         #expect(error?.code == .malformedJSON)
         #expect(error?.message.contains("line 3, column 14") == true, "\(String(describing: error?.message))")
         let empty = transcodingError { () throws(TranscodingError) in try codec.encode("") }
@@ -47,7 +49,10 @@ struct JSONWriterTests {
     @Test("strings escape quotes, backslashes and control characters; UTF-8 passes through")
     func strings() {
         #expect(written { JSONWriter.writeString("a\"b\\c", into: &$0) } == #""a\"b\\c""#)
-        #expect(written { JSONWriter.writeString("\u{0}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F}", into: &$0) } == #""\u0000\b\t\n\f\r\u001f""#)
+        #expect(
+            written { JSONWriter.writeString("\u{0}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F}", into: &$0) }
+                == #""\u0000\b\t\n\f\r\u001f""#
+        )
         #expect(written { JSONWriter.writeString("héllo 😀", into: &$0) } == "\"héllo 😀\"")
         #expect(written { JSONWriter.writeString("user 9 not found"[...], into: &$0) } == #""user 9 not found""#)
     }
@@ -63,5 +68,43 @@ struct JSONWriterTests {
         #expect(written { JSONWriter.writeNumber(Double.nan, into: &$0) } == #""NaN""#)
         #expect(written { JSONWriter.writeNumber(-Float.infinity, into: &$0) } == #""-Infinity""#)
         #expect(written { JSONWriter.writeBool(false, into: &$0) } == "false")
+    }
+}
+
+@Suite("Nesting limits")
+struct NestingLimitTests {
+    let codec = Codec()
+
+    @Test("JSON nested deeper than 100 messages is invalidValue, 100 is fine")
+    func deepJSON() throws {
+        func document(_ depth: Int) -> String {
+            String(repeating: #"{"child":"#, count: depth) + "{}" + String(repeating: "}", count: depth)
+        }
+        _ = try codec.encode(document(98), as: Fixtures.nested)
+        let error = transcodingError { () throws(TranscodingError) in try codec.encode(document(150), as: Fixtures.nested) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.fieldPath.hasPrefix("child.child.child") == true)
+    }
+
+    @Test("protobuf nested deeper than 100 messages or groups is malformedProtobuf")
+    func deepProtobuf() {
+        // Nested.child (field 3) wrapping itself 150 times.
+        var bytes: [UInt8] = []
+        for _ in 0..<150 {
+            var length = bytes.count
+            var prefix: [UInt8] = []
+            while length >= 0x80 {
+                prefix.append(UInt8(length & 0x7F) | 0x80)
+                length >>= 7
+            }
+            prefix.append(UInt8(length))
+            bytes = [0x1A] + prefix + bytes
+        }
+        let error = transcodingError { () throws(TranscodingError) in try codec.decode(bytes, as: Fixtures.nested) }
+        #expect(error?.code == .malformedProtobuf)
+        // Unknown field 9 as 1000 nested start-group tags.
+        let groups = [UInt8](repeating: 0x4B, count: 1000) + [UInt8](repeating: 0x4C, count: 1000)
+        let skipped = transcodingError { () throws(TranscodingError) in try codec.decode(groups, as: Fixtures.nested) }
+        #expect(skipped?.code == .malformedProtobuf)
     }
 }

@@ -43,7 +43,9 @@ struct NumberMappingTests {
 
     @Test("a bare integer beyond Int64 is rejected by jansson; the string form works")
     func uint64AboveInt64() throws {
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"fUint64": 18446744073709551615}"#) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(#"{"fUint64": 18446744073709551615}"#)
+        }
         #expect(error?.code == .malformedJSON)
         #expect(try codec.roundTrip(#"{"fUint64": "18446744073709551615"}"#) == #"{"fUint64":"18446744073709551615"}"#)
     }
@@ -64,7 +66,10 @@ struct NumberMappingTests {
 
     @Test(
         "floats out of range and bad float text are invalidValue",
-        arguments: [#"{"fFloat": 3.5e38}"#, #"{"fFloat": "-1e39"}"#, #"{"fDouble": "1e400"}"#, #"{"fDouble": "nan"}"#, #"{"fDouble": "inf"}"#, #"{"fDouble": ".5"}"#]
+        arguments: [
+            #"{"fFloat": 3.5e38}"#, #"{"fFloat": "-1e39"}"#, #"{"fDouble": "1e400"}"#, #"{"fDouble": "nan"}"#,
+            #"{"fDouble": "inf"}"#, #"{"fDouble": ".5"}"#,
+        ]
     )
     func badFloats(_ json: String) {
         let error = transcodingError { () throws(TranscodingError) in try codec.encode(json) }

@@ -160,6 +160,7 @@ let oracleCases: [OracleCase] = {
         ("oneof float", .oneofFloat(-2.5)),
         ("oneof double zero", .oneofDouble(0)),
         ("oneof enum", .oneofEnum(.neg)),
+        ("oneof null value", .oneofNullValue(.nullValue)),
     ] {
         add(name) { $0.oneofField = value }
     }

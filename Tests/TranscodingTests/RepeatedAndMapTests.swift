@@ -11,21 +11,27 @@ struct RepeatedAndMapTests {
         // The same values unpacked (tag 25 varint, three times), split by another field.
         let unpacked: [UInt8] = [0xC8, 0x01, 1, 0x28, 7, 0xC8, 0x01, 2, 0xCA, 0x01, 0x02, 0xAC, 0x02]
         #expect(try codec.decode(unpacked) == #"{"fInt32":7,"numbers":[1,2,300]}"#)
-        #expect(try codec.roundTrip(#"{"doubles": [1.5, -2], "colors": ["RED"], "tags": ["a", ""]}"#) == #"{"tags":["a",""],"colors":["RED"],"doubles":[1.5,-2]}"#)
+        #expect(
+            try codec.roundTrip(#"{"doubles": [1.5, -2], "colors": ["RED"], "tags": ["a", ""]}"#)
+                == #"{"tags":["a",""],"colors":["RED"],"doubles":[1.5,-2]}"#
+        )
     }
 
     @Test("nested messages in arrays, with the index in error paths")
     func messagesInArrays() throws {
         let json = #"{"items":[{"label":"a"},{},{"value":2,"child":{"label":"c"}}]}"#
         #expect(try codec.roundTrip(json) == json)
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"items": [{}, {"value": "x"}]}"#) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(#"{"items": [{}, {"value": "x"}]}"#)
+        }
         #expect(error?.fieldPath == "items[1].value")
         #expect(error?.code == .invalidValue)
     }
 
     @Test("maps become objects with string, integer and bool keys as text")
     func maps() throws {
-        let json = #"{"counts":{"a":1,"b":-2},"byId":{"-5":{"label":"x"},"9223372036854775807":{}},"flags":{"true":"t","false":"f"}}"#
+        let json =
+            #"{"counts":{"a":1,"b":-2},"byId":{"-5":{"label":"x"},"9223372036854775807":{}},"flags":{"true":"t","false":"f"}}"#
         #expect(try codec.roundTrip(json) == json)
     }
 

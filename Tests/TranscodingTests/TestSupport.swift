@@ -10,7 +10,9 @@ enum Fixtures {
     static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
 
     /// protobuf_test_messages.proto3/proto2 (conformance messages) with their imports.
-    static let conformancePool: DescriptorPool = load(testsDirectory.appendingPathComponent("Fixtures/test_messages.binpb"))
+    static let conformancePool: DescriptorPool = load(
+        testsDirectory.appendingPathComponent("Fixtures/test_messages.binpb")
+    )
     /// The demo services' descriptor set (demo.echo.v1.Everything).
     static let demoPool: DescriptorPool = load(repositoryRoot.appendingPathComponent("Protos/demo.binpb"))
 
@@ -40,7 +42,11 @@ struct Codec {
     /// Wire bytes -> JSON text.
     func decode(_ bytes: [UInt8], as type: MessageID = Fixtures.everything) throws(TranscodingError) -> String {
         var out = ByteBuffer()
-        try ResponseTranscoder(pool: pool, options: options).write(protobuf: ByteBuffer(bytes: bytes), as: type, into: &out)
+        try ResponseTranscoder(pool: pool, options: options).write(
+            protobuf: ByteBuffer(bytes: bytes),
+            as: type,
+            into: &out
+        )
         return String(buffer: out)
     }
 
@@ -55,7 +61,11 @@ struct Codec {
     }
 
     /// Path/query bindings -> wire bytes, appended to `body`.
-    func bind(_ pairs: [(String, String)], after body: [UInt8] = [], as type: MessageID = Fixtures.everything)
+    func bind(
+        _ pairs: [(String, String)],
+        after body: [UInt8] = [],
+        as type: MessageID = Fixtures.everything
+    )
         throws(TranscodingError) -> [UInt8]
     {
         var out = ByteBuffer(bytes: body)
@@ -66,7 +76,10 @@ struct Codec {
 }
 
 /// Runs `body` and returns the TranscodingError it throws (recording an issue if none).
-func transcodingError(_ body: () throws(TranscodingError) -> Any, sourceLocation: SourceLocation = #_sourceLocation)
+func transcodingError(
+    _ body: () throws(TranscodingError) -> Any,
+    sourceLocation: SourceLocation = #_sourceLocation
+)
     -> TranscodingError?
 {
     do {
