@@ -2,14 +2,14 @@
 # Regenerates the TranscodingTests oracle inputs from Tests/TranscodingTests/Protos/:
 #   Tests/TranscodingTests/Generated/*.pb.swift       swift-protobuf types (the JSON oracle)
 #   Tests/TranscodingTests/Fixtures/test_messages.binpb  descriptor set (protoc --include_imports)
-# test_messages_proto3.proto is protobuf v36.0's conformance message, copied unchanged (it
-# compiles with protoc 3.21). Needs protoc; PROTOC_GEN_SWIFT defaults to the prebuilt plugin.
+# test_messages_proto{2,3}.proto are protobuf v36.0 conformance messages, copied unchanged (they
+# compile with protoc 3.21). Needs protoc; PROTOC_GEN_SWIFT defaults to the prebuilt plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PROTOC_GEN_SWIFT="${PROTOC_GEN_SWIFT:-/work/plugins/.build/release/protoc-gen-swift}"
 dir=Tests/TranscodingTests
-protos=(test_messages_proto3.proto)
+protos=(test_messages_proto3.proto test_messages_proto2.proto)
 
 protoc -I "$dir/Protos" -I /usr/include --include_imports \
   --descriptor_set_out="$dir/Fixtures/test_messages.binpb" "${protos[@]}"

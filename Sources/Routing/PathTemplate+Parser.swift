@@ -119,10 +119,14 @@ private struct PathTemplateParser {
         }
     }
 
-    private mutating func expectSegmentEnd(_ message: String) throws(RouteConfigError) {
+    /// Checks that a segment ends here; `message` explains a literal character glued to it.
+    private func expectSegmentEnd(_ message: String) throws(RouteConfigError) {
         switch peek {
         case nil, slash, colon, closeBrace: return
-        default: throw error(message)
+        case openBrace: throw error("a variable must be a whole segment")
+        case let byte?:
+            if byte.isLiteralCharacter || byte == percent { throw error(message) }
+            throw error("invalid character '\(Character(Unicode.Scalar(byte)))' in path template")
         }
     }
 

@@ -82,10 +82,14 @@ public struct PathTemplate: Hashable, Sendable, CustomStringConvertible {
         return "/" + parts.joined(separator: "/") + (verb.map { ":" + $0 } ?? "")
     }
 
-    /// The template with variables erased (`/v1/*/books/*:verb`): two templates with the same
-    /// shape match exactly the same paths.
+    /// The template with variables erased and literals in RFC 3986 normal form
+    /// (`/v1/*/books/*:verb`): two templates with the same shape match exactly the same paths.
     var shape: String {
-        "/" + segments.map(Self.text(of:)).joined(separator: "/") + (verb.map { ":" + $0 } ?? "")
+        let parts = segments.map { segment in
+            if case .literal(let text) = segment { return String(PercentDecoding.normalizedLiteral(text[...])) }
+            return Self.text(of: segment)
+        }
+        return "/" + parts.joined(separator: "/") + (verb.map { ":" + $0 } ?? "")
     }
 
     private static func text(of segment: Segment) -> String {

@@ -79,10 +79,16 @@ extension RouteTable {
             if case .field(let bodyField) = route.body, bodyField.number == fields[0].number {
                 throw invalid(name, "query parameter '\(name)' sets a field that the request body already binds")
             }
-            if !leaf.isRepeated,
-                bindings[pathBindings...].contains(where: { $0.fieldPath.map(\.number) == fields.map(\.number) })
-            {
-                throw invalid(name, "query parameter '\(name)' is given more than once but its field is not repeated")
+            for binding in bindings[pathBindings...] where Self.overlaps(binding.fieldPath, fields) {
+                if binding.fieldPath.count != fields.count {
+                    throw invalid(
+                        name,
+                        "query parameters '\(binding.dottedPath)' and '\(name)' set the same field, one inside the other"
+                    )
+                }
+                if !leaf.isRepeated {
+                    throw invalid(name, "query parameter '\(name)' is given more than once but its field is not repeated")
+                }
             }
             bindings.append(FieldBinding(fieldPath: fields, value: value))
         }

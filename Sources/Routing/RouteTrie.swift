@@ -17,6 +17,7 @@ struct RouteTrie: Sendable {
         let route: Int
     }
 
+    /// One trie node; children are indices into ``nodes``.
     struct Node: Sendable {
         var literals: [Substring: Int] = [:]
         var wildcard: Int?

@@ -147,7 +147,9 @@ public enum JSONWriter {
     private static func writeFiniteDescription(_ text: String, into out: inout ByteBuffer) {
         var text = text
         _ = text.withUTF8 { bytes in
-            if bytes.count >= 2 && bytes[bytes.count - 1] == UInt8(ascii: "0") && bytes[bytes.count - 2] == UInt8(ascii: ".") {
+            if bytes.count >= 2 && bytes[bytes.count - 1] == UInt8(ascii: "0")
+                && bytes[bytes.count - 2] == UInt8(ascii: ".")
+            {
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<(bytes.count - 2)]))
             } else {
                 out.writeBytes(UnsafeRawBufferPointer(bytes))

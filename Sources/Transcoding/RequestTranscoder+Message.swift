@@ -10,6 +10,7 @@ extension RequestTranscoder {
             throw .invalid("expected an object for \(pool[type].fullName), got \(object.kind.name)")
         }
         let descriptor = pool[type]
+        let inner = try nested()
         var seenFields = BitSet(count: descriptor.fields.count)
         var seenOneofs = BitSet(count: descriptor.oneofs.count)
         var oneofMembers: [Int: String] = [:]
@@ -39,7 +40,7 @@ extension RequestTranscoder {
                     }
                     oneofMembers[oneof] = key
                 }
-                try encodeField(field, value, into: &out)
+                try inner.encodeField(field, value, into: &out)
             }
         }
     }
@@ -56,7 +57,8 @@ extension RequestTranscoder {
 
     /// Encodes one field's JSON value (not null): tag and value, each element of an array, or
     /// each entry of a map.
-    func encodeField(_ field: FieldDescriptor, _ value: JSONValue, into out: inout ByteBuffer) throws(TranscodingError) {
+    func encodeField(_ field: FieldDescriptor, _ value: JSONValue, into out: inout ByteBuffer) throws(TranscodingError)
+    {
         if let entry = field.mapEntry {
             try encodeMap(field, entry, value, into: &out)
         } else if field.isRepeated {
@@ -90,7 +92,11 @@ extension RequestTranscoder {
         }
     }
 
-    private func encodeRepeated(_ field: FieldDescriptor, _ array: JSONValue, into out: inout ByteBuffer)
+    private func encodeRepeated(
+        _ field: FieldDescriptor,
+        _ array: JSONValue,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         guard array.kind == .array else { throw .invalid("expected an array, got \(array.kind.name)") }
@@ -159,6 +165,10 @@ extension RequestTranscoder {
         }
     }
 }
+
+/// The protobuf runtimes' default recursion limit: deeper documents are rejected instead of
+/// exhausting the event loop's stack.
+let maxMessageDepth = 100
 
 /// The one enum whose JSON form is `null`.
 let nullValueName = "google.protobuf.NullValue"

@@ -21,11 +21,23 @@ public struct RequestTranscoder: Sendable {
     public let pool: DescriptorPool
     /// The mapping options.
     public let options: JSONCodecOptions
+    /// How many messages enclose the one being encoded (bounded by ``maxMessageDepth``).
+    private(set) var depth = 0
 
     /// Creates a transcoder.
     public init(pool: DescriptorPool, options: JSONCodecOptions) {
         self.pool = pool
         self.options = options
+    }
+
+    /// A copy for encoding the fields of a message one level deeper.
+    func nested() throws(TranscodingError) -> RequestTranscoder {
+        guard depth < maxMessageDepth else {
+            throw .invalid("messages nested more than \(maxMessageDepth) deep")
+        }
+        var copy = self
+        copy.depth += 1
+        return copy
     }
 
     var scalars: ScalarParser {
@@ -58,7 +70,11 @@ public struct RequestTranscoder: Sendable {
     ///   - field: a field of the request message.
     ///   - out: receives the encoded field.
     /// - Throws: ``TranscodingError`` with a path starting at the field's name.
-    public func encode(json: ByteBuffer, asField field: FieldDescriptor, into out: inout ByteBuffer)
+    public func encode(
+        json: ByteBuffer,
+        asField field: FieldDescriptor,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         let document = try JanssonDocument(parsing: json)

@@ -10,7 +10,11 @@ extension ResponseWriter {
 
     /// Writes a map from its entry occurrences. A key repeated on the wire keeps its last entry,
     /// as a protobuf parser would.
-    func writeMap(_ entryType: MessageID, _ found: ArraySlice<Occurrence>, into out: inout ByteBuffer)
+    func writeMap(
+        _ entryType: MessageID,
+        _ found: ArraySlice<Occurrence>,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         let entryDescriptor = pool[entryType]
@@ -65,7 +69,8 @@ extension ResponseWriter {
     }
 
     /// Writes a map key as a JSON string (numbers and booleans in their text form).
-    private func writeKey(_ range: Range<Int>?, _ type: FieldType, into out: inout ByteBuffer) throws(TranscodingError) {
+    private func writeKey(_ range: Range<Int>?, _ type: FieldType, into out: inout ByteBuffer) throws(TranscodingError)
+    {
         guard let range else {
             switch type {
             case .string: out.writeStaticString("\"\"")
@@ -89,7 +94,9 @@ extension ResponseWriter {
 
     /// A key's identity for duplicate detection: its value, not its encoding.
     private func mapKey(_ range: Range<Int>?, _ type: FieldType) throws(TranscodingError) -> MapKey {
-        guard let range else { return type == .string ? .text(RawBytes(UnsafeRawBufferPointer(start: nil, count: 0))) : .number(0) }
+        guard let range else {
+            return type == .string ? .text(RawBytes(UnsafeRawBufferPointer(start: nil, count: 0))) : .number(0)
+        }
         var scanner = WireScanner(bytes, range: range)
         switch type {
         case .string: return .text(RawBytes(UnsafeRawBufferPointer(rebasing: bytes[range])))

@@ -15,6 +15,16 @@ struct ResponseWriter {
     let bytes: UnsafeRawBufferPointer
     let pool: DescriptorPool
     let options: JSONCodecOptions
+    /// How many messages enclose the one being written (bounded by ``maxMessageDepth``).
+    var depth = 0
+
+    /// A copy for writing the fields of a message one level deeper.
+    func nested() throws(TranscodingError) -> ResponseWriter {
+        guard depth < maxMessageDepth else { throw .malformed("messages nested more than \(maxMessageDepth) deep") }
+        var copy = self
+        copy.depth += 1
+        return copy
+    }
 
     func name(of field: FieldDescriptor) -> String {
         options.useProtoNames ? field.name : field.jsonName
@@ -22,7 +32,10 @@ struct ResponseWriter {
 
     /// Scans the concatenation of `segments` (several for a merged message) and returns the
     /// occurrences of known fields sorted by declaration index, wire order kept within a field.
-    func scan(_ descriptor: MessageDescriptor, _ segments: some Sequence<Range<Int>>) throws(TranscodingError)
+    func scan(
+        _ descriptor: MessageDescriptor,
+        _ segments: some Sequence<Range<Int>>
+    ) throws(TranscodingError)
         -> [Occurrence]
     {
         var occurrences: [Occurrence] = []
@@ -53,12 +66,17 @@ struct ResponseWriter {
     }
 
     /// Writes a message as a JSON object.
-    func writeMessage(_ type: MessageID, segments: some Sequence<Range<Int>>, into out: inout ByteBuffer)
+    func writeMessage(
+        _ type: MessageID,
+        segments: some Sequence<Range<Int>>,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         // Later: well-known types with a special JSON form dispatch here by type.
         let descriptor = pool[type]
         let occurrences = try scan(descriptor, segments)
+        let inner = try nested()
         out.writeInteger(UInt8(ascii: "{"))
         var first = true
         var k = 0
@@ -74,7 +92,7 @@ struct ResponseWriter {
             JSONWriter.writeString(name(of: field), into: &out)
             out.writeInteger(UInt8(ascii: ":"))
             try withPath(.field(name(of: field))) { () throws(TranscodingError) in
-                try writeValue(field, found, into: &out)
+                try inner.writeValue(field, found, into: &out)
             }
         }
         out.writeInteger(UInt8(ascii: "}"))
@@ -99,7 +117,11 @@ struct ResponseWriter {
     }
 
     /// Writes a field's value from its occurrences (empty: the default form).
-    func writeValue(_ field: FieldDescriptor, _ found: ArraySlice<Occurrence>, into out: inout ByteBuffer)
+    func writeValue(
+        _ field: FieldDescriptor,
+        _ found: ArraySlice<Occurrence>,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         if let entry = field.mapEntry {
@@ -118,7 +140,11 @@ struct ResponseWriter {
         }
     }
 
-    private func writeArray(_ type: FieldType, _ found: ArraySlice<Occurrence>, into out: inout ByteBuffer)
+    private func writeArray(
+        _ type: FieldType,
+        _ found: ArraySlice<Occurrence>,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         out.writeInteger(UInt8(ascii: "["))

@@ -38,8 +38,9 @@ enum ScalarText {
         if equals(text, "NaN") { return .nan }
         if equals(text, "Infinity") { return .infinity }
         if equals(text, "-Infinity") { return -.infinity }
-        guard numberShape(text) != nil else { return nil }
-        return Double(String(decoding: text, as: UTF8.self))
+        guard numberShape(text) != nil, let value = Double(String(decoding: text, as: UTF8.self)) else { return nil }
+        // "1e400" overflows to infinity: out of range, not a spelling of Infinity.
+        return value.isFinite ? value : nil
     }
 
     /// Parses `true` or `false`.

@@ -64,7 +64,7 @@ struct WireScanner {
 
     /// Skips the value of a field with this wire type and returns its range (a group's range
     /// excludes its end tag).
-    mutating func skipValue(_ wireType: WireType, number: Int32) throws(TranscodingError) -> Range<Int> {
+    mutating func skipValue(_ wireType: WireType, number: Int32, depth: Int = 0) throws(TranscodingError) -> Range<Int> {
         let start = index
         switch wireType {
         case .varint: _ = try readVarint()
@@ -72,6 +72,7 @@ struct WireScanner {
         case .fixed32: _ = try readFixed32()
         case .lengthDelimited: return try readLengthDelimited()
         case .startGroup:
+            guard depth < maxMessageDepth else { throw .malformed("groups nested more than \(maxMessageDepth) deep") }
             while true {
                 guard !isAtEnd else { throw .malformed("unterminated group \(number)") }
                 let contentEnd = index
@@ -80,7 +81,7 @@ struct WireScanner {
                     guard inner == number else { throw .malformed("mismatched end-group tag \(inner)") }
                     return start..<contentEnd
                 }
-                _ = try skipValue(innerType, number: inner)
+                _ = try skipValue(innerType, number: inner, depth: depth + 1)
             }
         case .endGroup: throw .malformed("unexpected end-group tag \(number)")
         }
