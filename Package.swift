@@ -94,6 +94,9 @@ let package = Package(
             name: "PorticoCLI",
             dependencies: [
                 "Gateway",
+                "ProtoSchema",
+                "Routing",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoutingTests",
-            dependencies: ["Routing", "ProtoSchema"],
+            dependencies: ["Routing", "ProtoSchema", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -140,6 +143,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            exclude: ["Protos", "Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

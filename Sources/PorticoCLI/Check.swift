@@ -1,5 +1,7 @@
 import ArgumentParser
 import Gateway
+import ProtoSchema
+import Routing
 
 /// `portico check --config Gateway.yaml`: build everything a server would, print the route
 /// table, exit non-zero listing every problem.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Gateway
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `portico serve --config Gateway.yaml`: validate the configuration, then serve until SIGTERM.
 struct Serve: AsyncParsableCommand {

@@ -142,7 +142,8 @@ final class CallExchange: UpstreamCallDelegate {
             line.writeStaticString("}\n")
             context.write(handler.wrap(.body(.byteBuffer(line))), promise: nil)
         }
-        let done = context.writeAndFlushPromise(handler.wrap(.end(nil)))
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(handler.wrap(.end(nil)), promise: done)
         if !head.isKeepAlive {
             done.futureResult.whenComplete { _ in context.close(promise: nil) }
         }

@@ -174,7 +174,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let body, head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
-        let done = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         if !keepAlive {
             done.futureResult.whenComplete { _ in context.close(promise: nil) }
         }
