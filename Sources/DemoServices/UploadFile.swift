@@ -45,12 +45,14 @@ final class UploadFile {
     func commit() throws {
         do {
             try self.handle.close()
-            if rename(self.temporaryPath, self.finalPath) != 0 {
-                throw RPCError(code: .internalError, message: "cannot store \(self.name) (errno \(errno))")
-            }
         } catch {
             self.discard()
-            throw error as? RPCError ?? RPCError(code: .internalError, message: "cannot store \(self.name)", cause: error)
+            throw RPCError(code: .internalError, message: "cannot store \(self.name)", cause: error)
+        }
+        if rename(self.temporaryPath, self.finalPath) != 0 {
+            let code = errno
+            self.discard()
+            throw RPCError(code: .internalError, message: "cannot store \(self.name) (errno \(code))")
         }
     }
 
