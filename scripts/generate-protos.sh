@@ -47,12 +47,17 @@ PKG
   PROTOC_GEN_GRPC_SWIFT="$bin/protoc-gen-grpc-swift-2"
 fi
 
+# Only the demo protos: their generated code never references google.api types, and leaving
+# those out keeps DemoServices from exporting a second copy of the HttpRule messages.
+# UseAccessLevelOnImports: the package builds with InternalImportsByDefault, so the public
+# generated types need `public import SwiftProtobuf/GRPCCore`.
 out=Sources/DemoServices/Generated
 rm -rf "$out" && mkdir -p "$out"
 protoc -I Protos -I /usr/include \
   --plugin=protoc-gen-swift="$PROTOC_GEN_SWIFT" \
   --plugin=protoc-gen-grpc-swift="$PROTOC_GEN_GRPC_SWIFT" \
-  --swift_out="$out" --swift_opt=Visibility=Public,FileNaming=PathToUnderscores \
-  --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,FileNaming=PathToUnderscores,Client=true,Server=true \
-  "${demo_protos[@]}" google/api/http.proto google/api/annotations.proto
+  --swift_out="$out" --swift_opt=Visibility=Public,FileNaming=PathToUnderscores,UseAccessLevelOnImports=true \
+  --grpc-swift_out="$out" \
+  --grpc-swift_opt=Visibility=Public,FileNaming=PathToUnderscores,Client=true,Server=true,UseAccessLevelOnImports=true \
+  "${demo_protos[@]}"
 echo "wrote $out"

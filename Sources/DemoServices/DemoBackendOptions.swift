@@ -1,0 +1,24 @@
+/// Where and how a ``DemoBackendServer`` listens and which directory backs the file services.
+public struct DemoBackendOptions: Sendable {
+    /// The address to bind: an IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`) or `localhost`.
+    public var host: String = "127.0.0.1"
+    /// The port to bind; `0` picks any free port (read it back from ``DemoBackendServer/port``).
+    public var port: Int = 50051
+    /// The directory `FileService.DownLoad` reads from and `UpFileService.UpLoad` writes to.
+    /// Created on start when missing.
+    public var filesDirectory: String
+    /// How long ``DemoBackendServer/stop()`` lets in-flight calls finish after it stops accepting
+    /// new ones; calls still running afterwards (an open chat, say) are cancelled.
+    public var shutdownGracePeriod: Duration = .seconds(1)
+
+    /// Creates options.
+    /// - Parameters:
+    ///   - host: The address to bind.
+    ///   - port: The port to bind; `0` for any free port.
+    ///   - filesDirectory: The directory backing the file services.
+    public init(host: String = "127.0.0.1", port: Int = 50051, filesDirectory: String) {
+        self.host = host
+        self.port = port
+        self.filesDirectory = filesDirectory
+    }
+}

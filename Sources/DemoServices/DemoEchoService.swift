@@ -1,0 +1,48 @@
+public import GRPCCore
+import SwiftProtobuf
+
+/// `demo.echo.v1.EchoService`: echoes messages, fails on request, and reports the request
+/// metadata it received — the backend half of the gateway's transcoding and header tests.
+public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
+    /// Creates the service.
+    public init() {}
+
+    /// Returns the request message unchanged.
+    public func echo(
+        request: ServerRequest<Demo_Echo_V1_Everything>,
+        context: ServerContext
+    ) async throws -> ServerResponse<Demo_Echo_V1_Everything> {
+        ServerResponse(message: request.message)
+    }
+
+    /// Fails with the requested status code and message; code 0 answers an empty `Everything`.
+    /// - Throws: `RPCError` with the requested code (1...16), or `INVALID_ARGUMENT` for any
+    ///   other code.
+    public func fail(
+        request: ServerRequest<Demo_Echo_V1_FailRequest>,
+        context: ServerContext
+    ) async throws -> ServerResponse<Demo_Echo_V1_Everything> {
+        let requested = request.message
+        if requested.code == 0 {
+            return ServerResponse(message: Demo_Echo_V1_Everything())
+        }
+        guard let status = Status.Code(rawValue: Int(requested.code)), let code = RPCError.Code(status) else {
+            throw RPCError(code: .invalidArgument, message: "invalid status code \(requested.code)")
+        }
+        throw RPCError(code: code, message: requested.message)
+    }
+
+    /// Returns every request metadata entry in the order received; binary values as base64.
+    public func metadata(
+        request: ServerRequest<Demo_Echo_V1_Everything>,
+        context: ServerContext
+    ) async throws -> ServerResponse<Demo_Echo_V1_MetadataResponse> {
+        let entries = request.metadata.map { entry in
+            Demo_Echo_V1_MetadataResponse.Entry.with {
+                $0.name = entry.key
+                $0.value = entry.value.encoded()
+            }
+        }
+        return ServerResponse(message: .with { $0.entries = entries })
+    }
+}

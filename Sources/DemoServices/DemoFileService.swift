@@ -1,0 +1,40 @@
+public import GRPCCore
+
+/// `demo.file.v1.FileService`: the tutorial's download, streaming `<filesDirectory>/<name>` as
+/// 1024-byte `FileResponse` chunks (the last one shorter).
+///
+/// Besides disk files it serves synthetic names: `zeros-<N>` (N zero bytes), `fail-after-<K>`
+/// (K chunks, then `ABORTED` "failed after K chunks") and `empty` (no messages). These shadow
+/// disk files of the same name.
+public struct DemoFileService: Demo_File_V1_FileService.ServiceProtocol {
+    /// The directory files are served from.
+    public let filesDirectory: String
+
+    /// Creates the service.
+    /// - Parameter filesDirectory: The directory files are served from.
+    public init(filesDirectory: String) {
+        self.filesDirectory = filesDirectory
+    }
+
+    /// Streams the requested file.
+    ///
+    /// Name and file problems are reported before any response headers (a trailers-only
+    /// response): `INVALID_ARGUMENT` for names that are empty or contain `/` or `..`,
+    /// `NOT_FOUND` for missing files.
+    public func downLoad(
+        request: ServerRequest<Demo_File_V1_FileRequest>,
+        context: ServerContext
+    ) async throws -> StreamingServerResponse<Demo_File_V1_FileResponse> {
+        let name = request.message.name
+        let source: DownloadSource
+        do {
+            source = try DownloadSource.open(name, in: self.filesDirectory)
+        } catch let error as RPCError {
+            return StreamingServerResponse(error: error)
+        }
+        return StreamingServerResponse { writer in
+            try await source.stream(name: name, to: writer)
+            return [:]
+        }
+    }
+}
