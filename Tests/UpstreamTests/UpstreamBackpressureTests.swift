@@ -10,7 +10,7 @@ import Upstream
         var configuration = ClientHarness.testConfiguration
         configuration.streamWindowSize = 16 << 10
         let harness = try await ClientHarness(port: server.port, configuration: configuration)
-        let total = 2000
+        let total = 10000
         let observed = Observed()
         let service = server.service
 
@@ -21,9 +21,15 @@ import Upstream
                 delegate.onMessage = { call, _ in
                     guard delegate.receivedCount == 1 else { return }
                     call.pauseReceiving()
-                    call.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(500)) {
-                        // Nothing may have been delivered while paused.
-                        observed.value.withLock { $0 = (delegate.receivedCount, service.streamed.current) }
+                    let loop = call.eventLoop.assumeIsolated()
+                    loop.scheduleTask(in: .milliseconds(300)) {
+                        observed.value.withLock { $0.first = service.streamed.current }
+                    }
+                    loop.scheduleTask(in: .milliseconds(600)) {
+                        observed.value.withLock {
+                            $0.second = service.streamed.current
+                            $0.deliveredWhilePaused = delegate.receivedCount - 1
+                        }
                         call.resumeReceiving()
                     }
                 }
@@ -31,17 +37,19 @@ import Upstream
         }
         #expect(outcome.status == .ok)
         #expect(outcome.messages.count == total)
-        #expect(outcome.messages.last.map { String(decoding: $0.prefix(12), as: UTF8.self) } == "message-1999")
-        let (delivered, streamed) = try #require(observed.value.withLock { $0 })
-        #expect(delivered == 1)
-        // 2 MiB were to be sent; with a 16 KiB window only the window plus the server's own
-        // buffering can have left it.
-        #expect(streamed < total / 4, "server streamed \(streamed) of \(total) while the client was paused")
+        #expect(outcome.messages.last.map { String(decoding: $0.prefix(12), as: UTF8.self) } == "message-9999")
+        let snapshot = observed.value.withLock { $0 }
+        #expect(snapshot.deliveredWhilePaused == 0)
+        // 10 MiB were to be sent. With the stream window shut, the server stalls once its own
+        // (generous: grpc-swift buffers megabytes) buffers are full: the count stops moving
+        // below the total.
+        #expect(snapshot.first < total, "server streamed \(snapshot.first) of \(total) while paused")
+        #expect(snapshot.second == snapshot.first, "server kept streaming while paused")
         try await harness.shutdown()
         await server.stop()
     }
 }
 
 private final class Observed: Sendable {
-    let value = Mutex<(delivered: Int, streamed: Int)?>(nil)
+    let value = Mutex((first: -1, second: -2, deliveredWhilePaused: -1))
 }

@@ -49,15 +49,28 @@ import Upstream
     @Test func gracefulShutdownLetsInFlightCallsFinish() async throws {
         let server = try await TestServer.start()
         let harness = try await ClientHarness(port: server.port)
-        let inFlight = harness.call("Slow", messages: [Array("300".utf8)])
-        try await withTimeout {
-            while server.service.slowStarted.current < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        let firstEcho = harness.loop.makePromise(of: Void.self)
+        let started = harness.loop.makePromise(of: NIOLoopBound<UpstreamCall>.self)
+        let outcome = harness.call("Echo") { call, delegate in
+            started.succeed(NIOLoopBound(call, eventLoop: call.eventLoop))
+            call.send(message: ByteBuffer(string: "one"))
+            delegate.onMessage = { _, _ in
+                if delegate.receivedCount == 1 { firstEcho.succeed() }
+            }
         }
-        // GOAWAY: the call in flight completes normally.
+        try await withTimeout { try await firstEcho.futureResult.get() }
+        let call = try await started.futureResult.get()
+
+        // GOAWAY while the bidi call is open: it must still be able to finish normally.
         server.server.beginGracefulShutdown()
-        let outcome = try await withTimeout { try await inFlight.get() }
-        #expect(outcome.status == .ok)
-        #expect(outcome.messageStrings == ["slept"])
+        try await Task.sleep(for: .milliseconds(100))
+        try await harness.loop.submit {
+            call.value.send(message: ByteBuffer(string: "two"))
+            call.value.finish()
+        }.get()
+        let result = try await withTimeout { try await outcome.get() }
+        #expect(result.status == .ok)
+        #expect(result.messageStrings == ["one", "two"])
         _ = try? await server.task.value
         try await harness.shutdown()
     }

@@ -136,17 +136,29 @@ struct RawTestService: RegistrableRPCService {
             forMethod: Self.method("Slow"),
             deserializer: RawDeserializer(),
             serializer: RawSerializer()
-        ) { request, _ in
+        ) { request, context in
             var milliseconds = 0
             for try await message in request.messages {
                 milliseconds = Int(String(decoding: message, as: UTF8.self)) ?? 0
             }
             slowStarted.increment()
             // grpc-swift reports a client's RST_STREAM through the RPC cancellation handle.
-            try await withRPCCancellationHandler {
-                try await Task.sleep(for: .milliseconds(milliseconds))
-            } onCancelRPC: {
+            let cancelled = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { [milliseconds] in
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    return false
+                }
+                group.addTask {
+                    try await context.cancellation.cancelled
+                    return true
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            }
+            if cancelled {
                 cancellations.increment()
+                throw RPCError(code: .cancelled, message: "cancelled by the client")
             }
             return StreamingServerResponse { writer in
                 try await writer.write(Array("slept".utf8))
