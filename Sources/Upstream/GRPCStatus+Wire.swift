@@ -136,7 +136,7 @@ enum GRPCTimeout {
             return "\(nanoseconds / size)\(unit)"
         }
         for (size, unit) in units.reversed() {
-            let value = (nanoseconds + size - 1) / size
+            let value = nanoseconds / size + (nanoseconds % size == 0 ? 0 : 1)
             if value <= maxValue { return "\(value)\(unit)" }
         }
         return "\(maxValue)H"

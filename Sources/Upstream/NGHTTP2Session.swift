@@ -214,7 +214,8 @@ final class NGHTTP2Session {
 
     // MARK: State
 
-    /// The peer's `SETTINGS_MAX_CONCURRENT_STREAMS` (100 until its first SETTINGS arrives).
+    /// The peer's `SETTINGS_MAX_CONCURRENT_STREAMS`: 100 until its first SETTINGS arrives, then
+    /// its value, or `UInt32.max` when it advertised none.
     var remoteMaxConcurrentStreams: Int {
         guard let session else { return 0 }
         return Int(cnghttp2_session_get_remote_settings(session, cnghttp2_settings_max_concurrent_streams))

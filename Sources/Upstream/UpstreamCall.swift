@@ -37,7 +37,8 @@ public final class UpstreamCall {
     /// Validated metadata: lower-case names, no reserved or connection-specific fields.
     let metadata: [(name: String, value: String)]
     let deadline: NIODeadline?
-    let eventLoop: any EventLoop
+    /// The client's event loop: every method must be called on it, every callback runs on it.
+    public let eventLoop: any EventLoop
     var state = State.waiting
     private var delegate: (any UpstreamCallDelegate)?
     private var deadlineTask: Scheduled<Void>?

@@ -177,7 +177,7 @@ public final class UpstreamClient {
         switch result {
         case .success(let channel):
             let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
-            guard let connection, connection.isUsable else {
+            guard let connection, connection.isUsable, channel.isActive else {
                 self.connectFailed(reason: "connection to \(self.target) closed right after connecting")
                 channel.close(promise: nil)
                 return

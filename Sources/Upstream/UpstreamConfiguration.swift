@@ -30,6 +30,10 @@ public struct UpstreamConfiguration: Sendable {
     /// this and the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`; calls beyond it wait, in order, for a
     /// stream to finish (they never open a second connection).
     public var maxConcurrentStreams: Int
+    /// The peer's stream limit assumed when its SETTINGS carry no `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    /// RFC 9113 says "unlimited", but swift-nio-http2 servers (grpc-swift) then enforce 100 and
+    /// kill the whole connection with PROTOCOL_ERROR on the 101st stream, so we assume 100.
+    public var unadvertisedPeerMaxConcurrentStreams: Int
     /// The `:authority` sent on every call; `nil` means the target's `host:port`.
     public var authority: String?
     /// The `user-agent` sent on every call.
@@ -53,7 +57,7 @@ public struct UpstreamConfiguration: Sendable {
 
     /// The defaults:
     /// - connect timeout 2 s;
-    /// - at most 1000 concurrent streams (or fewer if the backend says so);
+    /// - at most 1000 concurrent streams (or fewer if the backend says so; 100 if it says nothing);
     /// - `:authority` from the target, user agent `portico-upstream`;
     /// - 4 MiB maximum response message (gRPC's usual default);
     /// - 1 MiB stream window and 16 MiB connection window;
@@ -64,6 +68,7 @@ public struct UpstreamConfiguration: Sendable {
     public init(
         connectTimeout: TimeAmount = .seconds(2),
         maxConcurrentStreams: Int = 1000,
+        unadvertisedPeerMaxConcurrentStreams: Int = 100,
         authority: String? = nil,
         userAgent: String = "portico-upstream",
         maxResponseMessageLength: Int = 4 << 20,
@@ -76,6 +81,7 @@ public struct UpstreamConfiguration: Sendable {
     ) {
         self.connectTimeout = connectTimeout
         self.maxConcurrentStreams = maxConcurrentStreams
+        self.unadvertisedPeerMaxConcurrentStreams = unadvertisedPeerMaxConcurrentStreams
         self.authority = authority
         self.userAgent = userAgent
         self.maxResponseMessageLength = maxResponseMessageLength

@@ -17,7 +17,7 @@ extension UpstreamConnection {
     /// Drains nghttp2's output into the channel while it is writable, delivering the events that
     /// sending produced (streams closed by a reset, requests that could not be sent).
     func flush() {
-        guard !self.isFlushing, let context, let session, self.isOpen else { return }
+        guard !self.isFlushing, let context, let session, self.isOpen, context.channel.isActive else { return }
         self.isFlushing = true
         var wrote = false
         repeat {

@@ -54,7 +54,9 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// Whether a new call may start a stream now.
     var canStartStream: Bool {
         guard self.isOpen, !self.receivedGoAway, let session else { return false }
-        return self.streams.count < min(self.configuration.maxConcurrentStreams, session.remoteMaxConcurrentStreams)
+        var peerLimit = session.remoteMaxConcurrentStreams
+        if peerLimit == Int(UInt32.max) { peerLimit = self.configuration.unadvertisedPeerMaxConcurrentStreams }
+        return self.streams.count < min(self.configuration.maxConcurrentStreams, peerLimit)
     }
 
     /// Whether the channel is still usable (not closed, no fatal error).
@@ -149,11 +151,13 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             context.close(promise: nil)
             return
         }
-        if context.channel.isActive { self.open(context: context) }
+        // Open now, not in channelActive: the connect future (whose callback starts the waiting
+        // calls) completes before channelActive fires. Frames queue until the channel is active.
+        self.open(context: context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.open(context: context)
+        self.flush()
         context.fireChannelActive()
     }
 
@@ -170,7 +174,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             return
         }
         self.isOpen = true
-        self.flush()
+        if context.channel.isActive { self.flush() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

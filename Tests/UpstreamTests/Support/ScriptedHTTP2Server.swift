@@ -1,0 +1,128 @@
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+
+/// A raw HTTP/2 server (swift-nio-http2) that answers each request with a script chosen by its
+/// `:path`, to produce responses a well-behaved gRPC server never sends.
+///
+/// Paths (all under `/t/`):
+/// - `echoHeaders`: OK; one message listing the request's header fields as `name: value` lines.
+/// - `http503`: `:status 503`, END_STREAM.
+/// - `badContentType`: `:status 200`, `content-type: text/html`, then a body.
+/// - `compressed`: OK headers, one message with the compressed flag set, trailers.
+/// - `noTrailers`: OK headers, one message whose DATA frame carries END_STREAM.
+/// - `missingStatus`: OK headers, trailers without `grpc-status`.
+/// - `truncated`: OK headers, half a message, trailers `grpc-status: 0`.
+/// - `refused`: RST_STREAM(REFUSED_STREAM) right away.
+/// - `goAway`: GOAWAY(last stream = this one), then a normal OK response with message `after-goaway`.
+final class ScriptedHTTP2Server: Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let channel: any Channel
+    var port: Int { self.channel.localAddress!.port! }
+
+    init() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.group = group
+        self.channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.configureHTTP2Pipeline(mode: .server) { stream in
+                    stream.eventLoop.makeCompletedFuture {
+                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler())
+                    }
+                }.map { _ in }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+    }
+
+    func shutdown() async throws {
+        try await self.channel.close()
+        try await self.group.shutdownGracefully()
+    }
+}
+
+private final class ScriptedStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private var requestHeaders = HPACKHeaders()
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .headers(let headers):
+            self.requestHeaders = headers.headers
+            if headers.endStream { self.respond(context: context) }
+        case .data(let data):
+            if data.endStream { self.respond(context: context) }
+        default:
+            break
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ payload: HTTP2Frame.FramePayload) {
+        context.write(self.wrapOutboundOut(payload), promise: nil)
+    }
+
+    private func headers(_ fields: [(String, String)], endStream: Bool = false) -> HTTP2Frame.FramePayload {
+        .headers(.init(headers: HPACKHeaders(fields), endStream: endStream))
+    }
+
+    private func message(_ bytes: [UInt8], flag: UInt8 = 0, endStream: Bool = false) -> HTTP2Frame.FramePayload {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(flag)
+        buffer.writeInteger(UInt32(bytes.count))
+        buffer.writeBytes(bytes)
+        return .data(.init(data: .byteBuffer(buffer), endStream: endStream))
+    }
+
+    private let ok = [(":status", "200"), ("content-type", "application/grpc")]
+    private let okTrailers = [("grpc-status", "0")]
+
+    private func respond(context: ChannelHandlerContext) {
+        let path = self.requestHeaders.first(name: ":path") ?? ""
+        switch path {
+        case "/t/echoHeaders":
+            let lines = self.requestHeaders.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.message(Array(lines.utf8)))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/http503":
+            self.write(context, self.headers([(":status", "503")], endStream: true))
+        case "/t/badContentType":
+            self.write(context, self.headers([(":status", "200"), ("content-type", "text/html")]))
+            self.write(context, .data(.init(data: .byteBuffer(ByteBuffer(string: "<html>")), endStream: true)))
+        case "/t/compressed":
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.message([42], flag: 1))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/noTrailers":
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.message(Array("lonely".utf8), endStream: true))
+        case "/t/missingStatus":
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.headers([("grpc-message", "who knows")], endStream: true))
+        case "/t/truncated":
+            self.write(context, self.headers(self.ok))
+            self.write(context, .data(.init(data: .byteBuffer(ByteBuffer(bytes: [0, 0, 0, 0, 9, 1, 2])))))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/refused":
+            self.write(context, .rstStream(.refusedStream))
+        case "/t/goAway":
+            let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
+            let goAway = HTTP2Frame(
+                streamID: .rootStream,
+                payload: .goAway(lastStreamID: streamID, errorCode: .noError, opaqueData: nil)
+            )
+            context.channel.parent!.writeAndFlush(goAway, promise: nil)
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.message(Array("after-goaway".utf8)))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        default:
+            self.write(context, self.headers([(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "12")], endStream: true))
+        }
+        context.flush()
+    }
+}
+
