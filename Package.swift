@@ -150,7 +150,6 @@ let package = Package(
             name: "UpstreamTests",
             dependencies: [
                 "Upstream",
-                "DemoServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
