@@ -53,8 +53,8 @@ extension ResponseTranscoder {
         var contentType: String?
         if let range = ranges.contentType {
             guard
-                let text = protobuf.getString(at: protobuf.readerIndex + range.lowerBound, length: range.count)
-                    .flatMap({ String(validating: $0.utf8, as: UTF8.self) })
+                let text = protobuf.viewBytes(at: protobuf.readerIndex + range.lowerBound, length: range.count)
+                    .flatMap({ String(validating: $0, as: UTF8.self) })
             else {
                 throw TranscodingError(code: .malformedProtobuf, message: "HttpBody.content_type is not valid UTF-8")
             }
