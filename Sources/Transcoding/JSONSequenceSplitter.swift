@@ -141,18 +141,22 @@ public struct JSONSequenceSplitter: Sendable {
                 var escaped = self.escaped
                 var closed = false
                 while i < count {
-                    let byte = bytes[i]
-                    i += 1
                     if inString {
                         if escaped {
                             escaped = false
-                        } else if byte == .backslash {
-                            escaped = true
-                        } else if byte == .quote {
-                            inString = false
+                            i += 1
+                            continue
                         }
+                        i = skipPlainStringBytes(bytes, from: i)
+                        guard i < count else { break }
+                        // A quote or a backslash.
+                        escaped = bytes[i] == .backslash
+                        inString = escaped
+                        i += 1
                         continue
                     }
+                    let byte = bytes[i]
+                    i += 1
                     switch byte {
                     case .quote: inString = true
                     case .openBrace: closers.append(.closeBrace)
@@ -175,16 +179,18 @@ public struct JSONSequenceSplitter: Sendable {
                 var escaped = self.escaped
                 var closed = false
                 while i < count {
-                    let byte = bytes[i]
-                    i += 1
                     if escaped {
                         escaped = false
-                    } else if byte == .backslash {
-                        escaped = true
-                    } else if byte == .quote {
-                        closed = true
-                        break
+                        i += 1
+                        continue
                     }
+                    i = skipPlainStringBytes(bytes, from: i)
+                    guard i < count else { break }
+                    // A quote or a backslash.
+                    escaped = bytes[i] == .backslash
+                    closed = !escaped
+                    i += 1
+                    if closed { break }
                 }
                 self.escaped = escaped
                 if closed { try emit(bytes, valueStart..<i, of: chunk, into: &values) }
@@ -233,6 +239,33 @@ public struct JSONSequenceSplitter: Sendable {
         default:
             break
         }
+    }
+
+    /// The index of the first quote or backslash at or after `start`, or the end of `bytes`.
+    ///
+    /// Most of a body is string content (base64 payloads above all), so this is the hot loop:
+    /// it tests eight bytes at a time with the classic has-zero-byte trick.
+    @inline(__always)
+    private func skipPlainStringBytes(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = ones &* UInt64(UInt8.quote)
+        let backslashes = ones &* UInt64(UInt8.backslash)
+        let count = bytes.count
+        var i = start
+        while i &+ 8 <= count {
+            let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let q = word ^ quotes
+            let b = word ^ backslashes
+            if ((q &- ones) & ~q | (b &- ones) & ~b) & highs != 0 { break }
+            i &+= 8
+        }
+        while i < count {
+            let byte = bytes[i]
+            if byte == .quote || byte == .backslash { break }
+            i &+= 1
+        }
+        return i
     }
 
     /// Starts a value at its first byte.

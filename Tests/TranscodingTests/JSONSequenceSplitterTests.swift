@@ -73,6 +73,29 @@ private let sequenceCases: [(body: String, values: [String])] = [
         }
     }
 
+    /// Long strings with a quote or backslash at every offset of an eight-byte word (the string
+    /// scan skips eight plain bytes at a time).
+    @Test func escapesAtEveryWordOffset() throws {
+        var expected: [String] = []
+        for k in 0..<20 {
+            let a = String(repeating: "a", count: k)
+            let b = String(repeating: "b", count: 19 - k)
+            expected.append("{\"s\":\"" + a + "\\\"" + b + "\\\\\",\"t\":\"}\"}")
+            expected.append("\"" + b + "\\\\\\\"" + a + "\"")
+            expected.append("[\"" + a + "]\\\\\",{}]")
+        }
+        let body = Array(expected.joined(separator: "\n").utf8)
+        #expect(try split([body]) == expected)
+        #expect(try split(body.map { [$0] }) == expected)
+        let head = Array(body.prefix(400))
+        let tail = Array(body.dropFirst(400))
+        for i in 0...head.count {
+            let values = try split([Array(head[..<i]), Array(head[i...]), tail])
+            #expect(values == expected)
+            if values != expected { break }
+        }
+    }
+
     @Test func valuesArriveAsSoonAsTheyAreComplete() throws {
         var splitter = JSONSequenceSplitter(maxValueBytes: 1024)
         #expect(try splitter.append(ByteBuffer(string: "{\"a\":")).isEmpty)
@@ -93,7 +116,9 @@ private let sequenceCases: [(body: String, values: [String])] = [
         let values = try splitter.append(chunk)
         #expect(values.map { String(buffer: $0) } == ["{\"a\":1}", "{\"b\":2}"])
         let chunkBase = chunk.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
-        let offsets = values.map { value in value.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) - chunkBase } }
+        let offsets = values.map { value in
+            value.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) - chunkBase }
+        }
         #expect(offsets == [0, 8])
     }
 
@@ -135,11 +160,15 @@ private let sequenceCases: [(body: String, values: [String])] = [
             #expect(error?.code == .tooLarge)
         }
         // A bare value at the end of the body, and a partial value that never ends.
-        let error = transcodingError { () throws(TranscodingError) in try split([Array("123456789".utf8)], maxValueBytes: 8) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try split([Array("123456789".utf8)], maxValueBytes: 8)
+        }
         #expect(error?.code == .tooLarge)
         var splitter = JSONSequenceSplitter(maxValueBytes: 8)
         _ = try splitter.append(ByteBuffer(string: "{\"a\":"))
-        let partial = transcodingError { () throws(TranscodingError) in try splitter.append(ByteBuffer(string: "\"long\"")) }
+        let partial = transcodingError { () throws(TranscodingError) in
+            try splitter.append(ByteBuffer(string: "\"long\""))
+        }
         #expect(partial?.code == .tooLarge)
     }
 

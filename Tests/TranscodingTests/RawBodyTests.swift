@@ -88,9 +88,18 @@ private func wire(_ json: String, as type: MessageID) throws -> ByteBuffer {
 
     @Test func uploadChunksBecomeTheBytesField() throws {
         var message = ByteBuffer()
-        try request.encode(bindings: [FieldBinding(fieldPath: [field("name", of: upFileRequest)], value: "a.txt")], into: &message)
-        try request.encodeRawBytes(ByteBuffer(string: "hello"), asField: field("content", of: upFileRequest), into: &message)
-        #expect(jsonObject(try json(message, as: upFileRequest)) == jsonObject(#"{"name":"a.txt","content":"aGVsbG8="}"#))
+        try request.encode(
+            bindings: [FieldBinding(fieldPath: [field("name", of: upFileRequest)], value: "a.txt")],
+            into: &message
+        )
+        try request.encodeRawBytes(
+            ByteBuffer(string: "hello"),
+            asField: field("content", of: upFileRequest),
+            into: &message
+        )
+        #expect(
+            jsonObject(try json(message, as: upFileRequest)) == jsonObject(#"{"name":"a.txt","content":"aGVsbG8="}"#)
+        )
         #expect(Array(message.readableBytesView.suffix(7)) == [0x12, 5] + Array("hello".utf8))
     }
 
@@ -99,7 +108,11 @@ private func wire(_ json: String, as type: MessageID) throws -> ByteBuffer {
         var message = ByteBuffer()
         try request.encodeRawBytes(data, asField: field("content", of: upFileRequest), into: &message)
         #expect(Array(message.readableBytesView.prefix(4)) == [0x12, 0xF0, 0xA2, 0x04])  // 70000 = 0x11170
-        let back = try response.rawBody(protobuf: message, field: field("content", of: upFileRequest), of: upFileRequest)
+        let back = try response.rawBody(
+            protobuf: message,
+            field: field("content", of: upFileRequest),
+            of: upFileRequest
+        )
         #expect(back.data == data)
         #expect(back.contentType == nil)
     }
@@ -130,7 +143,11 @@ private func wire(_ json: String, as type: MessageID) throws -> ByteBuffer {
 
     @Test func wholeHttpBodyRequest() throws {
         var message = ByteBuffer()
-        request.encodeHttpBody(contentType: "application/octet-stream", data: ByteBuffer(bytes: [0, 1, 0xFF]), into: &message)
+        request.encodeHttpBody(
+            contentType: "application/octet-stream",
+            data: ByteBuffer(bytes: [0, 1, 0xFF]),
+            into: &message
+        )
         #expect(
             jsonObject(try json(message, as: httpBody))
                 == jsonObject(#"{"contentType":"application/octet-stream","data":"AAH/"}"#)
@@ -166,7 +183,10 @@ private func wire(_ json: String, as type: MessageID) throws -> ByteBuffer {
         #expect(raw.contentType == nil)
         // Absent: empty data.
         let absent = try wire(#"{"name":"f.bin"}"#, as: fileResponse)
-        #expect(try response.rawBody(protobuf: absent, field: field("content", of: fileResponse), of: fileResponse).data.readableBytes == 0)
+        #expect(
+            try response.rawBody(protobuf: absent, field: field("content", of: fileResponse), of: fileResponse).data
+                .readableBytes == 0
+        )
     }
 
     @Test func lastOccurrenceOfABytesFieldWins() throws {
@@ -205,7 +225,12 @@ private func wire(_ json: String, as type: MessageID) throws -> ByteBuffer {
         for size in [0, 1, 127, 128, 16_384, 1 << 20] {
             let data = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ size) })
             var message = ByteBuffer()
-            try request.encodeRawBytes(data, contentType: "application/x-test", asField: field("body", of: holder), into: &message)
+            try request.encodeRawBytes(
+                data,
+                contentType: "application/x-test",
+                asField: field("body", of: holder),
+                into: &message
+            )
             let raw = try response.rawBody(protobuf: message, field: field("body", of: holder), of: holder)
             #expect(raw.data == data, "size \(size)")
             #expect(raw.contentType == "application/x-test")

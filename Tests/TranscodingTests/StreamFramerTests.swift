@@ -89,7 +89,9 @@ private let status = #"{"code":13,"message":"boom"}"#
             var framer = StreamFramer(framing: framing, envelope: true)
             var out = ByteBuffer()
             framer.writePrologue(into: &out)
-            try framer.writeMessage(into: &out) { (body: inout ByteBuffer) throws(TranscodingError) in body.writeString("1") }
+            try framer.writeMessage(into: &out) { (body: inout ByteBuffer) throws(TranscodingError) in
+                body.writeString("1")
+            }
             let before = String(buffer: out)
             let error = transcodingError { () throws(TranscodingError) in
                 try framer.writeMessage(into: &out) { (body: inout ByteBuffer) throws(TranscodingError) in
@@ -126,30 +128,32 @@ private let status = #"{"code":13,"message":"boom"}"#
 }
 
 @Suite struct StreamFramingNegotiationTests {
-    @Test(arguments: [
-        (nil, StreamFraming.ndjson),
-        ("", .ndjson),
-        ("*/*", .ndjson),
-        ("application/*", .ndjson),
-        ("text/html", .ndjson),
-        ("application/x-ndjson", .ndjson),
-        ("text/event-stream", .serverSentEvents),
-        ("Text/Event-Stream", .serverSentEvents),
-        ("application/json", .jsonArray),
-        ("application/json; charset=utf-8", .jsonArray),
-        ("application/json, text/event-stream", .jsonArray),  // tie: first listed
-        ("text/event-stream, application/json", .serverSentEvents),
-        ("application/json;q=0.5, text/event-stream;q=0.9", .serverSentEvents),
-        ("application/json;q=0.9 , application/x-ndjson;q=0.5", .jsonArray),
-        ("application/x-ndjson;q=0.1, application/json;q=0.2", .jsonArray),
-        ("text/event-stream;q=0", .ndjson),
-        ("application/json;q=0, */*", .ndjson),
-        ("application/json; q=1.0, text/event-stream; q=0.999", .jsonArray),
-        ("application/json;q=bogus, text/event-stream;q=0.1", .serverSentEvents),
-        ("application/json;q=2", .ndjson),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", .ndjson),
-        ("  text/event-stream  ;  q=0.5  ", .serverSentEvents),
-    ] as [(String?, StreamFraming)])
+    @Test(
+        arguments: [
+            (nil, StreamFraming.ndjson),
+            ("", .ndjson),
+            ("*/*", .ndjson),
+            ("application/*", .ndjson),
+            ("text/html", .ndjson),
+            ("application/x-ndjson", .ndjson),
+            ("text/event-stream", .serverSentEvents),
+            ("Text/Event-Stream", .serverSentEvents),
+            ("application/json", .jsonArray),
+            ("application/json; charset=utf-8", .jsonArray),
+            ("application/json, text/event-stream", .jsonArray),  // tie: first listed
+            ("text/event-stream, application/json", .serverSentEvents),
+            ("application/json;q=0.5, text/event-stream;q=0.9", .serverSentEvents),
+            ("application/json;q=0.9 , application/x-ndjson;q=0.5", .jsonArray),
+            ("application/x-ndjson;q=0.1, application/json;q=0.2", .jsonArray),
+            ("text/event-stream;q=0", .ndjson),
+            ("application/json;q=0, */*", .ndjson),
+            ("application/json; q=1.0, text/event-stream; q=0.999", .jsonArray),
+            ("application/json;q=bogus, text/event-stream;q=0.1", .serverSentEvents),
+            ("application/json;q=2", .ndjson),
+            ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", .ndjson),
+            ("  text/event-stream  ;  q=0.5  ", .serverSentEvents),
+        ] as [(String?, StreamFraming)]
+    )
     func acceptHeader(_ accept: String?, _ expected: StreamFraming) {
         #expect(StreamFraming.negotiate(accept: accept) == expected)
     }
