@@ -1,8 +1,8 @@
 /// A request or response body that could not be transcoded.
 ///
 /// ``fieldPath`` locates the problem in JSON terms (`nested.items[2].value`, `counts["a"]`),
-/// empty for the root. The Gateway maps every code to HTTP 400 for requests and 500 for
-/// responses.
+/// empty for the root. The Gateway maps every code to HTTP 400 for requests (``Code/tooLarge``
+/// to 413) and 500 for responses.
 public struct TranscodingError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -12,6 +12,7 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
             case invalidValue
             case malformedProtobuf
             case unsupported
+            case tooLarge
         }
 
         private let value: Value
@@ -29,6 +30,9 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
         public static let malformedProtobuf = Code(.malformedProtobuf)
         /// A valid input the codec does not handle (for example a message-typed path binding).
         public static let unsupported = Code(.unsupported)
+        /// One value of a streamed body is larger than the configured limit (HTTP 413 for a
+        /// request).
+        public static let tooLarge = Code(.tooLarge)
 
         public var description: String {
             switch value {
@@ -37,6 +41,7 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
             case .invalidValue: "invalidValue"
             case .malformedProtobuf: "malformedProtobuf"
             case .unsupported: "unsupported"
+            case .tooLarge: "tooLarge"
             }
         }
     }
