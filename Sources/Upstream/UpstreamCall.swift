@@ -213,15 +213,12 @@ public final class UpstreamCall {
     func receiveData(_ bytes: ByteBuffer) -> Int {
         guard !self.isFinished, self.finishAfterMessages == nil else { return bytes.readableBytes }
         self.deframer.append(bytes)
-        let consumable: Int
-        if self.isPaused {
-            self.unconsumedBytes += bytes.readableBytes
-            consumable = 0
-        } else {
-            consumable = bytes.readableBytes
-        }
         self.deliverMessages()
-        return consumable
+        // Decided after delivery: a delegate that paused inside didReceiveMessage holds back the
+        // window for this whole chunk, even the part already delivered (resume returns it).
+        guard self.isPaused else { return bytes.readableBytes }
+        self.unconsumedBytes += bytes.readableBytes
+        return 0
     }
 
     func streamClosed(errorCode: UInt32) {
