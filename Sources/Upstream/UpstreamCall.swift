@@ -77,7 +77,7 @@ public final class UpstreamCall {
             self.deadlineTask = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 self.finish(
                     GRPCStatus(code: .deadlineExceeded, message: "deadline of \(timeout) exceeded"),
-                    reset: cnghttp2CancelCode
+                    reset: http2CancelCode
                 )
             }
         }
@@ -113,7 +113,7 @@ public final class UpstreamCall {
     /// `CANCELLED` on the next event-loop tick. No effect once the call is over.
     public func cancel() {
         self.eventLoop.preconditionInEventLoop()
-        self.finish(GRPCStatus(code: .cancelled, message: "call cancelled"), reset: cnghttp2CancelCode, deferred: true)
+        self.finish(GRPCStatus(code: .cancelled, message: "call cancelled"), reset: http2CancelCode, deferred: true)
     }
 
     /// Stops delivering messages. Received bytes stay buffered and stop being acknowledged, so the
@@ -187,12 +187,12 @@ public final class UpstreamCall {
         if (100..<200).contains(httpStatus) && !endStream { return }  // informational
         if httpStatus != 200 {
             let status = GRPCStatus(code: .init(httpStatus: httpStatus), message: "backend answered HTTP \(httpStatus)")
-            self.finish(status, trailers: Self.withoutPseudoFields(fields), reset: cnghttp2CancelCode)
+            self.finish(status, trailers: Self.withoutPseudoFields(fields), reset: http2CancelCode)
             return
         }
         if let contentType, !Self.isGRPCContentType(contentType) {
             let status = GRPCStatus(code: .unknown, message: "backend answered with content-type '\(contentType)'")
-            self.finish(status, reset: cnghttp2CancelCode)
+            self.finish(status, reset: http2CancelCode)
             return
         }
         if endStream {
@@ -202,7 +202,7 @@ public final class UpstreamCall {
             return
         }
         if contentType == nil {
-            self.finish(GRPCStatus(code: .unknown, message: "backend response has no content-type"), reset: cnghttp2CancelCode)
+            self.finish(GRPCStatus(code: .unknown, message: "backend response has no content-type"), reset: http2CancelCode)
             return
         }
         self.receivedHeaders = true
@@ -213,15 +213,12 @@ public final class UpstreamCall {
     func receiveData(_ bytes: ByteBuffer) -> Int {
         guard !self.isFinished, self.finishAfterMessages == nil else { return bytes.readableBytes }
         self.deframer.append(bytes)
-        let consumable: Int
-        if self.isPaused {
-            self.unconsumedBytes += bytes.readableBytes
-            consumable = 0
-        } else {
-            consumable = bytes.readableBytes
-        }
         self.deliverMessages()
-        return consumable
+        // Decided after delivery: a delegate that paused inside didReceiveMessage holds back the
+        // window for this whole chunk, even the part already delivered (resume returns it).
+        guard self.isPaused else { return bytes.readableBytes }
+        self.unconsumedBytes += bytes.readableBytes
+        return 0
     }
 
     func streamClosed(errorCode: UInt32) {
@@ -258,7 +255,7 @@ public final class UpstreamCall {
             case .compressed:
                 self.finish(
                     GRPCStatus(code: .internalError, message: "backend sent a compressed message; no compression was negotiated"),
-                    reset: cnghttp2CancelCode
+                    reset: http2CancelCode
                 )
             case .tooLarge(let length):
                 self.finish(
@@ -266,7 +263,7 @@ public final class UpstreamCall {
                         code: .resourceExhausted,
                         message: "response message of \(length) bytes exceeds the limit of \(self.deframer.maxMessageLength)"
                     ),
-                    reset: cnghttp2CancelCode
+                    reset: http2CancelCode
                 )
             }
         }
@@ -275,7 +272,7 @@ public final class UpstreamCall {
     private func finishFromServer(_ status: GRPCStatus, trailers: [(name: String, value: String)]) {
         // The backend is done; if our side is still open, reset so the stream stops counting.
         if case .active(let connection, let streamID) = self.state {
-            connection.releaseStream(streamID: streamID, reset: self.endOfStreamSent ? nil : cnghttp2CancelCode)
+            connection.releaseStream(streamID: streamID, reset: self.endOfStreamSent ? nil : http2CancelCode)
         }
         self.state = .closing
         self.finishAfterMessages = (status, trailers)
@@ -335,4 +332,4 @@ public final class UpstreamCall {
 extension UpstreamCall: Sendable {}
 
 /// RST_STREAM/GOAWAY code CANCEL (0x8).
-let cnghttp2CancelCode: UInt32 = 0x8
+let http2CancelCode: UInt32 = 0x8

@@ -20,7 +20,11 @@ extension UpstreamConnection {
         guard !self.isFlushing, let context, let session, self.isOpen, context.channel.isActive else { return }
         self.isFlushing = true
         var wrote = false
-        repeat {
+        // Always drain once: nghttp2 queues frames of its own during mem_recv (SETTINGS and PING
+        // acks, WINDOW_UPDATE) without telling us. Stop while the channel is not writable.
+        var firstPass = true
+        while (firstPass || self.needsFlush) && self.isOpen && context.channel.isWritable {
+            firstPass = false
             self.needsFlush = false
             var buffer = context.channel.allocator.buffer(capacity: 0)
             var hitLimit = false
@@ -38,7 +42,7 @@ extension UpstreamConnection {
             }
             if hitLimit { self.needsFlush = true }
             self.processEvents()
-        } while self.needsFlush && self.isOpen && context.channel.isWritable
+        }
         self.isFlushing = false
         if wrote { context.flush() }
         if self.isOpen && !session.isAlive {

@@ -188,19 +188,26 @@ import Upstream
     @Test func cancelReachesTheServer() async throws {
         let server = try await TestServer.start()
         let harness = try await ClientHarness(port: server.port)
-        let outcome = try await withTimeout {
-            try await harness.call("Slow", messages: [Array("10000".utf8)]) { call, _ in
-                call.send(message: ByteBuffer(string: "10000"))
-                call.finish()
-                call.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(300)) { call.cancel() }
-            }.get()
+        let started = harness.loop.makePromise(of: NIOLoopBound<UpstreamCall>.self)
+        let outcome = harness.call("Slow") { call, _ in
+            started.succeed(NIOLoopBound(call, eventLoop: call.eventLoop))
+            call.send(message: ByteBuffer(string: "10000"))
+            call.finish()
         }
-        #expect(outcome.status.code == .cancelled)
-        #expect(outcome.finishCount == 1)
+        let call = try await started.futureResult.get()
+        let service = server.service
+        // Cancel once the handler is running, so the server has something to cancel.
         try await withTimeout {
-            while server.service.cancellations.current == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            while service.slowStarted.current == 0 { try await Task.sleep(for: .milliseconds(10)) }
         }
-        #expect(server.service.cancellations.current == 1)
+        try await harness.loop.submit { call.value.cancel() }.get()
+        let result = try await withTimeout { try await outcome.get() }
+        #expect(result.status.code == .cancelled)
+        #expect(result.finishCount == 1)
+        try await withTimeout {
+            while service.cancellations.current == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(service.cancellations.current == 1)
         try await harness.shutdown()
         await server.stop()
     }

@@ -53,6 +53,8 @@ final class RecordingDelegate: UpstreamCallDelegate {
 
     func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
         self.finishCount += 1
+        // Hooks usually capture this delegate; dropping them breaks the cycle.
+        self.onMessage = nil
         let outcome = CallOutcome(
             headers: self.headers,
             messages: self.messages,

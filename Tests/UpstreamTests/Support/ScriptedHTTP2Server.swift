@@ -16,12 +16,19 @@ import NIOPosix
 /// - `truncated`: OK headers, half a message, trailers `grpc-status: 0`.
 /// - `refused`: RST_STREAM(REFUSED_STREAM) right away.
 /// - `goAway`: GOAWAY(last stream = this one), then a normal OK response with message `after-goaway`.
+/// - `flood`: ``floodCount`` messages of 1 KiB (`message-<i>` padded), written only while the stream
+///   channel is writable, i.e. while the client's flow-control window allows; counts them in
+///   ``flooded``.
 final class ScriptedHTTP2Server: Sendable {
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel
+    /// Messages the `flood` script has written so far.
+    let flooded = RawTestService.Counter()
+    static let floodCount = 2000
     var port: Int { self.channel.localAddress!.port! }
 
     init() async throws {
+        let flooded = self.flooded
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         self.channel = try await ServerBootstrap(group: group)
@@ -29,7 +36,7 @@ final class ScriptedHTTP2Server: Sendable {
             .childChannelInitializer { channel in
                 channel.configureHTTP2Pipeline(mode: .server) { stream in
                     stream.eventLoop.makeCompletedFuture {
-                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler())
+                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler(flooded: flooded))
                     }
                 }.map { _ in }
             }
@@ -48,6 +55,34 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     private var requestHeaders = HPACKHeaders()
+    private let flooded: RawTestService.Counter
+    private var floodNext: Int?
+
+    init(flooded: RawTestService.Counter) {
+        self.flooded = flooded
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.flood(context: context) }
+    }
+
+    private func flood(context: ChannelHandlerContext) {
+        guard var next = self.floodNext else { return }
+        while next < ScriptedHTTP2Server.floodCount && context.channel.isWritable {
+            var bytes = Array("message-\(next)".utf8)
+            bytes += Array(repeating: UInt8(ascii: "."), count: 1024 - bytes.count)
+            self.write(context, self.message(bytes))
+            self.flooded.increment()
+            next += 1
+        }
+        if next == ScriptedHTTP2Server.floodCount {
+            self.floodNext = nil
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        } else {
+            self.floodNext = next
+        }
+        context.flush()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
@@ -107,6 +142,10 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.write(context, self.headers(self.ok))
             self.write(context, .data(.init(data: .byteBuffer(ByteBuffer(bytes: [0, 0, 0, 0, 9, 1, 2])))))
             self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/flood":
+            self.write(context, self.headers(self.ok))
+            self.floodNext = 0
+            self.flood(context: context)
         case "/t/refused":
             self.write(context, .rstStream(.refusedStream))
         case "/t/goAway":
