@@ -2,7 +2,10 @@ import DemoServices
 import Foundation
 import Gateway
 import Logging
+import NIOCore
+import NIOHTTP1
 import NIOPosix
+import Routing
 import Testing
 
 /// Dead and restarted backends, and connection reuse under load.

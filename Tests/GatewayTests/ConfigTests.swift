@@ -1,5 +1,8 @@
 import Foundation
 import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// Gateway.yaml validation: every problem, with its YAML path.

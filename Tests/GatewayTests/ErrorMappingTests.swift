@@ -1,5 +1,8 @@
 import Foundation
 import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// gRPC status → HTTP status and google.rpc.Status bodies, through the real backend.

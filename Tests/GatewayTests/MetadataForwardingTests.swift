@@ -1,4 +1,8 @@
 import Foundation
+import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// Request headers become gRPC metadata (DESIGN.md §4); the demo's Metadata method echoes what

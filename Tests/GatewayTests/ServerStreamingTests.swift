@@ -1,4 +1,8 @@
 import Foundation
+import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// Server streaming as NDJSON (the full streaming contract is the next issue; this covers the

@@ -1,4 +1,8 @@
 import Foundation
+import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// JSON ⇄ protobuf through the gateway and the echo backend.

@@ -1,4 +1,8 @@
 import Foundation
+import Gateway
+import NIOCore
+import NIOHTTP1
+import Routing
 import Testing
 
 /// The README's curl session, driven through a real socket against the real demo backend.

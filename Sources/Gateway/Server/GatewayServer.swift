@@ -13,7 +13,8 @@ public final class GatewayServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let logger: Logger
-    private let upstreams: [ObjectIdentifier: NIOLoopBound<LoopUpstreams>]
+    /// Each loop's upstream clients, created on that loop when its first connection arrives.
+    private let upstreams: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>]
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
 
     /// Creates a server; call ``start()`` to bind.
@@ -31,10 +32,9 @@ public final class GatewayServer: Sendable {
             self.group = MultiThreadedEventLoopGroup(numberOfThreads: snapshot.config.eventLoops ?? System.coreCount)
             self.ownsGroup = true
         }
-        var upstreams: [ObjectIdentifier: NIOLoopBound<LoopUpstreams>] = [:]
+        var upstreams: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>] = [:]
         for loop in self.group.makeIterator() {
-            let perLoop = LoopUpstreams(eventLoop: loop, backends: snapshot.config.backends, logger: logger)
-            upstreams[ObjectIdentifier(loop)] = NIOLoopBound(perLoop, eventLoop: loop)
+            upstreams[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: LoopUpstreams.self, eventLoop: loop)
         }
         self.upstreams = upstreams
     }
@@ -54,13 +54,24 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let bound = upstreams[ObjectIdentifier(channel.eventLoop)] else {
+                    guard let box = upstreams[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.ioOnClosedChannel
+                    }
+                    let loopUpstreams: LoopUpstreams
+                    if let existing = box.value {
+                        loopUpstreams = existing
+                    } else {
+                        loopUpstreams = LoopUpstreams(
+                            eventLoop: channel.eventLoop,
+                            backends: snapshot.config.backends,
+                            logger: logger
+                        )
+                        box.value = loopUpstreams
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try sync.addHandler(
-                        HTTPRequestHandler(snapshot: snapshot, upstreams: bound.value, logger: logger)
+                        HTTPRequestHandler(snapshot: snapshot, upstreams: loopUpstreams, logger: logger)
                     )
                 }
             }
@@ -78,8 +89,9 @@ public final class GatewayServer: Sendable {
     /// Upstream connections opened so far, per event loop (for tests and `/metrics`).
     public func upstreamConnectionCounts() async throws -> [Int] {
         var counts: [Int] = []
-        for bound in upstreams.values {
-            counts.append(try await bound.eventLoop.submit { bound.value.connectionCount }.get())
+        for (_, box) in upstreams {
+            let loop = box.eventLoop
+            counts.append(try await loop.submit { box.value?.connectionCount ?? 0 }.get())
         }
         return counts
     }
@@ -91,8 +103,9 @@ public final class GatewayServer: Sendable {
             return value
         }
         try? await channel?.close()
-        for bound in upstreams.values {
-            try? await bound.eventLoop.flatSubmit { bound.value.close() }.get()
+        for (_, box) in upstreams {
+            let loop = box.eventLoop
+            try? await loop.flatSubmit { box.value?.close() ?? loop.makeSucceededVoidFuture() }.get()
         }
         if ownsGroup {
             try? await group.shutdownGracefully()

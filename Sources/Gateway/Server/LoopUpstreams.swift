@@ -15,6 +15,11 @@ final class LoopUpstreams {
         for (name, backend) in backends {
             var configuration = UpstreamConfiguration.defaults
             configuration.connectTimeout = .seconds(2)
+            // No fail-fast window after a failed connect: each request that finds the backend
+            // down tries again (attempts are coalesced per loop), so the first request after a
+            // backend restart succeeds. A refused connect costs one syscall round trip.
+            configuration.reconnectBackoffInitial = .zero
+            configuration.reconnectBackoffMax = .zero
             clients[name] = backend.endpoints.map { endpoint in
                 UpstreamClient(
                     target: UpstreamTarget(host: endpoint.host, port: endpoint.port),
