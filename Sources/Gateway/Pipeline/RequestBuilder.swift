@@ -28,8 +28,14 @@ struct RequestBuilder {
             }
             try transcoder.encode(bindings: match.bindings, into: &message)
         } catch {
-            throw GatewayError.invalidArgument(error.description, cause: error)
+            throw GatewayError.invalidArgument(Self.clientMessage(for: error), cause: error)
         }
         return message
+    }
+
+    /// The sentence a client sees: the problem, then the field it concerns.
+    static func clientMessage(for error: TranscodingError) -> String {
+        if error.fieldPath.isEmpty || error.message.contains(error.fieldPath) { return error.message }
+        return "\(error.message) (field \(error.fieldPath))"
     }
 }
