@@ -14,13 +14,14 @@ run: build
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 check: build
 	$$($(SWIFT) build --show-bin-path)/portico check --config Gateway.yaml
 
 bench: deps
 	@bash Benchmarks/run.sh
+	@bash Benchmarks/streaming.sh
 
 protos:
 	bash scripts/generate-protos.sh

@@ -10,6 +10,8 @@ public struct DemoBackendOptions: Sendable {
     /// How long ``DemoBackendServer/stop()`` lets in-flight calls finish after it stops accepting
     /// new ones; calls still running afterwards (an open chat, say) are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(1)
+    /// Records server-side events (cancellations) for tests; nil = none.
+    public var observer: DemoCallObserver?
 
     /// Creates options.
     /// - Parameters:

@@ -47,7 +47,7 @@ public final class DemoBackendServer: Sendable {
             transport: transport,
             services: [
                 DemoUserService(),
-                DemoFileService(filesDirectory: options.filesDirectory),
+                DemoFileService(filesDirectory: options.filesDirectory, observer: options.observer),
                 DemoUpFileService(filesDirectory: options.filesDirectory),
                 DemoChatService(),
                 DemoEchoService(),

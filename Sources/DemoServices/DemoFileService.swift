@@ -9,11 +9,16 @@ public import GRPCCore
 public struct DemoFileService: Demo_File_V1_FileService.ServiceProtocol {
     /// The directory files are served from.
     public let filesDirectory: String
+    /// Told when a download is cancelled by its client.
+    public let observer: DemoCallObserver?
 
     /// Creates the service.
-    /// - Parameter filesDirectory: The directory files are served from.
-    public init(filesDirectory: String) {
+    /// - Parameters:
+    ///   - filesDirectory: The directory files are served from.
+    ///   - observer: Told when a download is cancelled by its client.
+    public init(filesDirectory: String, observer: DemoCallObserver? = nil) {
         self.filesDirectory = filesDirectory
+        self.observer = observer
     }
 
     /// Streams the requested file.
@@ -32,8 +37,14 @@ public struct DemoFileService: Demo_File_V1_FileService.ServiceProtocol {
         } catch let error as RPCError {
             return StreamingServerResponse(error: error)
         }
+        let observer = self.observer
         return StreamingServerResponse { writer in
-            try await source.stream(name: name, to: writer)
+            // grpc-swift reports a client's RST_STREAM as an RPC cancellation, not a task one.
+            try await withRPCCancellationHandler {
+                try await source.stream(name: name, to: writer)
+            } onCancelRPC: {
+                observer?.recordCancellation(method: "DownLoad", subject: name)
+            }
             return [:]
         }
     }

@@ -16,9 +16,13 @@ extension GatewayConfig {
     /// | `json.rejectUnknownFields` | bool | true |
     /// | `headers.allow` / `headers.deny` | list of header names | forward all end-to-end headers |
     /// | `limits.maxRequestBodyBytes` | int | 4194304 |
+    /// | `streaming.envelope` | bool: wrap streamed messages as `{"result": ...}` | false |
+    /// | `streaming.maxMessageBytes` | int: largest JSON value in a streamed body | 4194304 |
+    /// | `streaming.bufferBytes` | int: per-stream buffer before backpressure | 262144 |
+    /// | `streaming.rawContentType` | Content-Type of raw `bytes` responses | application/octet-stream |
     /// | `eventLoops` | int | number of cores |
     static let topLevelKeys: Set<String> = [
-        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "eventLoops",
+        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "eventLoops",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -66,6 +70,7 @@ extension GatewayConfig {
                         reader.report("limits.\(limit)", "unknown key \"\(limit)\" (expected maxRequestBodyBytes)", at: node)
                     }
                 }
+            case "streaming": parseStreaming(value, into: &config.streaming, reader: &reader)
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             default: break
             }
@@ -139,6 +144,26 @@ extension GatewayConfig {
                 reader.report(
                     path,
                     "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, useProtoNames)",
+                    at: value
+                )
+            }
+        }
+    }
+
+    private static func parseStreaming(_ node: Node, into streaming: inout StreamingSettings, reader: inout YAMLReader) {
+        for (key, value) in reader.mapping(node, at: "streaming") ?? [] {
+            let path = "streaming.\(key)"
+            switch key {
+            case "envelope": streaming.envelope = reader.bool(value, at: path) ?? streaming.envelope
+            case "maxMessageBytes":
+                streaming.maxMessageBytes = reader.int(value, at: path, range: 1...(1 << 30)) ?? streaming.maxMessageBytes
+            case "bufferBytes":
+                streaming.bufferBytes = reader.int(value, at: path, range: 1024...(1 << 30)) ?? streaming.bufferBytes
+            case "rawContentType": streaming.rawContentType = reader.string(value, at: path) ?? streaming.rawContentType
+            default:
+                reader.report(
+                    path,
+                    "unknown key \"\(key)\" (expected bufferBytes, envelope, maxMessageBytes, rawContentType)",
                     at: value
                 )
             }

@@ -19,6 +19,7 @@ public import ProtoSchema
 /// json: { emitUnpopulated: false, useProtoNames: false, enumsAsInts: false, rejectUnknownFields: true }
 /// headers: { deny: [cookie] }
 /// limits: { maxRequestBodyBytes: 4194304 }
+/// streaming: { envelope: false, maxMessageBytes: 4194304, bufferBytes: 262144, rawContentType: application/octet-stream }
 /// ```
 public struct GatewayConfig: Sendable {
     /// Where the HTTP/1.1 front end listens.
@@ -38,6 +39,8 @@ public struct GatewayConfig: Sendable {
     public var headers: HeaderSettings
     /// Request size limits.
     public var limits: Limits
+    /// Streaming options.
+    public var streaming: StreamingSettings
     /// Number of event loops (each owns its upstream connections). Defaults to the core count.
     public var eventLoops: Int?
 
@@ -97,6 +100,19 @@ public struct GatewayConfig: Sendable {
         public var maxRequestBodyBytes = 4 * 1024 * 1024
     }
 
+    /// Streaming calls: response framing and per-stream buffer bounds.
+    public struct StreamingSettings: Sendable {
+        /// Wrap each streamed message as `{"result": message}` (grpc-gateway compatibility).
+        public var envelope = false
+        /// Largest single JSON value in a streamed request body, in bytes.
+        public var maxMessageBytes = 4 * 1024 * 1024
+        /// Request bytes buffered for the backend per stream before Portico stops reading the
+        /// client; the same bound applies to responses waiting for a slow client.
+        public var bufferBytes = 256 * 1024
+        /// Content-Type of raw responses from a `bytes` field (HttpBody carries its own).
+        public var rawContentType = "application/octet-stream"
+    }
+
     /// The defaults used for keys a file leaves out.
     public static var defaults: GatewayConfig {
         GatewayConfig(
@@ -108,6 +124,7 @@ public struct GatewayConfig: Sendable {
             json: JSONSettings(),
             headers: HeaderSettings(),
             limits: Limits(),
+            streaming: StreamingSettings(),
             eventLoops: nil
         )
     }

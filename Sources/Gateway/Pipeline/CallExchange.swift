@@ -5,32 +5,83 @@ import Routing
 import Transcoding
 import Upstream
 
-/// One HTTP request's upstream call: receives the backend's response parts (on the request's
-/// event loop) and writes the HTTP response.
+/// One HTTP request's upstream call, all on the request's event loop.
 ///
-/// Unary calls answer with one JSON body and `Content-Length`. Server-streaming calls answer
-/// with chunked `application/x-ndjson`, one message per line, each flushed as it arrives; an
-/// error before the first message is an ordinary HTTP error, after it a final `{"error":...}` line.
+/// Request side: a unary or server-streaming request arrives whole (bounded) and is sent as one
+/// message; a client-streaming or bidi request body is cut into messages as it arrives
+/// (``RequestStreamEncoder``) and each goes upstream at once. Response side: see
+/// ``ResponseEmitter``. Backpressure runs both ways: a full upstream send buffer stops reading
+/// the client, a full client socket pauses the upstream stream.
 final class CallExchange: UpstreamCallDelegate {
     private let handler: HTTPRequestHandler
-    private let head: HTTPRequestHead
-    private let route: Route
-    private let snapshot: GatewaySnapshot
+    let head: HTTPRequestHead
+    let route: Route
+    let snapshot: GatewaySnapshot
+    private var emitter: ResponseEmitter
+    private var requestEncoder: RequestStreamEncoder?
     /// The upstream call, set right after it starts.
     var call: UpstreamCall?
-
-    private var responseMetadata: [(name: String, value: String)] = []
-    private var unaryMessage: ByteBuffer?
-    private var extraMessages = 0
-    private var streamStarted = false
     private var finished = false
+    private var receivingPaused = false
 
-    init(handler: HTTPRequestHandler, head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot) {
+    init(handler: HTTPRequestHandler, head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot, requestEncoder: RequestStreamEncoder?) {
         self.handler = handler
         self.head = head
         self.route = route
         self.snapshot = snapshot
+        self.requestEncoder = requestEncoder
+        self.emitter = ResponseEmitter(head: head, route: route, snapshot: snapshot)
     }
+
+    // MARK: Request side
+
+    /// A chunk of a streamed request body: encode complete messages and send them now.
+    func requestBody(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) {
+        guard !finished, var encoder = requestEncoder, let call else { return }
+        do {
+            let messages = try encoder.append(chunk, allocator: allocator)
+            requestEncoder = encoder
+            for message in messages { call.send(message: message) }
+        } catch {
+            requestEncoder = encoder
+            failRequest(error)
+            return
+        }
+        if call.isSendBufferFull { handler.pauseReading() }
+    }
+
+    /// The streamed request body ended: send what is left and half-close.
+    func requestEnded(allocator: ByteBufferAllocator) {
+        guard !finished, let call else { return }
+        if var encoder = requestEncoder {
+            do {
+                for message in try encoder.finish(allocator: allocator) { call.send(message: message) }
+            } catch {
+                failRequest(error)
+                return
+            }
+            requestEncoder = encoder
+        }
+        call.finish()
+    }
+
+    private func failRequest(_ error: GatewayError) {
+        finished = true
+        call?.cancel()
+        if emitter.hasStarted, let context = handler.channelContext {
+            emitter.finishStarted(error: error, trailers: [], context: context)
+            handler.exchangeFinished(closeConnection: true)
+        } else {
+            handler.respond(to: head, error: error, forceClose: true)
+            handler.exchangeFinished(closeConnection: true)
+        }
+    }
+
+    func upstreamCallSendBufferDrained(_ call: UpstreamCall) {
+        handler.resumeReading()
+    }
+
+    // MARK: Client connection
 
     /// The client closed its connection: cancel the upstream stream now.
     func clientDisconnected() {
@@ -39,115 +90,67 @@ final class CallExchange: UpstreamCallDelegate {
         call?.cancel()
     }
 
-    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)]) {
-        responseMetadata = headers
-    }
-
-    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {
-        guard !finished else { return }
-        if route.method.isServerStreaming {
-            writeStreamLine(message)
-        } else if unaryMessage == nil {
-            unaryMessage = message
-        } else {
-            extraMessages += 1
+    /// The client's socket buffer filled or drained: pause or resume the upstream stream.
+    func clientWritabilityChanged(isWritable: Bool) {
+        guard let call, !finished else { return }
+        if isWritable, receivingPaused {
+            receivingPaused = false
+            call.resumeReceiving()
+        } else if !isWritable, !receivingPaused {
+            receivingPaused = true
+            call.pauseReceiving()
         }
     }
 
-    func upstreamCall(
-        _ call: UpstreamCall,
-        didFinishWith status: GRPCStatus,
-        trailers: [(name: String, value: String)]
-    ) {
+    // MARK: Response side
+
+    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)]) {
+        emitter.responseMetadata = headers
+    }
+
+    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {
+        guard !finished, let context = handler.channelContext else { return }
+        do {
+            try emitter.message(message, context: context)
+        } catch {
+            finished = true
+            call.cancel()
+            let failure = GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+            if emitter.hasStarted {
+                emitter.finishStarted(error: failure, trailers: [], context: context)
+                handler.exchangeFinished(closeConnection: !head.isKeepAlive)
+            } else {
+                handler.respond(to: head, error: failure)
+            }
+            return
+        }
+        if !context.channel.isWritable, !receivingPaused {
+            receivingPaused = true
+            call.pauseReceiving()
+        }
+    }
+
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
         guard !finished else { return }
         finished = true
         defer { self.call = nil }
-        if route.method.isServerStreaming {
-            finishStream(status: status)
+        guard let context = handler.channelContext else { return }
+        if emitter.hasStarted {
+            let error = status.code == .ok ? nil : GatewayError(status: status)
+            let closeAfter = emitter.finishStarted(error: error, trailers: trailers, context: context)
+            handler.exchangeFinished(closeConnection: closeAfter || !head.isKeepAlive)
             return
         }
         guard status.code == .ok else {
             handler.respond(to: head, error: GatewayError(status: status))
             return
         }
-        guard let message = unaryMessage, extraMessages == 0 else {
-            let problem = unaryMessage == nil ? "no response message" : "more than one response message"
-            handler.respond(to: head, error: GatewayError(code: .internalError, message: "backend sent \(problem)"))
-            return
-        }
-        guard let context = handler.channelContext else { return }
-        var body = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 16)
         do {
-            try writeJSON(message, into: &body)
+            let response = try emitter.completeResponse(trailers: trailers, allocator: context.channel.allocator)
+            handler.respond(to: head, status: .ok, headers: response.headers, body: response.body)
         } catch {
-            handler.respond(to: head, error: GatewayError(code: .internalError, message: "cannot transcode the response: \(error)", cause: error))
-            return
+            handler.respond(to: head, error: error)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &headers)
-        handler.respond(to: head, status: .ok, headers: headers, body: body)
-    }
-
-    private func writeJSON(_ message: ByteBuffer, into body: inout ByteBuffer) throws(TranscodingError) {
-        if let field = route.responseBody {
-            try snapshot.responseTranscoder.write(protobuf: message, field: field, of: route.method.output, into: &body)
-        } else {
-            try snapshot.responseTranscoder.write(protobuf: message, as: route.method.output, into: &body)
-        }
-    }
-
-    // MARK: Server streaming (NDJSON)
-
-    private func writeStreamLine(_ message: ByteBuffer) {
-        guard let context = handler.channelContext else { return }
-        var line = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 16)
-        do {
-            try writeJSON(message, into: &line)
-        } catch {
-            call?.cancel()
-            return
-        }
-        line.writeInteger(UInt8(ascii: "\n"))
-        if !streamStarted {
-            streamStarted = true
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "application/x-ndjson")
-            headers.add(name: "Transfer-Encoding", value: "chunked")
-            snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
-            if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(handler.wrap(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-        }
-        context.writeAndFlush(handler.wrap(.body(.byteBuffer(line))), promise: nil)
-    }
-
-    private func finishStream(status: GRPCStatus) {
-        guard let context = handler.channelContext else { return }
-        guard streamStarted else {
-            if status.code == .ok {
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "application/x-ndjson")
-                headers.add(name: "Content-Length", value: "0")
-                handler.respond(to: head, status: .ok, headers: headers, body: nil)
-            } else {
-                handler.respond(to: head, error: GatewayError(status: status))
-            }
-            return
-        }
-        if status.code != .ok {
-            var line = context.channel.allocator.buffer(capacity: 128)
-            line.writeStaticString("{\"error\":")
-            GatewayError(status: status).writeJSONBody(into: &line)
-            line.writeStaticString("}\n")
-            context.write(handler.wrap(.body(.byteBuffer(line))), promise: nil)
-        }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(handler.wrap(.end(nil)), promise: done)
-        if !head.isKeepAlive {
-            done.futureResult.whenComplete { _ in context.close(promise: nil) }
-        }
-        handler.exchangeFinished()
     }
 }
 

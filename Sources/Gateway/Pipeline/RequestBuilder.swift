@@ -10,13 +10,18 @@ struct RequestBuilder {
     let snapshot: GatewaySnapshot
     let allocator: ByteBufferAllocator
 
-    func build(match: RouteMatch, body: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+    func build(match: RouteMatch, body: ByteBuffer, contentType: String?) throws(GatewayError) -> ByteBuffer {
         var message = allocator.buffer(capacity: body.readableBytes + 32)
         let transcoder = snapshot.requestTranscoder
+        let pool = snapshot.pool
         do {
             switch match.route.body {
             case .none:
                 break
+            case .field(let field) where RawBody.isRawField(field, in: pool):
+                try transcoder.encodeRawBytes(body, contentType: contentType, asField: field, into: &message)
+            case .wholeMessage where RawBody.isHttpBody(match.route.method.input, in: pool):
+                transcoder.encodeHttpBody(contentType: contentType, data: body, into: &message)
             case .wholeMessage:
                 if body.readableBytes > 0 {
                     try transcoder.encode(json: body, as: match.route.method.input, into: &message)

@@ -52,6 +52,13 @@ public final class GatewayServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: ChannelOptions.Types.WriteBufferWaterMark(
+                    low: snapshot.config.streaming.bufferBytes / 2,
+                    high: snapshot.config.streaming.bufferBytes
+                )
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let box = upstreams[ObjectIdentifier(channel.eventLoop)] else {
@@ -64,12 +71,13 @@ public final class GatewayServer: Sendable {
                         loopUpstreams = LoopUpstreams(
                             eventLoop: channel.eventLoop,
                             backends: snapshot.config.backends,
+                            streaming: snapshot.config.streaming,
                             logger: logger
                         )
                         box.value = loopUpstreams
                     }
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try sync.addHandler(
                         HTTPRequestHandler(snapshot: snapshot, upstreams: loopUpstreams, logger: logger)
                     )

@@ -3,24 +3,39 @@ import NIOCore
 import NIOHTTP1
 import ProtoSchema
 import Routing
+import Transcoding
 import Upstream
 
-/// Reads one HTTP/1.1 request at a time (NIO's pipelining handler queues the rest), routes it,
-/// collects the body within the size limit and hands the call to a ``CallExchange``.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Reads one HTTP/1.1 request at a time, routes it and runs its call through a ``CallExchange``.
+///
+/// The connection is read even while a response is being written (unlike NIO's pipelining
+/// handler, which stops reading until the response ends): that is what lets a bidi request
+/// body keep arriving, and what notices at once that a client went away mid-stream. Pipelined
+/// requests that arrive meanwhile are queued and reading stops until they can be served.
+///
+/// Unary and server-streaming requests are collected whole (up to `limits.maxRequestBodyBytes`)
+/// and then sent. Client-streaming and bidi requests start the upstream call at the request head
+/// and feed the body to it as it arrives, so responses can stream back while the client is still
+/// sending (full duplex over HTTP/1.1). While the upstream send buffer is full, reads from the
+/// client are held back (`read` is intercepted), which is what slows a fast uploader down to the
+/// backend's pace.
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         /// Waiting for a request head.
         case idle
-        /// Collecting the body of a routed request.
+        /// Collecting the body of a unary or server-streaming request.
         case collecting(head: HTTPRequestHead, match: RouteMatch, body: ByteBuffer)
+        /// A client-streaming or bidi call is running and the request body is still arriving.
+        case streaming(CallExchange)
         /// The request failed before its body ended: drop the rest of the body, then answer.
         case discarding(head: HTTPRequestHead, error: GatewayError)
-        /// The upstream call is running; its exchange writes the response.
+        /// The request is complete; the call's exchange writes the response.
         case calling(CallExchange)
-        /// Already answered (oversized body, connection closing): ignore the rest of the request.
+        /// Already answered (connection closing): ignore the rest of the request.
         case draining
     }
 
@@ -29,6 +44,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let logger: Logger
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    private var readingPaused = false
+    private var readPending = false
+    /// Parts of pipelined requests that arrived while a response was still being written.
+    private var pipelined: [HTTPServerRequestPart] = []
 
     init(snapshot: GatewaySnapshot, upstreams: LoopUpstreams, logger: Logger) {
         self.snapshot = snapshot
@@ -45,24 +64,57 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        var busy = false
+        if case .calling = state { busy = true }
+        if case .head = part, busy { pipelined.append(part); return }
+        if !pipelined.isEmpty { pipelined.append(part); return }
+        process(part, context: context)
+    }
+
+    /// Serves queued pipelined requests once the connection is idle again.
+    private func servePipelined() {
+        guard let context else { return }
+        while !pipelined.isEmpty {
+            if case .calling = state { return }
+            let part = pipelined.removeFirst()
+            process(part, context: context)
+        }
+        if readPending && !readingPaused {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receivedHead(head, context: context)
         case .body(var chunk):
-            guard case .collecting(let head, let match, var body) = state else { return }
-            let limit = snapshot.config.limits.maxRequestBodyBytes
-            if body.readableBytes + chunk.readableBytes > limit {
-                // An oversized body is not read to the end: answer now and close.
-                respond(to: head, error: .bodyTooLarge(limit: limit), forceClose: true)
-                state = .draining
-                return
+            switch state {
+            case .collecting(let head, let match, var body):
+                let limit = snapshot.config.limits.maxRequestBodyBytes
+                if body.readableBytes + chunk.readableBytes > limit {
+                    // An oversized body is not read to the end: answer now and close.
+                    respond(to: head, error: .bodyTooLarge(limit: limit), forceClose: true)
+                    state = .draining
+                    return
+                }
+                state = .idle  // drop the reference so the body buffer is not copied on write
+                body.writeBuffer(&chunk)
+                state = .collecting(head: head, match: match, body: body)
+            case .streaming(let exchange):
+                exchange.requestBody(chunk, allocator: context.channel.allocator)
+            default:
+                break
             }
-            body.writeBuffer(&chunk)
-            state = .collecting(head: head, match: match, body: body)
         case .end:
             switch state {
             case .collecting(let head, let match, let body):
-                startCall(head: head, match: match, body: body, context: context)
+                startCollectedCall(head: head, match: match, body: body, context: context)
+            case .streaming(let exchange):
+                state = .calling(exchange)
+                exchange.requestEnded(allocator: context.channel.allocator)
             case .discarding(let head, let error):
                 respond(to: head, error: error, forceClose: false)
             case .draining:
@@ -74,12 +126,25 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .calling(let exchange) = state {
+        switch state {
+        case .calling(let exchange), .streaming(let exchange):
             // The client went away: cancel the upstream stream at once.
             exchange.clientDisconnected()
+        default:
+            break
         }
         state = .idle
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        switch state {
+        case .calling(let exchange), .streaming(let exchange):
+            exchange.clientWritabilityChanged(isWritable: context.channel.isWritable)
+        default:
+            break
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -87,79 +152,135 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    // MARK: Read backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if readingPaused || !pipelined.isEmpty {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Stops reading the client (the upstream send buffer is full).
+    func pauseReading() {
+        readingPaused = true
+    }
+
+    /// Resumes reading the client.
+    func resumeReading() {
+        guard readingPaused else { return }
+        readingPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Dispatch
+
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let uri = head.uri[...]
         let queryStart = uri.firstIndex(of: "?")
         let path = uri[..<(queryStart ?? uri.endIndex)]
         let query = queryStart.map { uri[uri.index(after: $0)...] }
+        let lookup: RouteLookup
         do {
-            switch try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query) {
-            case .matched(let match):
-                guard match.route.method.kind == .unary || match.route.method.kind == .serverStreaming else {
-                    state = .discarding(
-                        head: head,
-                        error: GatewayError(
-                            code: .unimplemented,
-                            message: "\(match.route.method.kind.rawValue) calls are not supported yet"
-                        )
-                    )
-                    return
-                }
-                state = .collecting(head: head, match: match, body: context.channel.allocator.buffer(capacity: 0))
-            case .methodNotAllowed(let allowed):
-                state = .discarding(
-                    head: head,
-                    error: .methodNotAllowed(method: head.method.rawValue, path: String(path), allowed: allowed)
-                )
-            case .notFound:
-                state = .discarding(head: head, error: .notFound(method: head.method.rawValue, path: String(path)))
-            }
+            lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query)
         } catch {
             state = .discarding(head: head, error: .invalidArgument(error.message, cause: error))
+            return
+        }
+        switch lookup {
+        case .matched(let match):
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                let interim = HTTPResponseHead(version: head.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
+            if match.route.method.isClientStreaming {
+                startStreamingCall(head: head, match: match, context: context)
+            } else {
+                state = .collecting(head: head, match: match, body: context.channel.allocator.buffer(capacity: 0))
+            }
+        case .methodNotAllowed(let allowed):
+            state = .discarding(
+                head: head,
+                error: .methodNotAllowed(method: head.method.rawValue, path: String(path), allowed: allowed)
+            )
+        case .notFound:
+            state = .discarding(head: head, error: .notFound(method: head.method.rawValue, path: String(path)))
         }
     }
 
-    private func startCall(head: HTTPRequestHead, match: RouteMatch, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func startCollectedCall(head: HTTPRequestHead, match: RouteMatch, body: ByteBuffer, context: ChannelHandlerContext) {
+        let request: ByteBuffer
+        do {
+            request = try RequestBuilder(snapshot: snapshot, allocator: context.channel.allocator)
+                .build(match: match, body: body, contentType: head.headers.first(name: "content-type"))
+        } catch {
+            respond(to: head, error: error)
+            return
+        }
+        guard let (exchange, call) = startCall(head: head, match: match, encoder: nil, context: context) else { return }
+        state = .calling(exchange)
+        call.send(message: request)
+        call.finish()
+    }
+
+    private func startStreamingCall(head: HTTPRequestHead, match: RouteMatch, context: ChannelHandlerContext) {
+        let encoder: RequestStreamEncoder
+        do {
+            encoder = try RequestStreamEncoder(
+                route: match.route,
+                bindings: match.bindings,
+                contentType: head.headers.first(name: "content-type"),
+                snapshot: snapshot,
+                allocator: context.channel.allocator
+            )
+        } catch {
+            state = .discarding(head: head, error: error)
+            return
+        }
+        guard let (exchange, _) = startCall(head: head, match: match, encoder: encoder, context: context) else {
+            state = .draining
+            return
+        }
+        state = .streaming(exchange)
+    }
+
+    /// Starts the upstream call; answers the request itself when that is impossible.
+    private func startCall(
+        head: HTTPRequestHead,
+        match: RouteMatch,
+        encoder: RequestStreamEncoder?,
+        context: ChannelHandlerContext
+    ) -> (CallExchange, UpstreamCall)? {
         let method = match.route.method
         guard let backend = snapshot.backendByService[method.serviceFullName],
             let client = upstreams.client(for: backend)
         else {
             respond(to: head, error: GatewayError(code: .unavailable, message: "no backend for \(method.serviceFullName)"))
-            return
-        }
-        let request: ByteBuffer
-        do {
-            request = try RequestBuilder(snapshot: snapshot, allocator: context.channel.allocator)
-                .build(match: match, body: body)
-        } catch {
-            respond(to: head, error: error)
-            return
+            return nil
         }
         let timeout: TimeAmount?
         if let header = head.headers.first(name: "grpc-timeout") {
             guard let nanoseconds = GRPCTimeout.parse(header) else {
                 respond(to: head, error: .invalidArgument("malformed Grpc-Timeout header \"\(header)\""))
-                return
+                return nil
             }
             timeout = .nanoseconds(nanoseconds)
-        } else {
+        } else if method.kind == .unary {
+            // The backend's default deadline bounds unary calls only: a stream (a download at
+            // 1 MB/s, a chat) lives as long as its client wants unless Grpc-Timeout says otherwise.
             timeout = snapshot.config.backends[backend]?.timeoutMilliseconds.map { .milliseconds($0) }
+        } else {
+            timeout = nil
         }
-        let exchange = CallExchange(
-            handler: self,
-            head: head,
-            route: match.route,
-            snapshot: snapshot
-        )
-        state = .calling(exchange)
-        let metadata = snapshot.headerPolicy.metadata(
-            for: head.headers,
-            clientAddress: context.channel.remoteAddress?.ipAddress
-        )
+        let exchange = CallExchange(handler: self, head: head, route: match.route, snapshot: snapshot, requestEncoder: encoder)
+        let metadata = snapshot.headerPolicy.metadata(for: head.headers, clientAddress: context.channel.remoteAddress?.ipAddress)
         let call = client.startCall(path: method.grpcPath, metadata: metadata, timeout: timeout, delegate: exchange)
         exchange.call = call
-        call.send(message: request)
-        call.finish()
+        return (exchange, call)
     }
 
     // MARK: Writing (used by CallExchange)
@@ -167,7 +288,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes a complete response and returns to idle (closing when keep-alive is off).
     func respond(to head: HTTPRequestHead, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?, forceClose: Bool = false) {
         guard let context else { return }
-        let keepAlive = head.isKeepAlive && !forceClose
+        var requestStillArriving = false
+        if case .streaming = state { requestStillArriving = true }
+        let keepAlive = head.isKeepAlive && !forceClose && !requestStillArriving
         var headers = headers
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
@@ -177,9 +300,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         if !keepAlive {
-            done.futureResult.whenComplete { _ in context.close(promise: nil) }
+            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
-        state = .idle
+        state = requestStillArriving ? .draining : .idle
+        resumeReading()
+        if !pipelined.isEmpty, keepAlive {
+            context.eventLoop.assumeIsolated().execute { self.servePipelined() }
+        }
     }
 
     /// Writes `error` as a google.rpc.Status JSON response.
@@ -196,13 +323,20 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Access for streaming responses.
     var channelContext: ChannelHandlerContext? { context }
 
-    /// Marks the exchange finished so the next pipelined request can start.
-    func exchangeFinished() {
-        state = .idle
+    /// A streamed response has ended (its `.end` is written): the next request may start.
+    func exchangeFinished(closeConnection: Bool) {
+        var requestStillArriving = false
+        if case .streaming = state { requestStillArriving = true }
+        state = requestStillArriving ? .draining : .idle
+        resumeReading()
+        if closeConnection || requestStillArriving, let context {
+            context.close(promise: nil)
+        } else if !pipelined.isEmpty, let context {
+            context.eventLoop.assumeIsolated().execute { self.servePipelined() }
+        }
     }
-
-    func wrap(_ part: HTTPServerResponsePart) -> NIOAny { wrapOutboundOut(part) }
 }
 
 @available(*, unavailable)
 extension HTTPRequestHandler: Sendable {}
+

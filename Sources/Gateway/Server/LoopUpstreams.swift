@@ -10,7 +10,7 @@ final class LoopUpstreams {
     private var clients: [String: [UpstreamClient]] = [:]
     private var nextIndex: [String: Int] = [:]
 
-    init(eventLoop: any EventLoop, backends: [String: GatewayConfig.Backend], logger: Logger) {
+    init(eventLoop: any EventLoop, backends: [String: GatewayConfig.Backend], streaming: GatewayConfig.StreamingSettings, logger: Logger) {
         self.eventLoop = eventLoop
         for (name, backend) in backends {
             var configuration = UpstreamConfiguration.defaults
@@ -20,6 +20,10 @@ final class LoopUpstreams {
             // backend restart succeeds. A refused connect costs one syscall round trip.
             configuration.reconnectBackoffInitial = .zero
             configuration.reconnectBackoffMax = .zero
+            // Per-stream bounds: what a paused stream may hold from the backend, and what an
+            // upload may queue for it, before backpressure kicks in.
+            configuration.sendBufferHighWatermark = streaming.bufferBytes
+            configuration.sendBufferLowWatermark = streaming.bufferBytes / 4
             clients[name] = backend.endpoints.map { endpoint in
                 UpstreamClient(
                     target: UpstreamTarget(host: endpoint.host, port: endpoint.port),

@@ -16,6 +16,7 @@ struct GatewayHarness: Sendable {
     let gateway: GatewayServer
     let gatewayPort: Int
     let filesDirectory: String
+    let observer: DemoCallObserver
 
     /// A fresh keep-alive connection to the gateway.
     func client() async throws -> TestHTTPClient {
@@ -49,7 +50,10 @@ func withGateway<T>(
     let files = NSTemporaryDirectory() + "portico-test-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: files) }
-    let backend = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files))
+    let observer = DemoCallObserver()
+    var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
+    options.observer = observer
+    let backend = try await DemoBackendServer.start(options)
     let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: backend.port, extra: extraConfig))
     let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
@@ -57,7 +61,7 @@ func withGateway<T>(
     logger.logLevel = .critical
     let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
     let address = try await gateway.start()
-    let harness = GatewayHarness(backend: backend, gateway: gateway, gatewayPort: address.port ?? 0, filesDirectory: files)
+    let harness = GatewayHarness(backend: backend, gateway: gateway, gatewayPort: address.port ?? 0, filesDirectory: files, observer: observer)
     do {
         let result = try await body(harness)
         await gateway.stop()

@@ -1,0 +1,128 @@
+import NIOCore
+import ProtoSchema
+import Routing
+import Transcoding
+import Upstream
+
+/// Cuts a streamed request body (client-streaming and bidi calls) into request messages as the
+/// bytes arrive.
+///
+/// JSON bodies are a sequence of values (newline-delimited, concatenated, or one top-level
+/// array); each complete value becomes one message. Raw bodies (`body` naming a `bytes` field
+/// or `google.api.HttpBody`) become one message per received chunk. Path and query bindings are
+/// appended to every message, so for example each upload chunk carries the file name.
+struct RequestStreamEncoder {
+    private enum Mode {
+        case json(JSONSequenceSplitter, field: FieldDescriptor?)
+        case rawField(FieldDescriptor, contentType: String?)
+        case rawHttpBody(contentType: String?)
+    }
+
+    private var mode: Mode
+    private let input: MessageID
+    private let transcoder: RequestTranscoder
+    private let bindings: ByteBuffer
+    private var sent = 0
+
+    /// Prepares the encoder for a route; encodes the URL bindings once.
+    init(route: Route, bindings: [FieldBinding], contentType: String?, snapshot: GatewaySnapshot, allocator: ByteBufferAllocator) throws(GatewayError) {
+        let pool = snapshot.pool
+        input = route.method.input
+        transcoder = snapshot.requestTranscoder
+        switch route.body {
+        case .field(let field) where RawBody.isRawField(field, in: pool):
+            mode = .rawField(field, contentType: contentType)
+        case .wholeMessage where RawBody.isHttpBody(route.method.input, in: pool):
+            mode = .rawHttpBody(contentType: contentType)
+        case .field(let field):
+            mode = .json(JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes), field: field)
+        case .wholeMessage, .none:
+            mode = .json(JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes), field: nil)
+        }
+        var encoded = allocator.buffer(capacity: 64)
+        do {
+            try snapshot.requestTranscoder.encode(bindings: bindings, into: &encoded)
+        } catch {
+            throw GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
+        }
+        self.bindings = encoded
+    }
+
+    /// The messages completed by this chunk.
+    mutating func append(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws(GatewayError) -> [ByteBuffer] {
+        switch mode {
+        case .json(var splitter, let field):
+            let values: [ByteBuffer]
+            do {
+                values = try splitter.append(chunk)
+            } catch {
+                throw Self.gatewayError(error)
+            }
+            mode = .json(splitter, field: field)
+            return try values.map { value throws(GatewayError) in try encodeJSON(value, field: field, allocator: allocator) }
+        case .rawField, .rawHttpBody:
+            guard chunk.readableBytes > 0 else { return [] }
+            return [try encodeRaw(chunk, allocator: allocator)]
+        }
+    }
+
+    /// The messages completed by the end of the body (a trailing value; or, for a raw body that
+    /// was empty, one message so the backend still learns the bound fields).
+    mutating func finish(allocator: ByteBufferAllocator) throws(GatewayError) -> [ByteBuffer] {
+        switch mode {
+        case .json(var splitter, let field):
+            let values: [ByteBuffer]
+            do {
+                values = try splitter.finish()
+            } catch {
+                throw Self.gatewayError(error)
+            }
+            mode = .json(splitter, field: field)
+            return try values.map { value throws(GatewayError) in try encodeJSON(value, field: field, allocator: allocator) }
+        case .rawField, .rawHttpBody:
+            return sent == 0 ? [try encodeRaw(allocator.buffer(capacity: 0), allocator: allocator)] : []
+        }
+    }
+
+    private mutating func encodeJSON(_ value: ByteBuffer, field: FieldDescriptor?, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
+        var message = allocator.buffer(capacity: value.readableBytes + bindings.readableBytes + 16)
+        do {
+            if let field {
+                try transcoder.encode(json: value, asField: field, into: &message)
+            } else {
+                try transcoder.encode(json: value, as: input, into: &message)
+            }
+        } catch {
+            throw GatewayError.invalidArgument("message \(sent + 1): \(RequestBuilder.clientMessage(for: error))", cause: error)
+        }
+        message.writeImmutableBuffer(bindings)
+        sent += 1
+        return message
+    }
+
+    private mutating func encodeRaw(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
+        var message = allocator.buffer(capacity: chunk.readableBytes + bindings.readableBytes + 32)
+        do {
+            switch mode {
+            case .rawField(let field, let contentType):
+                try transcoder.encodeRawBytes(chunk, contentType: contentType, asField: field, into: &message)
+            case .rawHttpBody(let contentType):
+                transcoder.encodeHttpBody(contentType: contentType, data: chunk, into: &message)
+            case .json:
+                break
+            }
+        } catch {
+            throw GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
+        }
+        message.writeImmutableBuffer(bindings)
+        sent += 1
+        return message
+    }
+
+    private static func gatewayError(_ error: TranscodingError) -> GatewayError {
+        if error.code == .tooLarge {
+            return GatewayError(code: .resourceExhausted, message: error.message, httpStatusOverride: 413, cause: error)
+        }
+        return GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
+    }
+}

@@ -1,0 +1,200 @@
+import NIOCore
+import NIOHTTP1
+import ProtoSchema
+import Routing
+import Transcoding
+import Upstream
+
+/// Writes the HTTP response of one call in the form its route and `Accept` header ask for.
+///
+/// - Unary (and client-streaming) calls: one JSON body with `Content-Length`, or the raw bytes of
+///   a `bytes`/`google.api.HttpBody` `response_body`.
+/// - Server-streaming (and bidi) calls: chunked, one framed message per upstream message
+///   (NDJSON by default, SSE for `Accept: text/event-stream`, one JSON array for
+///   `Accept: application/json`), flushed as messages arrive (one flush per event-loop tick).
+///   Raw responses stream the bytes themselves. An error after the first byte is a final
+///   `{"error": ...}` element, plus `grpc-status`/`grpc-message` trailers when the client sent
+///   `TE: trailers`; a raw stream that fails without trailers is cut short (no final chunk) so the
+///   client sees an incomplete transfer instead of a truncated file.
+final class ResponseEmitter {
+    private let head: HTTPRequestHead
+    private let route: Route
+    private let snapshot: GatewaySnapshot
+    private let isStreaming: Bool
+    private let rawField: FieldDescriptor??
+    private var framer: StreamFramer
+    private let wantsTrailers: Bool
+    /// The backend's response headers, returned as `Grpc-Metadata-*`.
+    var responseMetadata: [(name: String, value: String)] = []
+    /// Whether the response head has been written (streams only).
+    private(set) var hasStarted = false
+    private var unaryMessage: ByteBuffer?
+    private var extraMessages = 0
+    private var flushScheduled = false
+
+    init(head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot) {
+        self.head = head
+        self.route = route
+        self.snapshot = snapshot
+        self.isStreaming = route.method.isServerStreaming
+        let pool = snapshot.pool
+        if let field = route.responseBody {
+            rawField = RawBody.isRawField(field, in: pool) ? .some(field) : nil
+        } else {
+            rawField = RawBody.isHttpBody(route.method.output, in: pool) ? .some(nil) : nil
+        }
+        let framing = StreamFraming.negotiate(accept: head.headers.first(name: "accept"))
+        framer = StreamFramer(framing: framing, envelope: snapshot.config.streaming.envelope)
+        wantsTrailers = head.headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
+    }
+
+    // MARK: Messages
+
+    /// One upstream message: stored (unary) or written to the client (streams).
+    func message(_ message: ByteBuffer, context: ChannelHandlerContext) throws(TranscodingError) {
+        guard isStreaming else {
+            if unaryMessage == nil { unaryMessage = message } else { extraMessages += 1 }
+            return
+        }
+        var chunk: ByteBuffer
+        if let rawField {
+            let raw = try snapshot.responseTranscoder.rawBody(protobuf: message, field: rawField, of: route.method.output)
+            if !hasStarted {
+                writeStreamHead(contentType: raw.contentType ?? snapshot.config.streaming.rawContentType, context: context)
+            }
+            guard raw.data.readableBytes > 0 else { return }
+            chunk = raw.data
+        } else {
+            chunk = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 32)
+            if !hasStarted {
+                writeStreamHead(contentType: framer.contentType, context: context)
+                framer.writePrologue(into: &chunk)
+            }
+            try framer.writeMessage(into: &chunk) { (out: inout ByteBuffer) throws(TranscodingError) in
+                try self.writeJSON(message, into: &out)
+            }
+        }
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    private func writeJSON(_ message: ByteBuffer, into out: inout ByteBuffer) throws(TranscodingError) {
+        if let field = route.responseBody {
+            try snapshot.responseTranscoder.write(protobuf: message, field: field, of: route.method.output, into: &out)
+        } else {
+            try snapshot.responseTranscoder.write(protobuf: message, as: route.method.output, into: &out)
+        }
+    }
+
+    private func writeStreamHead(contentType: String, context: ChannelHandlerContext) {
+        hasStarted = true
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        if framer.framing == .serverSentEvents, rawField == nil { headers.add(name: "Cache-Control", value: "no-cache") }
+        if wantsTrailers { headers.add(name: "Trailer", value: "grpc-status, grpc-message") }
+        snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
+        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
+        context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
+    }
+
+    /// Flushes once per event-loop tick, so a burst of messages costs one write syscall.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
+    }
+
+    // MARK: Ends
+
+    /// Ends a stream whose head was written: error element, epilogue, trailers.
+    /// - Returns: whether the connection must close (a raw stream failed without trailers).
+    @discardableResult
+    func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
+        if rawField == nil {
+            var tail = context.channel.allocator.buffer(capacity: 128)
+            if let error {
+                framer.writeError(into: &tail) { error.writeJSONBody(into: &$0) }
+            }
+            framer.writeEpilogue(into: &tail)
+            if tail.readableBytes > 0 {
+                context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil)
+            }
+        } else if error != nil, !wantsTrailers {
+            // Raw bytes have no in-band error form: drop the connection without the final chunk.
+            context.flush()
+            context.close(promise: nil)
+            return true
+        }
+        var httpTrailers: HTTPHeaders?
+        if wantsTrailers {
+            var fields = HTTPHeaders()
+            fields.add(name: "grpc-status", value: String(error?.code.rawValue ?? 0))
+            if let error { fields.add(name: "grpc-message", value: Self.percentEncoded(error.message)) }
+            snapshot.headerPolicy.responseHeaders(metadata: [], trailers: trailers, into: &fields)
+            httpTrailers = fields
+        }
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(httpTrailers)), promise: nil)
+        return false
+    }
+
+    /// The whole response of a call that sent no stream bytes and ended OK: the unary message,
+    /// or an empty stream.
+    func completeResponse(
+        trailers: [(name: String, value: String)],
+        allocator: ByteBufferAllocator
+    ) throws(GatewayError) -> (headers: HTTPHeaders, body: ByteBuffer) {
+        var headers = HTTPHeaders()
+        var body = allocator.buffer(capacity: 0)
+        if isStreaming {
+            if rawField != nil {
+                headers.add(name: "Content-Type", value: snapshot.config.streaming.rawContentType)
+            } else {
+                headers.add(name: "Content-Type", value: framer.contentType)
+                framer.writePrologue(into: &body)
+                framer.writeEpilogue(into: &body)
+            }
+        } else {
+            guard let message = unaryMessage, extraMessages == 0 else {
+                let problem = unaryMessage == nil ? "no response message" : "more than one response message"
+                throw GatewayError(code: .internalError, message: "backend sent \(problem)")
+            }
+            do {
+                if let rawField {
+                    let raw = try snapshot.responseTranscoder.rawBody(protobuf: message, field: rawField, of: route.method.output)
+                    headers.add(name: "Content-Type", value: raw.contentType ?? snapshot.config.streaming.rawContentType)
+                    body = raw.data
+                } else {
+                    headers.add(name: "Content-Type", value: "application/json")
+                    body.reserveCapacity(message.readableBytes * 2 + 16)
+                    try writeJSON(message, into: &body)
+                }
+            } catch {
+                throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+            }
+        }
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &headers)
+        return (headers, body)
+    }
+
+    /// gRPC's `grpc-message` encoding: printable ASCII except `%` as is, the rest `%XX`.
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+}
+
+@available(*, unavailable)
+extension ResponseEmitter: Sendable {}
