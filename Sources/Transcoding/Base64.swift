@@ -1,12 +1,12 @@
-import NIOCore
+public import NIOCore
 
 /// Base64 for `bytes` fields: standard alphabet with padding on output; standard or URL-safe,
 /// padded or not, on input.
-enum Base64 {
+public enum Base64 {
     private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
     /// Writes `bytes` base64-encoded (standard alphabet, padded), without quotes.
-    static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
         alphabet.withUTF8Buffer { table in
             var i = 0
             let n = bytes.count
@@ -46,7 +46,7 @@ enum Base64 {
 
     /// Decodes base64 text (either alphabet, padding optional) and appends the bytes to `out`.
     /// - Returns: false if the text is not valid base64 (`out` may then hold partial output).
-    static func decode(_ text: UnsafeRawBufferPointer, into out: inout ByteBuffer) -> Bool {
+    public static func decode(_ text: UnsafeRawBufferPointer, into out: inout ByteBuffer) -> Bool {
         var n = text.count
         // Up to two trailing '=' are accepted, and only where they complete a quantum.
         var padding = 0

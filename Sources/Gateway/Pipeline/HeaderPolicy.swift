@@ -1,4 +1,6 @@
 public import NIOHTTP1
+import NIOCore
+import Transcoding
 
 /// Which HTTP request headers travel to the backend as gRPC metadata, and how backend
 /// metadata comes back as response headers (DESIGN.md §4).
@@ -102,7 +104,10 @@ public struct HeaderPolicy: Sendable {
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                 || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
         }
-        return isBase64 ? value : Base64.encode(Array(value.utf8))
+        guard !isBase64 else { return value }
+        var encoded = ByteBuffer()
+        Array(value.utf8).withUnsafeBytes { Base64.encode($0, into: &encoded) }
+        return String(buffer: encoded)
     }
 }
 
@@ -112,30 +117,5 @@ extension String {
         while view.first == " " || view.first == "\t" { view.removeFirst() }
         while view.last == " " || view.last == "\t" { view.removeLast() }
         return String(view)
-    }
-}
-
-/// Standard base64 with padding.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let n = UInt32(bytes[i]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        } else if rest == 2 {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
