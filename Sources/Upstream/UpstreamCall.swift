@@ -1,21 +1,5 @@
 public import NIOCore
 
-/// Receives the events of one ``UpstreamCall``.
-///
-/// All callbacks run on the client's event loop, never from inside nghttp2 and never from inside
-/// ``UpstreamClient/startCall(path:metadata:timeout:delegate:)``. The order is: at most one
-/// `didReceiveHeaders`, any number of `didReceiveMessage`, then exactly one `didFinishWith`.
-public protocol UpstreamCallDelegate: AnyObject {
-    /// The response's initial metadata (pseudo-headers removed). Not called for trailers-only
-    /// responses, whose fields arrive as the trailers of `didFinishWith`.
-    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)])
-    /// One complete response message, its 5-byte gRPC prefix removed.
-    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer)
-    /// The call is over. Called exactly once, last. `trailers` are the server's trailer fields
-    /// (including `grpc-status`/`grpc-message`), empty when the client synthesized the status.
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
-}
-
 /// One gRPC call (one HTTP/2 stream) started by ``UpstreamClient``.
 ///
 /// Not `Sendable`: use it only on the client's event loop. The call keeps its delegate alive until
@@ -44,7 +28,12 @@ public final class UpstreamCall {
     private var deadlineTask: Scheduled<Void>?
 
     // Outbound: framed messages not yet taken by nghttp2.
-    private var outbound: ByteBuffer
+    private var outbound: GRPCSendBuffer
+    private let sendHighWatermark: Int
+    private let sendLowWatermark: Int
+    /// Set when the buffer reaches the high watermark; cleared (and the delegate told) once it
+    /// drops below the low one.
+    private var sendBufferWasFull = false
     private var outboundClosed = false
     private var endOfStreamSent = false
     private var bodyDeferred = false
@@ -64,14 +53,17 @@ public final class UpstreamCall {
         delegate: any UpstreamCallDelegate,
         eventLoop: any EventLoop,
         allocator: ByteBufferAllocator,
-        maxMessageLength: Int
+        maxMessageLength: Int,
+        sendBufferWatermarks: (high: Int, low: Int)
     ) {
         self.path = path
         self.metadata = metadata
         self.deadline = timeout.map { .now() + $0 }
         self.delegate = delegate
         self.eventLoop = eventLoop
-        self.outbound = allocator.buffer(capacity: 0)
+        self.outbound = GRPCSendBuffer(allocator: allocator)
+        self.sendHighWatermark = max(1, sendBufferWatermarks.high)
+        self.sendLowWatermark = min(max(1, sendBufferWatermarks.low), self.sendHighWatermark)
         self.deframer = GRPCMessageDeframer(maxMessageLength: maxMessageLength)
         if let timeout {
             self.deadlineTask = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
@@ -89,15 +81,28 @@ public final class UpstreamCall {
         return false
     }
 
+    /// Request bytes accepted by ``send(message:)`` (5-byte prefixes included) that nghttp2 has
+    /// not yet taken into DATA frames. 0 once the call is over.
+    public var bufferedSendBytes: Int { self.outbound.count }
+
+    /// Whether ``bufferedSendBytes`` is at or above
+    /// ``UpstreamConfiguration/sendBufferHighWatermark``. Advisory: ``send(message:)`` still
+    /// accepts everything, but a caller streaming a large body should stop feeding until
+    /// ``UpstreamCallDelegate/upstreamCallSendBufferDrained(_:)``.
+    public var isSendBufferFull: Bool { self.outbound.count >= self.sendHighWatermark }
+
     // MARK: Public API
 
-    /// Sends one request message (adds the 5-byte gRPC prefix). Ignored after ``finish()`` or once
-    /// the call is over. Must be called on the client's event loop.
-    /// - Parameter message: The serialized message.
+    /// Sends one request message (adds the 5-byte gRPC prefix). Never drops a message: check
+    /// ``isSendBufferFull`` to apply backpressure. Ignored after ``finish()`` or once the call is
+    /// over. Must be called on the client's event loop.
+    /// - Parameter message: The serialized message. Messages above 8 KiB are kept, not copied,
+    ///   until nghttp2 has sent them.
     public func send(message: ByteBuffer) {
         self.eventLoop.preconditionInEventLoop()
         guard !self.outboundClosed, !self.isFinished else { return }
-        GRPCMessageFramer.frame(message, into: &self.outbound)
+        self.outbound.append(message: message)
+        if self.outbound.count >= self.sendHighWatermark { self.sendBufferWasFull = true }
         self.bodyChanged()
     }
 
@@ -149,15 +154,16 @@ public final class UpstreamCall {
     // MARK: Outbound body (called from inside mem_send: no delegate calls here)
 
     func readBody(into destination: UnsafeMutableRawBufferPointer) -> NGHTTP2BodyRead {
-        let count = min(destination.count, self.outbound.readableBytes)
-        if count > 0 {
-            self.outbound.readWithUnsafeReadableBytes { source in
-                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
-                return count
+        let count = self.outbound.read(into: destination)
+        if self.sendBufferWasFull && self.outbound.count < self.sendLowWatermark {
+            self.sendBufferWasFull = false
+            // Never from inside mem_send: the delegate may send, which resumes the body.
+            self.eventLoop.assumeIsolated().execute { [self] in
+                guard !self.isFinished else { return }
+                self.delegate?.upstreamCallSendBufferDrained(self)
             }
-            if self.outbound.readableBytes == 0 { self.outbound.clear() }
         }
-        if self.outbound.readableBytes == 0 && self.outboundClosed {
+        if self.outbound.count == 0 && self.outboundClosed {
             self.endOfStreamSent = true
             return .bytes(count: count, endOfStream: true)
         }
@@ -301,7 +307,8 @@ public final class UpstreamCall {
         self.finishAfterMessages = nil
         self.deadlineTask?.cancel()
         self.deadlineTask = nil
-        self.outbound = ByteBuffer()
+        self.outbound.removeAll()
+        self.sendBufferWasFull = false
         guard let delegate = self.delegate.take() else { return }
         if deferred {
             self.eventLoop.assumeIsolated().execute { [self] in

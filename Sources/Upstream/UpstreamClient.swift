@@ -94,7 +94,8 @@ public final class UpstreamClient {
             delegate: delegate,
             eventLoop: self.eventLoop,
             allocator: self.allocator,
-            maxMessageLength: self.configuration.maxResponseMessageLength
+            maxMessageLength: self.configuration.maxResponseMessageLength,
+            sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark)
         )
         switch self.state {
         case .closed:

@@ -45,6 +45,13 @@ public struct UpstreamConfiguration: Sendable {
     public var streamWindowSize: Int
     /// Our connection-level receive window.
     public var connectionWindowSize: Int
+    /// Request bytes buffered per call (not yet taken by nghttp2) at which
+    /// ``UpstreamCall/isSendBufferFull`` turns true. Advisory: sends are never refused.
+    public var sendBufferHighWatermark: Int
+    /// Once a full send buffer drops below this many bytes, the delegate's
+    /// ``UpstreamCallDelegate/upstreamCallSendBufferDrained(_:)`` runs. Clamped to at most
+    /// ``sendBufferHighWatermark``.
+    public var sendBufferLowWatermark: Int
     /// After a failed connect, calls fail fast with `UNAVAILABLE` for this long before the next
     /// attempt; each further failure multiplies it by ``reconnectBackoffMultiplier``.
     public var reconnectBackoffInitial: TimeAmount
@@ -61,6 +68,7 @@ public struct UpstreamConfiguration: Sendable {
     /// - `:authority` from the target, user agent `portico-upstream`;
     /// - 4 MiB maximum response message (gRPC's usual default);
     /// - 1 MiB stream window and 16 MiB connection window;
+    /// - send buffer full at 256 KiB, drained below 64 KiB;
     /// - reconnect backoff from 100 ms, ×1.6 per failure, at most 5 s, ±20 % jitter.
     public static var defaults: UpstreamConfiguration { UpstreamConfiguration() }
 
@@ -74,6 +82,8 @@ public struct UpstreamConfiguration: Sendable {
         maxResponseMessageLength: Int = 4 << 20,
         streamWindowSize: Int = 1 << 20,
         connectionWindowSize: Int = 16 << 20,
+        sendBufferHighWatermark: Int = 256 << 10,
+        sendBufferLowWatermark: Int = 64 << 10,
         reconnectBackoffInitial: TimeAmount = .milliseconds(100),
         reconnectBackoffMax: TimeAmount = .seconds(5),
         reconnectBackoffMultiplier: Double = 1.6,
@@ -87,6 +97,8 @@ public struct UpstreamConfiguration: Sendable {
         self.maxResponseMessageLength = maxResponseMessageLength
         self.streamWindowSize = streamWindowSize
         self.connectionWindowSize = connectionWindowSize
+        self.sendBufferHighWatermark = sendBufferHighWatermark
+        self.sendBufferLowWatermark = sendBufferLowWatermark
         self.reconnectBackoffInitial = reconnectBackoffInitial
         self.reconnectBackoffMax = reconnectBackoffMax
         self.reconnectBackoffMultiplier = reconnectBackoffMultiplier

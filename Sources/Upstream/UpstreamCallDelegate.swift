@@ -1,0 +1,28 @@
+public import NIOCore
+
+/// Receives the events of one ``UpstreamCall``.
+///
+/// All callbacks run on the client's event loop, never from inside nghttp2 and never from inside
+/// ``UpstreamClient/startCall(path:metadata:timeout:delegate:)``. The order is: at most one
+/// `didReceiveHeaders`, any number of `didReceiveMessage`, then exactly one `didFinishWith`;
+/// `upstreamCallSendBufferDrained` may come at any point before `didFinishWith`.
+public protocol UpstreamCallDelegate: AnyObject {
+    /// The response's initial metadata (pseudo-headers removed). Not called for trailers-only
+    /// responses, whose fields arrive as the trailers of `didFinishWith`.
+    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)])
+    /// One complete response message, its 5-byte gRPC prefix removed.
+    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer)
+    /// The call is over. Called exactly once, last. `trailers` are the server's trailer fields
+    /// (including `grpc-status`/`grpc-message`), empty when the client synthesized the status.
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    /// The call's send buffer dropped below ``UpstreamConfiguration/sendBufferLowWatermark``
+    /// after having been full (``UpstreamCall/isSendBufferFull``): feed it again. Called once per
+    /// such transition, on a later event-loop tick than the one nghttp2 took the bytes in, and
+    /// never after `didFinishWith`. The default implementation does nothing.
+    func upstreamCallSendBufferDrained(_ call: UpstreamCall)
+}
+
+extension UpstreamCallDelegate {
+    /// Does nothing: delegates that never stop feeding need not implement it.
+    public func upstreamCallSendBufferDrained(_ call: UpstreamCall) {}
+}
