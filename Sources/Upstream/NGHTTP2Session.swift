@@ -171,6 +171,10 @@ final class NGHTTP2Session {
                 )
                 offset += nameLength + valueLength
             }
+            // No data_source_read_length_callback: nghttp2 then cuts DATA into 16 KiB frames even
+            // when the peer allows larger ones. Measured on a 1 GiB upload (peer max frame 1 MiB):
+            // 64 KiB and 256 KiB frames cost 1.4x and 2x the client loop's CPU (cold copies through
+            // the larger frame and output buffers) for no gain in throughput.
             var provider = cnghttp2_data_provider()
             provider.read_callback = { _, streamID, buffer, length, dataFlags, _, userData in
                 let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()

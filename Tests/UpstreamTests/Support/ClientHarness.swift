@@ -30,6 +30,7 @@ final class RecordingDelegate: UpstreamCallDelegate {
     private var eventsAfterFinish = 0
     let promise: EventLoopPromise<CallOutcome>
     var onMessage: ((UpstreamCall, [UInt8]) -> Void)?
+    var onDrained: ((UpstreamCall) -> Void)?
     /// Whether `didFinishWith` was called.
     var hasFinished: Bool { self.finishCount > 0 }
     /// Messages received so far.
@@ -51,10 +52,16 @@ final class RecordingDelegate: UpstreamCallDelegate {
         self.onMessage?(call, bytes)
     }
 
+    func upstreamCallSendBufferDrained(_ call: UpstreamCall) {
+        if self.finishCount > 0 { self.eventsAfterFinish += 1 }
+        self.onDrained?(call)
+    }
+
     func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
         self.finishCount += 1
         // Hooks usually capture this delegate; dropping them breaks the cycle.
         self.onMessage = nil
+        self.onDrained = nil
         let outcome = CallOutcome(
             headers: self.headers,
             messages: self.messages,

@@ -23,6 +23,11 @@ struct RawDeserializer: MessageDeserializer {
 ///   with dots to `size` bytes.
 /// - `Collect`: client streaming; answers the concatenation of all request messages.
 /// - `Slow`: request is milliseconds to sleep; counts cancellations it observes.
+/// - `SlowCollect`: client streaming like `Collect`, but sleeps `x-delay-ms` (metadata) after
+///   taking each request message, so the client's send buffer backs up.
+/// - `Count`: client streaming; answers `"<messages>:<bytes>:<checksum>"` without keeping the
+///   bytes (checksum: wrapping sum of byte × (1-based position in the stream) over the first and
+///   last byte of every message).
 struct RawTestService: RegistrableRPCService {
     static let service = "test.Raw"
 
@@ -133,6 +138,46 @@ struct RawTestService: RegistrableRPCService {
         }
 
         router.registerHandler(
+            forMethod: Self.method("SlowCollect"),
+            deserializer: RawDeserializer(),
+            serializer: RawSerializer()
+        ) { request, _ in
+            var delay = 0
+            for text in request.metadata[stringValues: "x-delay-ms"] { delay = Int(text) ?? 0 }
+            var all: [UInt8] = []
+            for try await message in request.messages {
+                all += message
+                try await Task.sleep(for: .milliseconds(delay))
+            }
+            return StreamingServerResponse { [all] writer in
+                try await writer.write(all)
+                return [:]
+            }
+        }
+
+        router.registerHandler(
+            forMethod: Self.method("Count"),
+            deserializer: RawDeserializer(),
+            serializer: RawSerializer()
+        ) { request, _ in
+            var messages = 0
+            var bytes = 0
+            var checksum: UInt64 = 0
+            for try await message in request.messages {
+                // Sampled (first and last byte), so the server stays cheap for benchmarks.
+                if let first = message.first, let last = message.last {
+                    checksum &+= UInt64(first) &* UInt64(bytes + 1) &+ UInt64(last) &* UInt64(bytes + message.count)
+                }
+                messages += 1
+                bytes += message.count
+            }
+            return StreamingServerResponse { [messages, bytes, checksum] writer in
+                try await writer.write(Array("\(messages):\(bytes):\(checksum)".utf8))
+                return [:]
+            }
+        }
+
+        router.registerHandler(
             forMethod: Self.method("Slow"),
             deserializer: RawDeserializer(),
             serializer: RawSerializer()
@@ -176,11 +221,16 @@ struct TestServer: Sendable {
     let service: RawTestService
 
     /// Starts a server; `port` 0 picks a free port.
-    static func start(port: Int = 0, service: RawTestService = RawTestService()) async throws -> TestServer {
+    static func start(
+        port: Int = 0,
+        service: RawTestService = RawTestService(),
+        config: HTTP2ServerTransport.Posix.Config = .defaults
+    ) async throws -> TestServer {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: "127.0.0.1", port: port),
-                transportSecurity: .plaintext
+                transportSecurity: .plaintext,
+                config: config
             ),
             services: [service]
         )
