@@ -12,7 +12,6 @@
 /// - The session's `user_data` is this object, unretained. The owner keeps it alive and calls
 ///   ``close()`` (`nghttp2_session_del`, which fires no callbacks) outside any library call.
 import CNGHTTP2
-import Glibc // TEMPHACK
 import NIOCore
 
 /// Something nghttp2 reported during `mem_recv`/`mem_send`, delivered after the call returned.
@@ -36,9 +35,6 @@ protocol NGHTTP2BodySource: AnyObject {
     /// Copies up to `buffer.count` bytes of the request body of `streamID` into `buffer`.
     /// Runs inside `mem_send`: must not call back into the session.
     func readBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2BodyRead
-    /// Request body bytes of `streamID` ready to send now (0 for an unknown stream).
-    /// Runs inside `mem_send`: must not call back into the session.
-    func bufferedBodyLength(streamID: Int32) -> Int
 }
 
 /// The answer of ``NGHTTP2BodySource/readBody(streamID:into:)``.
@@ -61,11 +57,6 @@ struct NGHTTP2LibraryError: Error, CustomStringConvertible {
 
 /// One nghttp2 client session. Not thread-safe: used only on its connection's event loop.
 final class NGHTTP2Session {
-    /// Largest DATA payload we build, even when the peer's max frame size and windows allow more:
-    /// large enough that frame overhead vanishes, small enough to bound nghttp2's frame buffer.
-    static let maxDataPayload = 256 << 10
-    nonisolated(unsafe) static let tempNoLength = getenv("TEMP_NO_LENGTH") != nil  // TEMPHACK
-
     private var session: OpaquePointer?
     private var events: [NGHTTP2Event] = []
     private var headerFields: [(name: String, value: String)] = []
@@ -276,25 +267,6 @@ final class NGHTTP2Session {
     }
 
     private static func installCallbacks(_ callbacks: OpaquePointer?) {
-        // Without this nghttp2 cuts DATA into 16 KiB frames whatever the peer's
-        // SETTINGS_MAX_FRAME_SIZE. nghttp2 still clamps the answer to both flow-control windows
-        // and grows its frame buffer when the answer exceeds it; sizing to what is buffered keeps
-        // small bodies from growing it.
-        cnghttp2_session_callbacks_set_data_source_read_length_callback(callbacks) {
-            _, _, streamID, sessionWindow, streamWindow, maxFrameSize, userData in
-            let me = NGHTTP2Session.from(userData)
-            let buffered = me.bodySource?.bufferedBodyLength(streamID: streamID) ?? 0
-            let length = min(
-                Int(maxFrameSize),
-                Int(sessionWindow),
-                Int(streamWindow),
-                NGHTTP2Session.maxDataPayload,
-                buffered
-            )
-            // 0 or less is a callback failure to nghttp2; 1 still lets an empty END_STREAM through.
-            if NGHTTP2Session.tempNoLength { return cnghttp2_ssize(min(16384, max(length, 1))) }  // TEMPHACK
-            return cnghttp2_ssize(max(length, 1))
-        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
             NGHTTP2Session.from(userData).headerFields.removeAll(keepingCapacity: true)
             return 0

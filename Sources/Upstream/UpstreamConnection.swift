@@ -120,10 +120,6 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         return call.readBody(into: buffer)
     }
 
-    func bufferedBodyLength(streamID: Int32) -> Int {
-        self.streams[streamID]?.bufferedSendBytes ?? 0
-    }
-
     /// Fails every call with `status` (delivered on the next tick) and closes the channel.
     func shutdown(status: GRPCStatus) -> EventLoopFuture<Void>? {
         self.failAllStreams(status, deferred: true)

@@ -13,7 +13,6 @@
 typedef nghttp2_ssize cnghttp2_ssize;
 typedef nghttp2_data_provider2 cnghttp2_data_provider;
 typedef nghttp2_data_source_read_callback2 cnghttp2_data_source_read_callback;
-typedef nghttp2_data_source_read_length_callback2 cnghttp2_data_source_read_length_callback;
 
 static inline cnghttp2_ssize cnghttp2_session_mem_recv(nghttp2_session *s, const uint8_t *in, size_t len) {
     return nghttp2_session_mem_recv2(s, in, len);
@@ -25,15 +24,10 @@ static inline int32_t cnghttp2_submit_request(nghttp2_session *s, const nghttp2_
                                               const cnghttp2_data_provider *prd) {
     return nghttp2_submit_request2(s, NULL, nva, nvlen, prd, NULL);
 }
-static inline void cnghttp2_session_callbacks_set_data_source_read_length_callback(
-    nghttp2_session_callbacks *cbs, cnghttp2_data_source_read_length_callback cb) {
-    nghttp2_session_callbacks_set_data_source_read_length_callback2(cbs, cb);
-}
 #else
 typedef ssize_t cnghttp2_ssize;
 typedef nghttp2_data_provider cnghttp2_data_provider;
 typedef nghttp2_data_source_read_callback cnghttp2_data_source_read_callback;
-typedef nghttp2_data_source_read_length_callback cnghttp2_data_source_read_length_callback;
 
 static inline cnghttp2_ssize cnghttp2_session_mem_recv(nghttp2_session *s, const uint8_t *in, size_t len) {
     return nghttp2_session_mem_recv(s, in, len);
@@ -46,10 +40,6 @@ static inline cnghttp2_ssize cnghttp2_session_mem_send(nghttp2_session *s, const
 static inline int32_t cnghttp2_submit_request(nghttp2_session *s, const nghttp2_nv *nva, size_t nvlen,
                                               const cnghttp2_data_provider *prd) {
     return nghttp2_submit_request(s, NULL, nva, nvlen, prd, NULL);
-}
-static inline void cnghttp2_session_callbacks_set_data_source_read_length_callback(
-    nghttp2_session_callbacks *cbs, cnghttp2_data_source_read_length_callback cb) {
-    nghttp2_session_callbacks_set_data_source_read_length_callback(cbs, cb);
 }
 #endif
 
