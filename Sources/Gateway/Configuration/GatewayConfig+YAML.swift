@@ -81,9 +81,8 @@ extension GatewayConfig {
         if config.backends.isEmpty {
             reader.report("backends", "at least one backend is required", at: nil)
         }
-        for (i, entry) in config.services.enumerated() where config.backends[entry.backend] == nil {
+        for entry in config.services where config.backends[entry.backend] == nil {
             reader.report("services.\(entry.pattern)", "unknown backend \"\(entry.backend)\"", at: nil)
-            _ = i
         }
         guard reader.problems.isEmpty else {
             throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: reader.problems)

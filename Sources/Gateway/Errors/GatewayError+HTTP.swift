@@ -45,13 +45,4 @@ extension GatewayError {
         // which arrives with the well-known types. Until then the list is empty, never wrong.
         buffer.writeStaticString(",\"details\":[]}")
     }
-
-    /// A complete error response head for a request on a connection with this keep-alive state.
-    func responseHead(version: HTTPVersion, keepAlive: Bool, bodyLength: Int) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(bodyLength))
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        return HTTPResponseHead(version: version, status: httpStatus, headers: headers)
-    }
 }
