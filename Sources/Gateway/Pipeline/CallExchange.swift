@@ -73,7 +73,6 @@ final class CallExchange: UpstreamCallDelegate {
             handler.exchangeFinished(closeConnection: true)
         } else {
             handler.respond(to: head, error: error, forceClose: true)
-            handler.exchangeFinished(closeConnection: true)
         }
     }
 

@@ -288,8 +288,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes a complete response and returns to idle (closing when keep-alive is off).
     func respond(to head: HTTPRequestHead, status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?, forceClose: Bool = false) {
         guard let context else { return }
-        var requestStillArriving = false
-        if case .streaming = state { requestStillArriving = true }
+        let requestStillArriving = isRequestStillArriving
         let keepAlive = head.isKeepAlive && !forceClose && !requestStillArriving
         var headers = headers
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -320,13 +319,18 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         respond(to: head, status: error.httpStatus, headers: headers, body: body, forceClose: forceClose)
     }
 
+    /// Whether a streamed request body is still arriving (the response then ends the connection).
+    private var isRequestStillArriving: Bool {
+        if case .streaming = state { return true }
+        return false
+    }
+
     /// Access for streaming responses.
     var channelContext: ChannelHandlerContext? { context }
 
     /// A streamed response has ended (its `.end` is written): the next request may start.
     func exchangeFinished(closeConnection: Bool) {
-        var requestStillArriving = false
-        if case .streaming = state { requestStillArriving = true }
+        let requestStillArriving = isRequestStillArriving
         state = requestStillArriving ? .draining : .idle
         resumeReading()
         if closeConnection || requestStillArriving, let context {
