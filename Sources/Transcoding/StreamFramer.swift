@@ -80,7 +80,7 @@ public struct StreamFramer: Sendable {
             out.writeStaticString("event: error\ndata: ")
             writeStatus(&out)
             out.writeStaticString("\n\n")
-        case .ndjson, .jsonArray:
+        case .ndjson, .jsonArray, .messagePerFrame:
             writeElementStart(into: &out)
             out.writeStaticString("{\"error\":")
             writeStatus(&out)
@@ -97,7 +97,7 @@ public struct StreamFramer: Sendable {
 
     private func writeElementStart(into out: inout ByteBuffer) {
         switch framing {
-        case .ndjson: break
+        case .ndjson, .messagePerFrame: break
         case .serverSentEvents: out.writeStaticString("data: ")
         case .jsonArray: if elementCount > 0 { out.writeInteger(UInt8(ascii: ",")) }
         }
@@ -107,7 +107,7 @@ public struct StreamFramer: Sendable {
         switch framing {
         case .ndjson: out.writeInteger(UInt8(ascii: "\n"))
         case .serverSentEvents: out.writeStaticString("\n\n")
-        case .jsonArray: break
+        case .jsonArray, .messagePerFrame: break
         }
     }
 }

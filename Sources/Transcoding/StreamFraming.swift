@@ -6,13 +6,16 @@ public enum StreamFraming: Sendable, Hashable {
     case serverSentEvents
     /// One JSON array whose elements are the messages (`application/json`).
     case jsonArray
+    /// One bare JSON value per transport frame (a WebSocket text frame): no separators, no
+    /// prologue or epilogue. Never negotiated from `Accept`.
+    case messagePerFrame
 
     /// The `Content-Type` of a response body in this framing.
     public var contentType: String {
         switch self {
         case .ndjson: "application/x-ndjson"
         case .serverSentEvents: "text/event-stream"
-        case .jsonArray: "application/json"
+        case .jsonArray, .messagePerFrame: "application/json"
         }
     }
 

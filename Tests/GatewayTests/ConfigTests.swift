@@ -80,4 +80,28 @@ struct ConfigTests {
             #expect(paths.contains("http.rules[1]"), "\(error)")
         }
     }
+
+    @Test func methodSettingsAreValidatedWithTheirPaths() throws {
+        let yaml = """
+            listen: 127.0.0.1:0
+            protos: [Protos/demo.binpb]
+            backends: { demo: { endpoints: [127.0.0.1:1] } }
+            methods:
+              demo.file.v1.FileService.DownLoad: { rawContentType: application/zip, colour: red }
+              demo.file.v1.FileService.Nope: { rawContentType: text/plain }
+            """
+        do {
+            _ = try GatewayConfig.parse(yaml: yaml)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(error.problems.map(\.path) == ["methods.demo.file.v1.FileService.DownLoad.colour"])
+        }
+        let unknownMethod = yaml.replacingOccurrences(of: ", colour: red", with: "")
+        do {
+            _ = try GatewaySnapshot(config: try GatewayConfig.parse(yaml: unknownMethod), baseDirectory: repositoryRoot)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(error.problems.map(\.path) == ["methods.demo.file.v1.FileService.Nope"])
+        }
+    }
 }

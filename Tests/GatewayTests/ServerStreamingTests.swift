@@ -129,6 +129,24 @@ struct ServerStreamingTests {
         }
     }
 
+    @Test func rawContentTypeComesFromTheMethodSettings() async throws {
+        let extra = """
+            methods:
+              demo.file.v1.FileService.DownLoad: { rawContentType: application/zip }
+            """
+        try await withGateway(extraConfig: extra) { harness in
+            let client = try await harness.client()
+            let response = try await client.send(.GET, "/v1/files/zeros-10")
+            #expect(response.status == 200)
+            #expect(response.headers.first(name: "content-type") == "application/zip")
+            #expect(response.body == [UInt8](repeating: 0, count: 10))
+            // An empty stream has the same type.
+            let empty = try await client.send(.GET, "/v1/files/empty")
+            #expect(empty.headers.first(name: "content-type") == "application/zip")
+            await client.close()
+        }
+    }
+
     @Test func rawDownloadReassemblesTheFile() async throws {
         try await withGateway { harness in
             let bytes = (0..<70_000).map { UInt8(($0 * 7) % 256) }

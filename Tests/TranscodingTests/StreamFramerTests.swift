@@ -60,6 +60,12 @@ private let status = #"{"code":13,"message":"boom"}"#
         #expect(try frame(.jsonArray, envelope: true, ["1", "2"]) == "[{\"result\":1},{\"result\":2}]")
     }
 
+    @Test func messagePerFrameWritesBareValues() throws {
+        #expect(try frame(.messagePerFrame, [#"{"a":1}"#]) == #"{"a":1}"#)
+        #expect(try frame(.messagePerFrame, envelope: true, ["2"]) == #"{"result":2}"#)
+        #expect(try frame(.messagePerFrame, []) == "")
+    }
+
     @Test(arguments: [StreamFraming.ndjson, .serverSentEvents, .jsonArray], [false, true])
     func framedBodiesParseBackToTheMessages(_ framing: StreamFraming, envelope: Bool) throws {
         let messages = [#"{"text":"line\nbreak \"q\""}"#, #"{"n":"1"}"#]
@@ -75,6 +81,9 @@ private let status = #"{"code":13,"message":"boom"}"#
         case .jsonArray:
             let array = jsonObject(body) as? [NSObject] ?? []
             values = array.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        case .messagePerFrame:
+            Issue.record("not an HTTP body framing")
+            return
         }
         let expected = messages.map { envelope ? "{\"result\":\($0)}" : $0 } + ["{\"error\":\(status)}"]
         #expect(values.count == 3)

@@ -20,9 +20,11 @@ extension GatewayConfig {
     /// | `streaming.maxMessageBytes` | int: largest JSON value in a streamed body | 4194304 |
     /// | `streaming.bufferBytes` | int: per-stream buffer before backpressure | 262144 |
     /// | `streaming.rawContentType` | Content-Type of raw `bytes` responses | application/octet-stream |
+    /// | `methods.<pkg.Service.Method>.rawContentType` | Content-Type of that method's raw `bytes` responses | `streaming.rawContentType` |
     /// | `eventLoops` | int | number of cores |
     static let topLevelKeys: Set<String> = [
-        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "eventLoops",
+        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
+        "eventLoops",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -71,6 +73,7 @@ extension GatewayConfig {
                     }
                 }
             case "streaming": parseStreaming(value, into: &config.streaming, reader: &reader)
+            case "methods": config.methods = parseMethods(value, reader: &reader)
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             default: break
             }
@@ -167,6 +170,22 @@ extension GatewayConfig {
                 )
             }
         }
+    }
+
+    private static func parseMethods(_ node: Node, reader: inout YAMLReader) -> [String: MethodSettings] {
+        var methods: [String: MethodSettings] = [:]
+        for (name, value) in reader.mapping(node, at: "methods") ?? [] {
+            let path = "methods.\(name)"
+            var settings = MethodSettings(rawContentType: nil, yamlPath: path)
+            for (key, item) in reader.mapping(value, at: path) ?? [] {
+                switch key {
+                case "rawContentType": settings.rawContentType = reader.string(item, at: "\(path).\(key)")
+                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected rawContentType)", at: item)
+                }
+            }
+            methods[name] = settings
+        }
+        return methods
     }
 
     private static func parseHeaders(_ node: Node, into headers: inout HeaderSettings, reader: inout YAMLReader) {

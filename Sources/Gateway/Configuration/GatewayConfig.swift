@@ -20,6 +20,8 @@ public import ProtoSchema
 /// headers: { deny: [cookie] }
 /// limits: { maxRequestBodyBytes: 4194304 }
 /// streaming: { envelope: false, maxMessageBytes: 4194304, bufferBytes: 262144, rawContentType: application/octet-stream }
+/// methods:
+///   demo.file.v1.FileService.DownLoad: { rawContentType: application/zip }
 /// ```
 public struct GatewayConfig: Sendable {
     /// Where the HTTP/1.1 front end listens.
@@ -41,6 +43,8 @@ public struct GatewayConfig: Sendable {
     public var limits: Limits
     /// Streaming options.
     public var streaming: StreamingSettings
+    /// Per-method settings, by full method name (`package.Service.Method`).
+    public var methods: [String: MethodSettings]
     /// Number of event loops (each owns its upstream connections). Defaults to the core count.
     public var eventLoops: Int?
 
@@ -113,6 +117,15 @@ public struct GatewayConfig: Sendable {
         public var rawContentType = "application/octet-stream"
     }
 
+    /// Settings for the routes of one gRPC method, overriding the global ones.
+    public struct MethodSettings: Sendable {
+        /// Content-Type of this method's raw `bytes` responses (instead of
+        /// `streaming.rawContentType`); `google.api.HttpBody` responses still carry their own.
+        public var rawContentType: String?
+        /// The YAML path of the entry (`methods.pkg.Service.Method`), for load-time errors.
+        public var yamlPath: String
+    }
+
     /// The defaults used for keys a file leaves out.
     public static var defaults: GatewayConfig {
         GatewayConfig(
@@ -125,6 +138,7 @@ public struct GatewayConfig: Sendable {
             headers: HeaderSettings(),
             limits: Limits(),
             streaming: StreamingSettings(),
+            methods: [:],
             eventLoops: nil
         )
     }

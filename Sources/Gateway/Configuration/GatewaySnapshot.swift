@@ -53,6 +53,9 @@ public struct GatewaySnapshot: Sendable {
         }
 
         let assignment = Self.assignBackends(config: config, pool: pool, problems: &problems)
+        for (name, settings) in config.methods where pool.method(named: name) == nil {
+            problems.append(ConfigProblem(path: settings.yamlPath, message: "no method \"\(name)\" in the descriptor sets"))
+        }
         let definitions = Self.routeDefinitions(config: config, pool: pool, backendByService: assignment.served, problems: &problems)
         var table: RouteTable?
         do {
@@ -189,5 +192,13 @@ extension GatewaySnapshot {
     public static func load(configPath: String) throws(ConfigError) -> GatewaySnapshot {
         let loaded = try GatewayConfig.load(path: configPath)
         return try GatewaySnapshot(config: loaded.config, baseDirectory: loaded.baseDirectory)
+    }
+}
+
+extension GatewaySnapshot {
+    /// The Content-Type of `route`'s raw `bytes` responses: `methods.<method>.rawContentType`,
+    /// else `streaming.rawContentType`.
+    func rawContentType(for route: Route) -> String {
+        config.methods[route.method.fullName]?.rawContentType ?? config.streaming.rawContentType
     }
 }

@@ -22,7 +22,7 @@ final class CallExchange: UpstreamCallDelegate {
     /// The upstream call, set right after it starts.
     var call: UpstreamCall?
     private var finished = false
-    private var receivingPaused = false
+    private var receiveGate = UpstreamReceiveGate()
 
     init(handler: HTTPRequestHandler, head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot, requestEncoder: RequestStreamEncoder?) {
         self.handler = handler
@@ -92,13 +92,7 @@ final class CallExchange: UpstreamCallDelegate {
     /// The client's socket buffer filled or drained: pause or resume the upstream stream.
     func clientWritabilityChanged(isWritable: Bool) {
         guard let call, !finished else { return }
-        if isWritable, receivingPaused {
-            receivingPaused = false
-            call.resumeReceiving()
-        } else if !isWritable, !receivingPaused {
-            receivingPaused = true
-            call.pauseReceiving()
-        }
+        receiveGate.follow(clientWritable: isWritable, call: call)
     }
 
     // MARK: Response side
@@ -123,10 +117,7 @@ final class CallExchange: UpstreamCallDelegate {
             }
             return
         }
-        if !context.channel.isWritable, !receivingPaused {
-            receivingPaused = true
-            call.pauseReceiving()
-        }
+        receiveGate.follow(clientWritable: context.channel.isWritable, call: call)
     }
 
     func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {

@@ -14,6 +14,8 @@ public struct HeaderPolicy: Sendable {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
         "content-length", "te", "trailer", "proxy-authenticate", "proxy-authorization",
         "content-type", "user-agent", "expect", "http2-settings", "accept-encoding",
+        "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol",
+        "x-http-method-override",
     ]
 
     /// Response metadata the gateway never copies back as `Grpc-Metadata-` headers.

@@ -13,22 +13,21 @@ struct RequestBuilder {
     func build(match: RouteMatch, body: ByteBuffer, contentType: String?) throws(GatewayError) -> ByteBuffer {
         var message = allocator.buffer(capacity: body.readableBytes + 32)
         let transcoder = snapshot.requestTranscoder
-        let pool = snapshot.pool
         do {
-            switch match.route.body {
+            switch RequestBodyForm(route: match.route, pool: snapshot.pool) {
             case .none:
                 break
-            case .field(let field) where RawBody.isRawField(field, in: pool):
+            case .rawField(let field):
                 try transcoder.encodeRawBytes(body, contentType: contentType, asField: field, into: &message)
-            case .wholeMessage where RawBody.isHttpBody(match.route.method.input, in: pool):
+            case .httpBody:
                 transcoder.encodeHttpBody(contentType: contentType, data: body, into: &message)
-            case .wholeMessage:
+            case .json(let field):
                 if body.readableBytes > 0 {
-                    try transcoder.encode(json: body, as: match.route.method.input, into: &message)
-                }
-            case .field(let field):
-                if body.readableBytes > 0 {
-                    try transcoder.encode(json: body, asField: field, into: &message)
+                    if let field {
+                        try transcoder.encode(json: body, asField: field, into: &message)
+                    } else {
+                        try transcoder.encode(json: body, as: match.route.method.input, into: &message)
+                    }
                 }
             }
             try transcoder.encode(bindings: match.bindings, into: &message)

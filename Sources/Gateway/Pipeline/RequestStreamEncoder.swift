@@ -26,18 +26,18 @@ struct RequestStreamEncoder {
 
     /// Prepares the encoder for a route; encodes the URL bindings once.
     init(route: Route, bindings: [FieldBinding], contentType: String?, snapshot: GatewaySnapshot, allocator: ByteBufferAllocator) throws(GatewayError) {
-        let pool = snapshot.pool
         input = route.method.input
         transcoder = snapshot.requestTranscoder
-        switch route.body {
-        case .field(let field) where RawBody.isRawField(field, in: pool):
+        let splitter = JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes)
+        switch RequestBodyForm(route: route, pool: snapshot.pool) {
+        case .rawField(let field):
             mode = .rawField(field, contentType: contentType)
-        case .wholeMessage where RawBody.isHttpBody(route.method.input, in: pool):
+        case .httpBody:
             mode = .rawHttpBody(contentType: contentType)
-        case .field(let field):
-            mode = .json(JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes), field: field)
-        case .wholeMessage, .none:
-            mode = .json(JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes), field: nil)
+        case .json(let field):
+            mode = .json(splitter, field: field)
+        case .none:
+            mode = .json(splitter, field: nil)
         }
         var encoded = allocator.buffer(capacity: 64)
         do {
@@ -46,6 +46,17 @@ struct RequestStreamEncoder {
             throw GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
         }
         self.bindings = encoded
+    }
+
+    /// The message for one WebSocket frame, which holds exactly one JSON value (or, on a raw
+    /// route, one chunk of bytes).
+    mutating func encode(frame payload: ByteBuffer, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
+        switch mode {
+        case .json(_, let field):
+            return try encodeJSON(payload, field: field, allocator: allocator)
+        case .rawField, .rawHttpBody:
+            return try encodeRaw(payload, allocator: allocator)
+        }
     }
 
     /// The messages completed by this chunk.

@@ -16,12 +16,11 @@ import Upstream
 ///   `{"error": ...}` element, plus `grpc-status`/`grpc-message` trailers when the client sent
 ///   `TE: trailers`; a raw stream that fails without trailers is cut short (no final chunk) so the
 ///   client sees an incomplete transfer instead of a truncated file.
-final class ResponseEmitter {
+final class ResponseEmitter: TickFlushing {
     private let head: HTTPRequestHead
-    private let route: Route
     private let snapshot: GatewaySnapshot
     private let isStreaming: Bool
-    private let rawField: FieldDescriptor??
+    private let bodyWriter: ResponseBodyWriter
     private var framer: StreamFramer
     private let wantsTrailers: Bool
     /// The backend's response headers, returned as `Grpc-Metadata-*`.
@@ -30,19 +29,14 @@ final class ResponseEmitter {
     private(set) var hasStarted = false
     private var unaryMessage: ByteBuffer?
     private var extraMessages = 0
-    private var flushScheduled = false
+    /// Whether a flush is scheduled for this tick (``TickFlushing``).
+    var flushScheduled = false
 
     init(head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot) {
         self.head = head
-        self.route = route
         self.snapshot = snapshot
         self.isStreaming = route.method.isServerStreaming
-        let pool = snapshot.pool
-        if let field = route.responseBody {
-            rawField = RawBody.isRawField(field, in: pool) ? .some(field) : nil
-        } else {
-            rawField = RawBody.isHttpBody(route.method.output, in: pool) ? .some(nil) : nil
-        }
+        self.bodyWriter = ResponseBodyWriter(route: route, snapshot: snapshot)
         let framing = StreamFraming.negotiate(accept: head.headers.first(name: "accept"))
         framer = StreamFramer(framing: framing, envelope: snapshot.config.streaming.envelope)
         wantsTrailers = head.headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
@@ -57,10 +51,10 @@ final class ResponseEmitter {
             return
         }
         var chunk: ByteBuffer
-        if let rawField {
-            let raw = try snapshot.responseTranscoder.rawBody(protobuf: message, field: rawField, of: route.method.output)
+        if bodyWriter.isRaw {
+            let raw = try bodyWriter.raw(message)
             if !hasStarted {
-                writeStreamHead(contentType: raw.contentType ?? snapshot.config.streaming.rawContentType, context: context)
+                writeStreamHead(contentType: raw.contentType, context: context)
             }
             guard raw.data.readableBytes > 0 else { return }
             chunk = raw.data
@@ -71,41 +65,23 @@ final class ResponseEmitter {
                 framer.writePrologue(into: &chunk)
             }
             try framer.writeMessage(into: &chunk) { (out: inout ByteBuffer) throws(TranscodingError) in
-                try self.writeJSON(message, into: &out)
+                try bodyWriter.writeJSON(message, into: &out)
             }
         }
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
         scheduleFlush(context: context)
     }
 
-    private func writeJSON(_ message: ByteBuffer, into out: inout ByteBuffer) throws(TranscodingError) {
-        if let field = route.responseBody {
-            try snapshot.responseTranscoder.write(protobuf: message, field: field, of: route.method.output, into: &out)
-        } else {
-            try snapshot.responseTranscoder.write(protobuf: message, as: route.method.output, into: &out)
-        }
-    }
-
     private func writeStreamHead(contentType: String, context: ChannelHandlerContext) {
         hasStarted = true
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        if framer.framing == .serverSentEvents, rawField == nil { headers.add(name: "Cache-Control", value: "no-cache") }
+        if framer.framing == .serverSentEvents, !bodyWriter.isRaw { headers.add(name: "Cache-Control", value: "no-cache") }
         if wantsTrailers { headers.add(name: "Trailer", value: "grpc-status, grpc-message") }
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
         let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
-    }
-
-    /// Flushes once per event-loop tick, so a burst of messages costs one write syscall.
-    private func scheduleFlush(context: ChannelHandlerContext) {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            context.flush()
-        }
     }
 
     // MARK: Ends
@@ -114,7 +90,7 @@ final class ResponseEmitter {
     /// - Returns: whether the connection must close (a raw stream failed without trailers).
     @discardableResult
     func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
-        if rawField == nil {
+        if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
             if let error {
                 framer.writeError(into: &tail) { error.writeJSONBody(into: &$0) }
@@ -150,8 +126,8 @@ final class ResponseEmitter {
         var headers = HTTPHeaders()
         var body = allocator.buffer(capacity: 0)
         if isStreaming {
-            if rawField != nil {
-                headers.add(name: "Content-Type", value: snapshot.config.streaming.rawContentType)
+            if bodyWriter.isRaw {
+                headers.add(name: "Content-Type", value: bodyWriter.defaultRawContentType)
             } else {
                 headers.add(name: "Content-Type", value: framer.contentType)
                 framer.writePrologue(into: &body)
@@ -163,14 +139,14 @@ final class ResponseEmitter {
                 throw GatewayError(code: .internalError, message: "backend sent \(problem)")
             }
             do {
-                if let rawField {
-                    let raw = try snapshot.responseTranscoder.rawBody(protobuf: message, field: rawField, of: route.method.output)
-                    headers.add(name: "Content-Type", value: raw.contentType ?? snapshot.config.streaming.rawContentType)
+                if bodyWriter.isRaw {
+                    let raw = try bodyWriter.raw(message)
+                    headers.add(name: "Content-Type", value: raw.contentType)
                     body = raw.data
                 } else {
                     headers.add(name: "Content-Type", value: "application/json")
                     body.reserveCapacity(message.readableBytes * 2 + 16)
-                    try writeJSON(message, into: &body)
+                    try bodyWriter.writeJSON(message, into: &body)
                 }
             } catch {
                 throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)

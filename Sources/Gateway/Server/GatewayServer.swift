@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
+import NIOWebSocket
 
 /// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream
 /// connections (Envoy's per-worker model). A request is handled from end to end on the loop
@@ -47,6 +48,30 @@ public final class GatewayServer: Sendable {
         let snapshot = self.snapshot
         let upstreams = self.upstreams
         let logger = self.logger
+        let webSocketUpgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: snapshot.config.streaming.maxMessageBytes,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                // A refused upgrade reaches HTTPRequestHandler, which answers with the reason.
+                guard case .success = WebSocketRouting.match(head, snapshot: snapshot) else {
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    guard case .success(let match) = WebSocketRouting.match(head, snapshot: snapshot) else {
+                        throw ChannelError.inappropriateOperationForState
+                    }
+                    let loopUpstreams = try Self.loopUpstreams(for: channel, boxes: upstreams, snapshot: snapshot, logger: logger)
+                    let limit = snapshot.config.streaming.maxMessageBytes
+                    try channel.pipeline.syncOperations.addHandlers(
+                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: limit),
+                        WebSocketCallHandler(snapshot: snapshot, upstreams: loopUpstreams, match: match, head: head, logger: logger)
+                    )
+                }
+            }
+        )
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,23 +86,21 @@ public final class GatewayServer: Sendable {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let box = upstreams[ObjectIdentifier(channel.eventLoop)] else {
-                        throw ChannelError.ioOnClosedChannel
-                    }
-                    let loopUpstreams: LoopUpstreams
-                    if let existing = box.value {
-                        loopUpstreams = existing
-                    } else {
-                        loopUpstreams = LoopUpstreams(
-                            eventLoop: channel.eventLoop,
-                            backends: snapshot.config.backends,
-                            streaming: snapshot.config.streaming,
-                            logger: logger
-                        )
-                        box.value = loopUpstreams
-                    }
+                    let loopUpstreams = try Self.loopUpstreams(for: channel, boxes: upstreams, snapshot: snapshot, logger: logger)
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,
+                        withServerUpgrade: (
+                            upgraders: [webSocketUpgrader],
+                            completionHandler: { context in
+                                // The HTTP request handler leaves before the WebSocket handlers arrive.
+                                if let handler = try? context.pipeline.syncOperations.handler(type: HTTPRequestHandler.self) {
+                                    context.pipeline.syncOperations.removeHandler(handler, promise: nil)
+                                }
+                            }
+                        ),
+                        withErrorHandling: true
+                    )
                     try sync.addHandler(
                         HTTPRequestHandler(snapshot: snapshot, upstreams: loopUpstreams, logger: logger)
                     )
@@ -87,6 +110,25 @@ public final class GatewayServer: Sendable {
         self.channel.withLockedValue { $0 = channel }
         guard let local = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return local
+    }
+
+    /// The upstream clients of `channel`'s event loop, created there by its first connection.
+    private static func loopUpstreams(
+        for channel: any Channel,
+        boxes: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>],
+        snapshot: GatewaySnapshot,
+        logger: Logger
+    ) throws -> LoopUpstreams {
+        guard let box = boxes[ObjectIdentifier(channel.eventLoop)] else { throw ChannelError.ioOnClosedChannel }
+        if let existing = box.value { return existing }
+        let created = LoopUpstreams(
+            eventLoop: channel.eventLoop,
+            backends: snapshot.config.backends,
+            streaming: snapshot.config.streaming,
+            logger: logger
+        )
+        box.value = created
+        return created
     }
 
     /// The bound port, once started.

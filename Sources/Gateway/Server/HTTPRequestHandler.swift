@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import ProtoSchema
 import Routing
 import Transcoding
@@ -149,6 +150,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["error": "\(error)"])
+        // A malformed WebSocket handshake is answered as a request (see receivedHead).
+        if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
 
@@ -180,10 +183,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Dispatch
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let uri = head.uri[...]
-        let queryStart = uri.firstIndex(of: "?")
-        let path = uri[..<(queryStart ?? uri.endIndex)]
-        let query = queryStart.map { uri[uri.index(after: $0)...] }
+        if head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+            // NIO's upgrade handler passed the request on: the upgrade was refused.
+            state = .discarding(head: head, error: Self.refusedWebSocketUpgrade(head, snapshot: snapshot))
+            return
+        }
+        let (path, query) = head.pathAndQuery
         let lookup: RouteLookup
         do {
             lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query)
@@ -209,6 +214,20 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             )
         case .notFound:
             state = .discarding(head: head, error: .notFound(method: head.method.rawValue, path: String(path)))
+        }
+    }
+
+    /// Why a WebSocket upgrade request was not upgraded: the route's error (404, 405, 400 for a
+    /// unary method), or a malformed or late handshake.
+    private static func refusedWebSocketUpgrade(_ head: HTTPRequestHead, snapshot: GatewaySnapshot) -> GatewayError {
+        switch WebSocketRouting.match(head, snapshot: snapshot) {
+        case .failure(let error):
+            return error
+        case .success:
+            return .invalidArgument(
+                "invalid WebSocket handshake: it must be the first request on its connection, a GET with "
+                    + "Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+            )
         }
     }
 
@@ -255,30 +274,20 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         encoder: RequestStreamEncoder?,
         context: ChannelHandlerContext
     ) -> (CallExchange, UpstreamCall)? {
-        let method = match.route.method
-        guard let backend = snapshot.backendByService[method.serviceFullName],
-            let client = upstreams.client(for: backend)
-        else {
-            respond(to: head, error: GatewayError(code: .unavailable, message: "no backend for \(method.serviceFullName)"))
+        let exchange = CallExchange(handler: self, head: head, route: match.route, snapshot: snapshot, requestEncoder: encoder)
+        let call: UpstreamCall
+        do {
+            call = try upstreams.startCall(
+                route: match.route,
+                headers: head.headers,
+                clientAddress: context.channel.remoteAddress?.ipAddress,
+                snapshot: snapshot,
+                delegate: exchange
+            )
+        } catch {
+            respond(to: head, error: error)
             return nil
         }
-        let timeout: TimeAmount?
-        if let header = head.headers.first(name: "grpc-timeout") {
-            guard let nanoseconds = GRPCTimeout.parse(header) else {
-                respond(to: head, error: .invalidArgument("malformed Grpc-Timeout header \"\(header)\""))
-                return nil
-            }
-            timeout = .nanoseconds(nanoseconds)
-        } else if method.kind == .unary {
-            // The backend's default deadline bounds unary calls only: a stream (a download at
-            // 1 MB/s, a chat) lives as long as its client wants unless Grpc-Timeout says otherwise.
-            timeout = snapshot.config.backends[backend]?.timeoutMilliseconds.map { .milliseconds($0) }
-        } else {
-            timeout = nil
-        }
-        let exchange = CallExchange(handler: self, head: head, route: match.route, snapshot: snapshot, requestEncoder: encoder)
-        let metadata = snapshot.headerPolicy.metadata(for: head.headers, clientAddress: context.channel.remoteAddress?.ipAddress)
-        let call = client.startCall(path: method.grpcPath, metadata: metadata, timeout: timeout, delegate: exchange)
         exchange.call = call
         return (exchange, call)
     }
