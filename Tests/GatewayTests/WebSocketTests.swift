@@ -202,13 +202,18 @@ struct WebSocketTests {
     }
 
     @Test func clientVanishingMidDownloadCancelsTheBackendCall() async throws {
-        try await withGateway { harness in
+        try await withGateway(throughRelay: true) { harness in
+            let relay = try #require(harness.relay)
             let session = try await WebSocketTestClient.connect(port: harness.gatewayPort, path: "/v1/files/zeros-1000000000")
             var events = session.events.makeAsyncIterator()
             var received = 0
             while received < 100_000, case .binary(let bytes) = await Self.next(&events) { received += bytes.count }
             #expect(received >= 100_000)
+            let closedAt = ContinuousClock.now
             await session.close()
+            let reset = try #require(await relay.waitForReset(timeout: .seconds(5)))
+            #expect(reset.payload == [0, 0, 0, 8])
+            #expect(reset.at - closedAt < .milliseconds(100), "RST_STREAM reached the backend after \(reset.at - closedAt)")
             let cancellation = await harness.observer.waitForCancellation(method: "DownLoad", timeout: .seconds(5))
             #expect(cancellation != nil)
         }

@@ -17,6 +17,8 @@ struct GatewayHarness: Sendable {
     let gatewayPort: Int
     let filesDirectory: String
     let observer: DemoCallObserver
+    /// The relay between gateway and backend, when the test asked for one.
+    let relay: HTTP2SniffingRelay?
 
     /// A fresh keep-alive connection to the gateway.
     func client() async throws -> TestHTTPClient {
@@ -45,6 +47,7 @@ func demoConfigYAML(backendPort: Int, extra: String = "") -> String {
 func withGateway<T>(
     extraConfig: String = "",
     eventLoops: Int = 2,
+    throughRelay: Bool = false,
     _ body: (GatewayHarness) async throws -> T
 ) async throws -> T {
     let files = NSTemporaryDirectory() + "portico-test-\(UUID().uuidString)"
@@ -54,23 +57,26 @@ func withGateway<T>(
     var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
     options.observer = observer
     let backend = try await DemoBackendServer.start(options)
-    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: backend.port, extra: extraConfig))
+    let relay = throughRelay ? try await HTTP2SniffingRelay.start(backendPort: backend.port) : nil
+    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: relay?.port ?? backend.port, extra: extraConfig))
     let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
     var logger = Logger(label: "portico-test")
     logger.logLevel = .critical
     let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
     let address = try await gateway.start()
-    let harness = GatewayHarness(backend: backend, gateway: gateway, gatewayPort: address.port ?? 0, filesDirectory: files, observer: observer)
+    let harness = GatewayHarness(backend: backend, gateway: gateway, gatewayPort: address.port ?? 0, filesDirectory: files, observer: observer, relay: relay)
     do {
         let result = try await body(harness)
         await gateway.stop()
         await backend.stop()
+        await relay?.stop()
         try? await group.shutdownGracefully()
         return result
     } catch {
         await gateway.stop()
         await backend.stop()
+        await relay?.stop()
         try? await group.shutdownGracefully()
         throw error
     }
