@@ -36,6 +36,10 @@ Portico is listening on http://localhost:8080 (demo-backend on :50051). Try:
   curl -s -X POST localhost:8080/v1/echo -d '{"fInt64":"42","color":"RED","tags":["a","b"]}'
   curl -s 'localhost:8080/v1/echo?fString=hi&numbers=1&numbers=2&nested.label=x'
   curl -sN localhost:8080/v1/files/hello.txt:chunks         # server streaming, NDJSON
+  curl -s -o out.bin localhost:8080/v1/files/sample.bin      # raw download
+  curl -s -T out.bin localhost:8080/v1/files/copy.bin        # raw upload (client streaming)
+  curl -sN -T - -X POST localhost:8080/v1/chat               # bidi chat: type {"message":"hi"}
+  python3 -m websockets ws://localhost:8080/v1/chat          # chat over WebSocket (pip install websockets)
 
 Press Ctrl-C to stop both.
 TXT
