@@ -48,7 +48,7 @@ public final class DemoBackendServer: Sendable {
             services: [
                 DemoUserService(),
                 DemoFileService(filesDirectory: options.filesDirectory, observer: options.observer),
-                DemoUpFileService(filesDirectory: options.filesDirectory),
+                DemoUpFileService(filesDirectory: options.filesDirectory, observer: options.observer),
                 DemoChatService(),
                 DemoEchoService(),
             ],

@@ -15,6 +15,7 @@ public final class DemoCallObserver: Sendable {
     }
 
     private let cancellations = Mutex<[Cancellation]>([])
+    private let progress = Mutex<[String: Int]>([:])
 
     /// Creates an empty observer.
     public init() {}
@@ -23,6 +24,17 @@ public final class DemoCallObserver: Sendable {
     public func recordCancellation(method: String, subject: String) {
         let event = Cancellation(method: method, subject: subject, at: .now)
         cancellations.withLock { $0.append(event) }
+    }
+
+    /// Adds to the bytes a method has moved so far (`DownLoad`: content written to the client;
+    /// `UpLoad`: content received), so tests can watch backpressure reach the backend.
+    public func recordProgress(method: String, bytes: Int) {
+        progress.withLock { $0[method, default: 0] += bytes }
+    }
+
+    /// The content bytes `method` has moved so far.
+    public func progress(method: String) -> Int {
+        progress.withLock { $0[method, default: 0] }
     }
 
     /// Every cancellation seen so far.

@@ -39,13 +39,29 @@ public struct DemoFileService: Demo_File_V1_FileService.ServiceProtocol {
         }
         let observer = self.observer
         return StreamingServerResponse { writer in
+            let counted = observer.map { RPCWriter(wrapping: ProgressCountingWriter(base: writer, observer: $0)) } ?? writer
             // grpc-swift reports a client's RST_STREAM as an RPC cancellation, not a task one.
             try await withRPCCancellationHandler {
-                try await source.stream(name: name, to: writer)
+                try await source.stream(name: name, to: counted)
             } onCancelRPC: {
                 observer?.recordCancellation(method: "DownLoad", subject: name)
             }
             return [:]
         }
+    }
+}
+
+/// Passes responses on and tells the observer how many content bytes went out.
+private struct ProgressCountingWriter: RPCWriterProtocol {
+    let base: RPCWriter<Demo_File_V1_FileResponse>
+    let observer: DemoCallObserver
+
+    func write(_ element: Demo_File_V1_FileResponse) async throws {
+        try await base.write(element)
+        observer.recordProgress(method: "DownLoad", bytes: element.content.count)
+    }
+
+    func write(contentsOf elements: some Sequence<Demo_File_V1_FileResponse>) async throws {
+        for element in elements { try await write(element) }
     }
 }

@@ -6,14 +6,24 @@ import SwiftProtobuf
 /// message with a non-empty `name`; every message's `content` is appended in order (content
 /// that arrives before the name is held until it does). Answers `state: "success"` once the
 /// whole stream is stored.
+///
+/// A name starting with `slow-` makes the service slower than any client: it waits
+/// ``slowMessageDelay`` before taking each message, which shows Portico's upload backpressure.
 public struct DemoUpFileService: Demo_Upfile_V1_UpFileService.SimpleServiceProtocol {
     /// The directory uploads are written to.
     public let filesDirectory: String
+    /// Told how many content bytes each upload has received.
+    public let observer: DemoCallObserver?
+    /// The pause before each message of a `slow-` upload.
+    public static let slowMessageDelay = Duration.milliseconds(50)
 
     /// Creates the service.
-    /// - Parameter filesDirectory: The directory uploads are written to.
-    public init(filesDirectory: String) {
+    /// - Parameters:
+    ///   - filesDirectory: The directory uploads are written to.
+    ///   - observer: Told how many content bytes each upload has received.
+    public init(filesDirectory: String, observer: DemoCallObserver? = nil) {
         self.filesDirectory = filesDirectory
+        self.observer = observer
     }
 
     /// Stores the uploaded chunks under their name, creating or replacing the file.
@@ -25,8 +35,12 @@ public struct DemoUpFileService: Demo_Upfile_V1_UpFileService.SimpleServiceProto
     ) async throws -> Demo_Upfile_V1_UpFileResponse {
         var file: UploadFile?
         var early = Data()
+        var isSlow = false
         do {
             for try await message in request {
+                observer?.recordProgress(method: "UpLoad", bytes: message.content.count)
+                if file == nil, !message.name.isEmpty { isSlow = message.name.hasPrefix("slow-") }
+                if isSlow { try await Task.sleep(for: Self.slowMessageDelay) }
                 if let file {
                     try file.append(message.content)
                 } else if !message.name.isEmpty {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -15,11 +16,16 @@ enum ResponseEvent: Sendable {
 final class StreamingTestClient: Sendable {
     private let channel: any Channel
     let events: AsyncStream<ResponseEvent>
+    private let bodyBytes: NIOLockedValueBox<Int>
 
-    private init(channel: any Channel, events: AsyncStream<ResponseEvent>) {
+    private init(channel: any Channel, events: AsyncStream<ResponseEvent>, bodyBytes: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.events = events
+        self.bodyBytes = bodyBytes
     }
+
+    /// Response body bytes read from the socket so far (events may still be queued unread).
+    var bodyBytesRead: Int { bodyBytes.withLockedValue { $0 } }
 
     /// Connects and sends the request head (chunked body follows with ``send(_:)``).
     static func start(
@@ -30,12 +36,13 @@ final class StreamingTestClient: Sendable {
         chunkedBody: Bool = true
     ) async throws -> StreamingTestClient {
         let (stream, continuation) = AsyncStream.makeStream(of: ResponseEvent.self)
+        let bodyBytes = NIOLockedValueBox(0)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(EventForwarder(continuation: continuation))
+                    try channel.pipeline.syncOperations.addHandler(EventForwarder(continuation: continuation, bodyBytes: bodyBytes))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -44,7 +51,7 @@ final class StreamingTestClient: Sendable {
         if chunkedBody { head.headers.add(name: "Transfer-Encoding", value: "chunked") }
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         try await channel.writeAndFlush(HTTPClientRequestPart.head(head)).get()
-        return StreamingTestClient(channel: channel, events: stream)
+        return StreamingTestClient(channel: channel, events: stream, bodyBytes: bodyBytes)
     }
 
     /// Sends one body chunk now.
@@ -65,6 +72,11 @@ final class StreamingTestClient: Sendable {
     /// Stops reading from the socket (a client that stalls, like a throttled download).
     func stopReading() async throws {
         try await channel.setOption(.autoRead, value: false).get()
+    }
+
+    /// Reads from the socket again after ``stopReading()``.
+    func resumeReading() async throws {
+        try await channel.setOption(.autoRead, value: true).get()
     }
 
     /// Closes the connection abruptly.
@@ -98,9 +110,11 @@ final class StreamingTestClient: Sendable {
 private final class EventForwarder: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     let continuation: AsyncStream<ResponseEvent>.Continuation
+    let bodyBytes: NIOLockedValueBox<Int>
 
-    init(continuation: AsyncStream<ResponseEvent>.Continuation) {
+    init(continuation: AsyncStream<ResponseEvent>.Continuation, bodyBytes: NIOLockedValueBox<Int>) {
         self.continuation = continuation
+        self.bodyBytes = bodyBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -108,7 +122,9 @@ private final class EventForwarder: ChannelInboundHandler {
         case .head(let head):
             // 100 Continue is informational: wait for the real head.
             if head.status != .continue { continuation.yield(.head(head)) }
-        case .body(let buffer): continuation.yield(.body(Array(buffer.readableBytesView)))
+        case .body(let buffer):
+            bodyBytes.withLockedValue { $0 += buffer.readableBytes }
+            continuation.yield(.body(Array(buffer.readableBytesView)))
         case .end(let trailers): continuation.yield(.end(trailers))
         }
     }
