@@ -18,13 +18,7 @@ struct BackpressureTests {
 
     @Test func aClientThatStopsReadingStopsTheBackend() async throws {
         try await withGateway { harness in
-            let client = try await StreamingTestClient.start(
-                port: harness.gatewayPort,
-                method: .GET,
-                uri: "/v1/files/zeros-1000000000",
-                chunkedBody: false
-            )
-            try await client.end()
+            let client = try await StreamingTestClient.get(port: harness.gatewayPort, uri: "/v1/files/zeros-1000000000")
             var received = 0
             var events = client.events.makeAsyncIterator()
             while received < 1_000_000, let event = await events.next() {

@@ -12,13 +12,7 @@ struct CancellationTests {
     @Test func clientDisconnectCancelsTheBackendPromptly() async throws {
         try await withGateway(throughRelay: true) { harness in
             let relay = try #require(harness.relay)
-            let client = try await StreamingTestClient.start(
-                port: harness.gatewayPort,
-                method: .GET,
-                uri: "/v1/files/zeros-1000000000",
-                chunkedBody: false
-            )
-            try await client.end()
+            let client = try await StreamingTestClient.get(port: harness.gatewayPort, uri: "/v1/files/zeros-1000000000")
             var received = 0
             for await event in client.events {
                 if case .body(let bytes) = event { received += bytes.count }
@@ -49,13 +43,7 @@ struct CancellationTests {
 
     @Test func backendDisconnectMidStreamEndsWithTheErrorLine() async throws {
         try await withGateway { harness in
-            let client = try await StreamingTestClient.start(
-                port: harness.gatewayPort,
-                method: .GET,
-                uri: "/v1/files/zeros-1000000000:chunks",
-                chunkedBody: false
-            )
-            try await client.end()
+            let client = try await StreamingTestClient.get(port: harness.gatewayPort, uri: "/v1/files/zeros-1000000000:chunks")
             var text: [UInt8] = []
             var stopped = false
             for await event in client.events {

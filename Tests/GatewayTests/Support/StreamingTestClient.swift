@@ -54,6 +54,13 @@ final class StreamingTestClient: Sendable {
         return StreamingTestClient(channel: channel, events: stream, bodyBytes: bodyBytes)
     }
 
+    /// Sends a complete `GET` for `uri` (no body) and observes its response.
+    static func get(port: Int, uri: String) async throws -> StreamingTestClient {
+        let client = try await start(port: port, method: .GET, uri: uri, chunkedBody: false)
+        try await client.end()
+        return client
+    }
+
     /// Sends one body chunk now.
     func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: bytes)))).get()
