@@ -47,21 +47,25 @@ struct BackpressureTests {
             let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .PUT, uri: "/v1/files/slow-upload.bin")
             let chunk = [UInt8](repeating: 7, count: 64 << 10)
             let sent = NIOLockedValueBox(0)
-            let start = ContinuousClock.now
-            // Push as fast as the sockets accept for two seconds; each send waits for the bytes
-            // to reach the kernel, so `sent` is what the client managed to hand over.
+            // Push as fast as the sockets accept; each send waits for the bytes to reach the
+            // kernel, so `sent` is what the client managed to hand over.
             let pusher = Task {
-                while ContinuousClock.now - start < .seconds(2) {
+                while !Task.isCancelled {
                     try await client.send(chunk)
                     sent.withLockedValue { $0 += chunk.count }
                 }
             }
-            try await Task.sleep(for: .milliseconds(2500))
-            let handedOver = sent.withLockedValue { $0 }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while harness.observer.progress(method: "UpLoad") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(harness.observer.progress(method: "UpLoad") > 0)
+            try await Task.sleep(for: .seconds(2))
             let backendReceived = harness.observer.progress(method: "UpLoad")
+            let handedOver = sent.withLockedValue { $0 }
+            pusher.cancel()
             await client.close()
             _ = await pusher.result
-            #expect(backendReceived > 0)
             #expect(handedOver - backendReceived < Self.inFlightBound, "sent \(handedOver), backend received \(backendReceived)")
         }
     }
