@@ -94,6 +94,8 @@ public struct MessageDescriptor: Sendable {
     public let isMapEntry: Bool
     /// Whether the defining file uses proto3 syntax.
     public let isProto3: Bool
+    /// The well-known type this is, if its JSON form is special.
+    public let wellKnownType: WellKnownType?
 
     private let indexByNumber: [Int32: Int]
     private let indexByName: [String: Int]
@@ -112,6 +114,7 @@ public struct MessageDescriptor: Sendable {
         self.oneofs = oneofs
         self.isMapEntry = isMapEntry
         self.isProto3 = isProto3
+        self.wellKnownType = WellKnownType(fullName: fullName)
         var byNumber: [Int32: Int] = [:]
         var byName: [String: Int] = [:]
         for (i, field) in fields.enumerated() {

@@ -100,6 +100,17 @@ struct JSONValue {
     /// The element of an array at `index`.
     subscript(index: Int) -> JSONValue { JSONValue(json_array_get(raw, index)) }
 
+    /// JSON `null` (jansson's shared null value).
+    static var null: JSONValue { JSONValue(json_null()) }
+
+    /// The member of an object named `key`, if present.
+    func member(_ key: String) -> JSONValue? {
+        json_object_get(raw, key).map { JSONValue($0) }
+    }
+
+    /// The number of members of an object.
+    var memberCount: Int { json_object_size(raw) }
+
     /// Calls `body` with each member of an object, in document order.
     func forEachMember<E: Error>(_ body: (String, JSONValue) throws(E) -> Void) throws(E) {
         var iter = json_object_iter(raw)

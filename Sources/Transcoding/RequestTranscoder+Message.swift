@@ -5,16 +5,30 @@ import ProtoSchema
 extension RequestTranscoder {
     /// Encodes the members of a JSON object as the fields of message `type`.
     func encodeMessage(_ object: JSONValue, _ type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
-        // Later: well-known types with a special JSON form dispatch here by type.
-        guard object.kind == .object else {
-            throw .invalid("expected an object for \(pool[type].fullName), got \(object.kind.name)")
-        }
         let descriptor = pool[type]
+        if let wellKnown = descriptor.wellKnownType {
+            try encodeWellKnown(wellKnown, object, descriptor, into: &out)
+            return
+        }
+        try encodeFields(object, descriptor, into: &out)
+    }
+
+    /// Encodes the members of a JSON object as fields of `descriptor` (all but `skipping`).
+    func encodeFields(
+        _ object: JSONValue,
+        _ descriptor: MessageDescriptor,
+        skipping skippedKey: String? = nil,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
+        guard object.kind == .object else {
+            throw .invalid("expected an object for \(descriptor.fullName), got \(object.kind.name)")
+        }
         let inner = try nested()
         var seenFields = BitSet(count: descriptor.fields.count)
         var seenOneofs = BitSet(count: descriptor.oneofs.count)
         var oneofMembers: [Int: String] = [:]
         try object.forEachMember { (key: String, value: JSONValue) throws(TranscodingError) in
+            if key == skippedKey { return }
             guard let index = descriptor.fieldIndex(named: key) else {
                 if options.ignoreUnknownFields { return }
                 throw TranscodingError(
@@ -48,11 +62,18 @@ extension RequestTranscoder {
     /// A JSON `null` member: the field keeps its default, except `google.protobuf.NullValue`,
     /// whose only value is written as `null`.
     func encodeNull(_ field: FieldDescriptor, into out: inout ByteBuffer) throws(TranscodingError) {
-        guard !field.isRepeated, case .enumeration(let id) = field.type, pool[id].fullName == nullValueName else {
-            return
+        guard !field.isRepeated, isNullable(field.type) else { return }
+        try encodeSingle(field.number, field.type, JSONValue.null, into: &out)
+    }
+
+    /// Whether `null` is a value of `type` rather than "absent": `google.protobuf.Value`
+    /// (its `null_value`) and `google.protobuf.NullValue`.
+    func isNullable(_ type: FieldType) -> Bool {
+        switch type {
+        case .enumeration(let id): pool[id].fullName == nullValueName
+        case .message(let id): pool[id].wellKnownType == .value
+        default: false
         }
-        out.writeTag(field.number, .varint)
-        out.writeVarint(0)
     }
 
     /// Encodes one field's JSON value (not null): tag and value, each element of an array, or
@@ -85,6 +106,10 @@ extension RequestTranscoder {
             out.writeTag(number, .startGroup)
             try encodeMessage(value, id, into: &out)
             out.writeTag(number, .endGroup)
+        case .enumeration where value.kind == .null:
+            // Only NullValue gets here (see isNullable): its one value, NULL_VALUE = 0.
+            out.writeTag(number, .varint)
+            out.writeVarint(0)
         default:
             guard let scalar = try scalars.parse(value, as: type) else { return }
             out.writeTag(number, type.wireType)
@@ -118,7 +143,9 @@ extension RequestTranscoder {
         for i in 0..<count {
             let element = array[i]
             try withPath(.index(i)) { () throws(TranscodingError) in
-                guard element.kind != .null else { throw .invalid("null is not allowed in an array") }
+                guard element.kind != .null || isNullable(field.type) else {
+                    throw .invalid("null is not allowed in an array")
+                }
                 try encodeSingle(field.number, field.type, element, into: &out)
             }
         }
@@ -138,7 +165,9 @@ extension RequestTranscoder {
         let parser = scalars
         try object.forEachMember { (key: String, value: JSONValue) throws(TranscodingError) in
             try withPath(.mapKey(key)) { () throws(TranscodingError) in
-                guard value.kind != .null else { throw .invalid("null is not allowed as a map value") }
+                guard value.kind != .null || isNullable(valueField.type) else {
+                    throw .invalid("null is not allowed as a map value")
+                }
                 // The key's bytes are borrowed, so the whole entry is written inside the closure.
                 try key.withUTF8Bytes { (keyText) throws(TranscodingError) in
                     guard let keyScalar = try parser.parse(text: keyText, as: keyField.type) else { return }

@@ -73,12 +73,27 @@ struct ResponseWriter {
     )
         throws(TranscodingError)
     {
-        // Later: well-known types with a special JSON form dispatch here by type.
         let descriptor = pool[type]
-        let occurrences = try scan(descriptor, segments)
-        let inner = try nested()
+        if let wellKnown = descriptor.wellKnownType, wellKnown != .empty {
+            try writeWellKnown(wellKnown, descriptor, segments: segments, into: &out)
+            return
+        }
         out.writeInteger(UInt8(ascii: "{"))
         var first = true
+        try writeFields(descriptor, segments: segments, first: &first, into: &out)
+        out.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Writes the members of a message object (`"name":value` pairs, comma-separated after
+    /// `first`), without the braces, so `Any` can put `"@type"` before them.
+    func writeFields(
+        _ descriptor: MessageDescriptor,
+        segments: some Sequence<Range<Int>>,
+        first: inout Bool,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
+        let occurrences = try scan(descriptor, segments)
+        let inner = try nested()
         var k = 0
         for (index, field) in descriptor.fields.enumerated() {
             let start = k
@@ -95,7 +110,6 @@ struct ResponseWriter {
                 try inner.writeValue(field, found, into: &out)
             }
         }
-        out.writeInteger(UInt8(ascii: "}"))
     }
 
     /// Writes the JSON value of one top-level field of the message in `segments`.
