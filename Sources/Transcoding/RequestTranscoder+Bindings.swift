@@ -13,16 +13,40 @@ extension RequestTranscoder {
     /// - Parameters:
     ///   - bindings: values with resolved field paths, in the order they should apply.
     ///   - out: the encoded request so far.
-    /// - Throws: ``TranscodingError`` (`invalidValue`, or `unsupported` for a message-typed leaf)
-    ///   whose path is the binding's dotted path.
+    /// Leaves of type Timestamp, Duration and FieldMask take their JSON string form
+    /// (`2024-01-01T00:00:00Z`, `1.5s`, `a,b.c`); a wrapper leaf takes the value it wraps.
+    /// - Throws: ``TranscodingError`` (`invalidValue`, or `unsupported` for another message-typed
+    ///   leaf) whose path is the binding's dotted path.
     public func encode(bindings: [FieldBinding], into out: inout ByteBuffer) throws(TranscodingError) {
         let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false)
         for binding in bindings {
             guard let leaf = binding.fieldPath.last else { continue }
             do {
+                if case .message(let id) = leaf.type, let kind = pool[id].wellKnownType {
+                    // Timestamp, Duration and FieldMask in their JSON string form; a wrapper as
+                    // the value it wraps.
+                    try writeNested(binding.fieldPath[...], into: &out) { (out: inout ByteBuffer) throws(TranscodingError) in
+                        out.writeTag(leaf.number, .lengthDelimited)
+                        try out.writeDelimited { (body: inout ByteBuffer) throws(TranscodingError) in
+                            if kind == .wrapper, let wrapped = pool[id].field(number: 1) {
+                                try binding.value.withUTF8Bytes { (text) throws(TranscodingError) in
+                                    guard let scalar = try parser.parse(text: text, as: wrapped.type) else { return }
+                                    body.writeTag(1, wrapped.type.wireType)
+                                    try scalar.write(into: &body)
+                                }
+                            } else {
+                                try encodeWellKnown(kind, text: binding.value, into: &body)
+                            }
+                        }
+                    }
+                    continue
+                }
                 try binding.value.withUTF8Bytes { (text) throws(TranscodingError) in
                     guard let scalar = try parser.parse(text: text, as: leaf.type) else { return }
-                    try writeNested(binding.fieldPath[...], scalar, into: &out)
+                    try writeNested(binding.fieldPath[...], into: &out) { (out: inout ByteBuffer) throws(TranscodingError) in
+                        out.writeTag(leaf.number, leaf.type.wireType)
+                        try scalar.write(into: &out)
+                    }
                 }
             } catch {
                 var located = error
@@ -32,20 +56,20 @@ extension RequestTranscoder {
         }
     }
 
+    /// Wraps what `writeLeaf` writes (the leaf field's tag and value) in one length-delimited
+    /// message per enclosing field of `path`.
     private func writeNested(
         _ path: ArraySlice<FieldDescriptor>,
-        _ scalar: WireScalar,
-        into out: inout ByteBuffer
+        into out: inout ByteBuffer,
+        _ writeLeaf: (inout ByteBuffer) throws(TranscodingError) -> Void
     ) throws(TranscodingError) {
-        let field = path[path.startIndex]
-        if path.count == 1 {
-            out.writeTag(field.number, field.type.wireType)
-            try scalar.write(into: &out)
+        guard path.count > 1 else {
+            try writeLeaf(&out)
             return
         }
-        out.writeTag(field.number, .lengthDelimited)
+        out.writeTag(path[path.startIndex].number, .lengthDelimited)
         try out.writeDelimited { (out: inout ByteBuffer) throws(TranscodingError) in
-            try writeNested(path.dropFirst(), scalar, into: &out)
+            try writeNested(path.dropFirst(), into: &out, writeLeaf)
         }
     }
 }

@@ -12,27 +12,8 @@ extension RequestTranscoder {
         into out: inout ByteBuffer
     ) throws(TranscodingError) {
         switch kind {
-        case .timestamp:
-            let text = try string(value, for: descriptor)
-            guard let (seconds, nanos) = WellKnownText.timestamp(text) else {
-                throw .invalid("invalid Timestamp \"\(text)\" (expected RFC 3339 between 0001-01-01 and 9999-12-31)")
-            }
-            writeSecondsAndNanos(seconds, nanos, into: &out)
-        case .duration:
-            let text = try string(value, for: descriptor)
-            guard let (seconds, nanos) = WellKnownText.duration(text) else {
-                throw .invalid("invalid Duration \"\(text)\" (expected seconds with up to 9 decimals and \"s\", within ±315576000000s)")
-            }
-            writeSecondsAndNanos(seconds, nanos, into: &out)
-        case .fieldMask:
-            let text = try string(value, for: descriptor)
-            for path in text.split(separator: ",") {
-                guard let protoPath = WellKnownText.protoPath(String(path)) else {
-                    throw .invalid("invalid FieldMask path \"\(path)\" (expected lowerCamelCase)")
-                }
-                out.writeTag(1, .lengthDelimited)
-                out.writeDelimited { $0.writeString(protoPath) }
-            }
+        case .timestamp, .duration, .fieldMask:
+            try encodeWellKnown(kind, text: try string(value, for: descriptor), into: &out)
         case .wrapper:
             guard let field = descriptor.field(number: 1) else { throw .invalid("malformed wrapper type") }
             try encodeSingle(1, field.type, value, into: &out)
@@ -76,6 +57,33 @@ extension RequestTranscoder {
             try encodeAny(value, into: &out)
         case .empty:
             try encodeFields(value, descriptor, into: &out)
+        }
+    }
+
+    /// Encodes a `Timestamp`, `Duration` or `FieldMask` from its JSON string's text (a JSON
+    /// member or a query parameter).
+    func encodeWellKnown(_ kind: WellKnownType, text: String, into out: inout ByteBuffer) throws(TranscodingError) {
+        switch kind {
+        case .timestamp:
+            guard let (seconds, nanos) = WellKnownText.timestamp(text) else {
+                throw .invalid("invalid Timestamp \"\(text)\" (expected RFC 3339 between 0001-01-01 and 9999-12-31)")
+            }
+            writeSecondsAndNanos(seconds, nanos, into: &out)
+        case .duration:
+            guard let (seconds, nanos) = WellKnownText.duration(text) else {
+                throw .invalid("invalid Duration \"\(text)\" (expected seconds with up to 9 decimals and \"s\", within ±315576000000s)")
+            }
+            writeSecondsAndNanos(seconds, nanos, into: &out)
+        case .fieldMask:
+            for path in text.split(separator: ",") {
+                guard let protoPath = WellKnownText.protoPath(String(path)) else {
+                    throw .invalid("invalid FieldMask path \"\(path)\" (expected lowerCamelCase)")
+                }
+                out.writeTag(1, .lengthDelimited)
+                out.writeDelimited { $0.writeString(protoPath) }
+            }
+        default:
+            throw TranscodingError(code: .unsupported, message: "google.protobuf types of kind \(kind) have no string form")
         }
     }
 

@@ -31,6 +31,38 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test func wellKnownTypesRoundTripThroughTheBackend() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let body = """
+                {"at":"2024-02-29T12:00:00.250Z","ttl":"-1.500s","mask":"fInt32,nested.label","big":"9007199254740993",\
+                "meta":{"a":[1,"two",null,{"b":false}]},"anything":null,\
+                "payload":{"@type":"type.googleapis.com/demo.echo.v1.Everything.Nested","label":"packed","value":2}}
+                """
+            let response = try await client.send(.POST, "/v1/echo", body: body)
+            #expect(response.status == 200, "\(response.text)")
+            let sent = try JSONSerialization.jsonObject(with: Data(body.utf8)) as! NSDictionary
+            #expect(try JSONSerialization.jsonObject(with: Data(response.body)) as! NSDictionary == sent, "\(response.text)")
+            let badTime = try await client.send(.POST, "/v1/echo", body: #"{"at":"2024-02-30T00:00:00Z"}"#)
+            #expect(badTime.status == 400)
+            #expect((try badTime.jsonObject()["message"] as? String)?.contains("invalid Timestamp") == true)
+        }
+    }
+
+    @Test func wellKnownTypesFromTheQueryString() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.GET, "/v1/echo?at=2024-01-01T01:00:00%2B01:00&ttl=1.5s&mask=fInt32,nested.label&big=-7")
+            #expect(response.status == 200, "\(response.text)")
+            #expect(response.text == #"{"at":"2024-01-01T00:00:00Z","ttl":"1.500s","mask":"fInt32,nested.label","big":"-7"}"#)
+            // An unescaped "+" is a space, so the offset is malformed.
+            let plus = try await client.send(.GET, "/v1/echo?at=2024-01-01T01:00:00+01:00")
+            #expect(plus.status == 400)
+        }
+    }
+
     @Test func protoFieldNamesAreAcceptedToo() async throws {
         try await withGateway { harness in
             let client = try await harness.client()

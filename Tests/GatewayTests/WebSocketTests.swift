@@ -209,6 +209,9 @@ struct WebSocketTests {
             var received = 0
             while received < 100_000, case .binary(let bytes) = await Self.next(&events) { received += bytes.count }
             #expect(received >= 100_000)
+            // As in the HTTP test: the client stalls (backpressure pauses the stream), then leaves.
+            try await session.stopReading()
+            try await Task.sleep(for: .milliseconds(1500))
             let closedAt = ContinuousClock.now
             await session.close()
             let reset = try #require(await relay.waitForReset(timeout: .seconds(5)))

@@ -139,6 +139,31 @@ struct WellKnownTypeTests {
         }
     }
 
+    @Test("path and query values set Timestamp, Duration, FieldMask and wrapper fields")
+    func bindings() throws {
+        let bytes = try codec.bind(
+            [
+                ("optional_timestamp", "2024-01-01T01:00:00+01:00"), ("optional_duration", "-1.5s"),
+                ("optional_field_mask", "fooBar,baz"), ("optional_int32_wrapper", "-7"),
+                ("optional_string_wrapper", "hi"), ("optional_bool_wrapper", "false"),
+                ("recursive_message.optional_duration", "2s"),
+            ],
+            as: Fixtures.proto3
+        )
+        let json = try codec.decode(bytes, as: Fixtures.proto3)
+        let expected = #"""
+            {"optionalBoolWrapper":false,"optionalInt32Wrapper":-7,"optionalStringWrapper":"hi",
+            "optionalDuration":"-1.500s","optionalTimestamp":"2024-01-01T00:00:00Z","optionalFieldMask":"fooBar,baz",
+            "recursiveMessage":{"optionalDuration":"2s"}}
+            """#
+        #expect(jsonObject(json) == jsonObject(expected), "\(json)")
+        let bad = transcodingError { () throws(TranscodingError) in
+            try codec.bind([("recursive_message.optional_timestamp", "yesterday")], as: Fixtures.proto3)
+        }
+        #expect(bad?.code == .invalidValue)
+        #expect(bad?.fieldPath == "recursive_message.optional_timestamp")
+    }
+
     @Test("out-of-range wire values cannot be written as JSON")
     func unwritableWireValues() {
         // Timestamp.seconds = 253402300800 (year 10000); Duration with mixed signs.

@@ -206,6 +206,70 @@ public nonisolated struct Demo_Echo_V1_Everything: @unchecked Sendable {
     set {_uniqueStorage()._flags = newValue}
   }
 
+  /// Well-known types, each with its special JSON form.
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {_storage._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {_uniqueStorage()._at = nil}
+
+  public var ttl: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_storage._ttl ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_uniqueStorage()._ttl = newValue}
+  }
+  /// Returns true if `ttl` has been explicitly set.
+  public var hasTtl: Bool {_storage._ttl != nil}
+  /// Clears the value of `ttl`. Subsequent reads from it will return its default value.
+  public mutating func clearTtl() {_uniqueStorage()._ttl = nil}
+
+  public var mask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_storage._mask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_uniqueStorage()._mask = newValue}
+  }
+  /// Returns true if `mask` has been explicitly set.
+  public var hasMask: Bool {_storage._mask != nil}
+  /// Clears the value of `mask`. Subsequent reads from it will return its default value.
+  public mutating func clearMask() {_uniqueStorage()._mask = nil}
+
+  public var big: SwiftProtobuf.Google_Protobuf_Int64Value {
+    get {_storage._big ?? SwiftProtobuf.Google_Protobuf_Int64Value()}
+    set {_uniqueStorage()._big = newValue}
+  }
+  /// Returns true if `big` has been explicitly set.
+  public var hasBig: Bool {_storage._big != nil}
+  /// Clears the value of `big`. Subsequent reads from it will return its default value.
+  public mutating func clearBig() {_uniqueStorage()._big = nil}
+
+  public var meta: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_storage._meta ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_uniqueStorage()._meta = newValue}
+  }
+  /// Returns true if `meta` has been explicitly set.
+  public var hasMeta: Bool {_storage._meta != nil}
+  /// Clears the value of `meta`. Subsequent reads from it will return its default value.
+  public mutating func clearMeta() {_uniqueStorage()._meta = nil}
+
+  public var payload: SwiftProtobuf.Google_Protobuf_Any {
+    get {_storage._payload ?? SwiftProtobuf.Google_Protobuf_Any()}
+    set {_uniqueStorage()._payload = newValue}
+  }
+  /// Returns true if `payload` has been explicitly set.
+  public var hasPayload: Bool {_storage._payload != nil}
+  /// Clears the value of `payload`. Subsequent reads from it will return its default value.
+  public mutating func clearPayload() {_uniqueStorage()._payload = nil}
+
+  public var anything: SwiftProtobuf.Google_Protobuf_Value {
+    get {_storage._anything ?? SwiftProtobuf.Google_Protobuf_Value()}
+    set {_uniqueStorage()._anything = newValue}
+  }
+  /// Returns true if `anything` has been explicitly set.
+  public var hasAnything: Bool {_storage._anything != nil}
+  /// Clears the value of `anything`. Subsequent reads from it will return its default value.
+  public mutating func clearAnything() {_uniqueStorage()._anything = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Choice: Equatable, Sendable {
@@ -341,7 +405,7 @@ fileprivate nonisolated let _protobuf_package = "demo.echo.v1"
 
 nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Everything"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}f_double\0\u{3}f_float\0\u{3}f_int64\0\u{3}f_uint64\0\u{3}f_int32\0\u{3}f_fixed64\0\u{3}f_fixed32\0\u{3}f_bool\0\u{3}f_string\0\u{3}f_bytes\0\u{3}f_uint32\0\u{3}f_sfixed32\0\u{3}f_sfixed64\0\u{3}f_sint32\0\u{3}f_sint64\0\u{1}color\0\u{1}nested\0\u{1}items\0\u{1}counts\0\u{3}by_id\0\u{3}choice_text\0\u{3}choice_nested\0\u{3}choice_number\0\u{1}maybe\0\u{1}numbers\0\u{1}tags\0\u{1}colors\0\u{5}renamed\0customName\0\u{1}doubles\0\u{1}flags\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}f_double\0\u{3}f_float\0\u{3}f_int64\0\u{3}f_uint64\0\u{3}f_int32\0\u{3}f_fixed64\0\u{3}f_fixed32\0\u{3}f_bool\0\u{3}f_string\0\u{3}f_bytes\0\u{3}f_uint32\0\u{3}f_sfixed32\0\u{3}f_sfixed64\0\u{3}f_sint32\0\u{3}f_sint64\0\u{1}color\0\u{1}nested\0\u{1}items\0\u{1}counts\0\u{3}by_id\0\u{3}choice_text\0\u{3}choice_nested\0\u{3}choice_number\0\u{1}maybe\0\u{1}numbers\0\u{1}tags\0\u{1}colors\0\u{5}renamed\0customName\0\u{1}doubles\0\u{1}flags\0\u{2}\u{a}at\0\u{1}ttl\0\u{1}mask\0\u{1}big\0\u{1}meta\0\u{1}payload\0\u{1}anything\0")
 
   fileprivate class _StorageClass {
     var _fDouble: Double = 0
@@ -372,6 +436,13 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
     var _renamed: String = String()
     var _doubles: [Double] = []
     var _flags: Dictionary<Bool,String> = [:]
+    var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _ttl: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _mask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+    var _big: SwiftProtobuf.Google_Protobuf_Int64Value? = nil
+    var _meta: SwiftProtobuf.Google_Protobuf_Struct? = nil
+    var _payload: SwiftProtobuf.Google_Protobuf_Any? = nil
+    var _anything: SwiftProtobuf.Google_Protobuf_Value? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -410,6 +481,13 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
       _renamed = source._renamed
       _doubles = source._doubles
       _flags = source._flags
+      _at = source._at
+      _ttl = source._ttl
+      _mask = source._mask
+      _big = source._big
+      _meta = source._meta
+      _payload = source._payload
+      _anything = source._anything
     }
   }
 
@@ -484,6 +562,13 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
         case 28: try { try decoder.decodeSingularStringField(value: &_storage._renamed) }()
         case 29: try { try decoder.decodeRepeatedDoubleField(value: &_storage._doubles) }()
         case 30: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufBool,SwiftProtobuf.ProtobufString>.self, value: &_storage._flags) }()
+        case 40: try { try decoder.decodeSingularMessageField(value: &_storage._at) }()
+        case 41: try { try decoder.decodeSingularMessageField(value: &_storage._ttl) }()
+        case 42: try { try decoder.decodeSingularMessageField(value: &_storage._mask) }()
+        case 43: try { try decoder.decodeSingularMessageField(value: &_storage._big) }()
+        case 44: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
+        case 45: try { try decoder.decodeSingularMessageField(value: &_storage._payload) }()
+        case 46: try { try decoder.decodeSingularMessageField(value: &_storage._anything) }()
         default: break
         }
       }
@@ -592,6 +677,27 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
       if !_storage._flags.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufBool,SwiftProtobuf.ProtobufString>.self, value: _storage._flags, fieldNumber: 30)
       }
+      try { if let v = _storage._at {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+      } }()
+      try { if let v = _storage._ttl {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+      } }()
+      try { if let v = _storage._mask {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+      } }()
+      try { if let v = _storage._big {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
+      } }()
+      try { if let v = _storage._meta {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
+      } }()
+      try { if let v = _storage._payload {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
+      } }()
+      try { if let v = _storage._anything {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 46)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -629,6 +735,13 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
         if _storage._renamed != rhs_storage._renamed {return false}
         if _storage._doubles != rhs_storage._doubles {return false}
         if _storage._flags != rhs_storage._flags {return false}
+        if _storage._at != rhs_storage._at {return false}
+        if _storage._ttl != rhs_storage._ttl {return false}
+        if _storage._mask != rhs_storage._mask {return false}
+        if _storage._big != rhs_storage._big {return false}
+        if _storage._meta != rhs_storage._meta {return false}
+        if _storage._payload != rhs_storage._payload {return false}
+        if _storage._anything != rhs_storage._anything {return false}
         return true
       }
       if !storagesAreEqual {return false}
