@@ -1,4 +1,5 @@
 public import GRPCCore
+import GRPCProtobuf
 import SwiftProtobuf
 
 /// `demo.echo.v1.EchoService`: echoes messages, fails on request, and reports the request
@@ -16,8 +17,8 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
     }
 
     /// Fails with the requested status code and message; code 0 answers an empty `Everything`.
-    /// - Throws: `RPCError` with the requested code (1...16), or `INVALID_ARGUMENT` for any
-    ///   other code.
+    /// - Throws: `GoogleRPCStatus` with the requested code (1...16) and an `ErrorInfo` detail
+    ///   (reason `DEMO_FAILURE`), or `RPCError` `INVALID_ARGUMENT` for any other code.
     public func fail(
         request: ServerRequest<Demo_Echo_V1_FailRequest>,
         context: ServerContext
@@ -29,7 +30,13 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
         guard let status = Status.Code(rawValue: Int(requested.code)), let code = RPCError.Code(status) else {
             throw RPCError(code: .invalidArgument, message: "invalid status code \(requested.code)")
         }
-        throw RPCError(code: code, message: requested.message)
+        // A rich status (grpc-status-details-bin) with one ErrorInfo detail, so the gateway's
+        // `details` rendering has something real to show.
+        throw GoogleRPCStatus(
+            code: code,
+            message: requested.message,
+            details: .errorInfo(reason: "DEMO_FAILURE", domain: "demo.portico", metadata: ["code": String(requested.code)])
+        )
     }
 
     /// Returns every request metadata entry in the order received; binary values as base64.

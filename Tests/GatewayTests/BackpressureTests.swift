@@ -25,9 +25,16 @@ struct BackpressureTests {
                 if case .body(let bytes) = event { received += bytes.count }
             }
             try await client.stopReading()
-            // Whatever was already in flight drains into buffers; then the backend must stall.
-            try await Task.sleep(for: .milliseconds(1000))
-            let stalled = harness.observer.progress(method: "DownLoad")
+            // Whatever was already in flight drains into buffers (slowly on a busy machine); then
+            // the backend must stall. Without backpressure it would go on to the full 1 GB.
+            var stalled = harness.observer.progress(method: "DownLoad")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                let now = harness.observer.progress(method: "DownLoad")
+                if now == stalled { break }
+                stalled = now
+            }
             try await Task.sleep(for: .milliseconds(1000))
             #expect(harness.observer.progress(method: "DownLoad") == stalled, "the backend kept sending")
             let read = client.bodyBytesRead

@@ -29,6 +29,22 @@ struct ErrorMappingTests {
         }
     }
 
+    @Test func backendStatusDetailsAreRenderedAsAnyJSON() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/fail", body: #"{"code":9,"message":"not now"}"#)
+            #expect(response.status == 400)
+            #expect(
+                response.text == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
+            )
+            // Gateway-made errors have no details.
+            let notFound = try await client.send(.GET, "/v1/nowhere")
+            #expect(try notFound.jsonObject()["details"] as? [Any] != nil)
+            #expect((try notFound.jsonObject()["details"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func oversizeBodyIsA413() async throws {
         try await withGateway(extraConfig: "limits: { maxRequestBodyBytes: 1024 }") { harness in
             let client = try await harness.client()

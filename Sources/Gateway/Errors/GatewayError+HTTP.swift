@@ -1,6 +1,7 @@
 public import NIOCore
 public import NIOHTTP1
-import Transcoding
+import ProtoSchema
+public import Transcoding
 public import Upstream
 
 /// The single place where failures become HTTP: the gRPC → HTTP status table and the
@@ -36,13 +37,30 @@ extension GatewayError {
     }
 
     /// Writes the `google.rpc.Status` JSON object for this error.
-    public func writeJSONBody(into buffer: inout ByteBuffer) {
+    ///
+    /// `details` are the backend's `grpc-status-details-bin` detail messages (each an Any, so
+    /// `{"@type": ..., fields}`), rendered with `transcoder` when its descriptor pool knows
+    /// `google.rpc.Status` and every packed type; otherwise the list is empty, never wrong.
+    public func writeJSONBody(into buffer: inout ByteBuffer, transcoder: ResponseTranscoder? = nil) {
         buffer.writeStaticString("{\"code\":")
         buffer.writeString(String(code.rawValue))
         buffer.writeStaticString(",\"message\":")
         JSONWriter.writeString(message, into: &buffer)
-        // Detail messages are google.protobuf.Any values; rendering them needs the Any JSON form,
-        // which arrives with the well-known types. Until then the list is empty, never wrong.
-        buffer.writeStaticString(",\"details\":[]}")
+        buffer.writeStaticString(",\"details\":")
+        let start = buffer.writerIndex
+        if let statusDetails, let transcoder, let status = transcoder.pool.messageID(named: Self.statusTypeName),
+            let details = transcoder.pool[status].field(number: 3)
+        {
+            do {
+                try transcoder.write(protobuf: ByteBuffer(bytes: statusDetails), field: details, of: status, into: &buffer)
+            } catch {
+                buffer.moveWriterIndex(to: start)
+            }
+        }
+        if buffer.writerIndex == start { buffer.writeStaticString("[]") }
+        buffer.writeInteger(UInt8(ascii: "}"))
     }
+
+    /// The message type of `grpc-status-details-bin`.
+    static let statusTypeName = "google.rpc.Status"
 }

@@ -93,7 +93,7 @@ final class ResponseEmitter: TickFlushing {
         if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
             if let error {
-                framer.writeError(into: &tail) { error.writeJSONBody(into: &$0) }
+                framer.writeError(into: &tail) { error.writeJSONBody(into: &$0, transcoder: snapshot.responseTranscoder) }
             }
             framer.writeEpilogue(into: &tail)
             if tail.readableBytes > 0 {

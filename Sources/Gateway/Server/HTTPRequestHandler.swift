@@ -321,7 +321,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func respond(to head: HTTPRequestHead, error: GatewayError, forceClose: Bool = false) {
         guard let context else { return }
         var body = context.channel.allocator.buffer(capacity: 128)
-        error.writeJSONBody(into: &body)
+        error.writeJSONBody(into: &body, transcoder: snapshot.responseTranscoder)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
