@@ -31,10 +31,11 @@ extension RequestTranscoder {
             if key == skippedKey { return }
             guard let index = descriptor.fieldIndex(named: key) else {
                 if options.ignoreUnknownFields { return }
+                // The path names the unknown key itself, so a client sees where it is.
                 throw TranscodingError(
                     code: .unknownField,
                     message: "unknown field \"\(key)\" in \(descriptor.fullName)"
-                )
+                ).prepending(.field(key))
             }
             let field = descriptor.fields[index]
             try withPath(.field(key)) { () throws(TranscodingError) in

@@ -86,6 +86,33 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test(
+        "bad input names its field in a google.rpc.BadRequest detail",
+        arguments: [
+            (#"{"nested":{"child":{"label":[]}}}"#, "/v1/echo", "nested.child.label", "expected a string, got array"),
+            (#"{"nested":{"nope":1}}"#, "/v1/echo", "nested.nope", #"unknown field "nope" in demo.echo.v1.Everything.Nested"#),
+            (#"{"tags":["a",2]}"#, "/v1/echo", "tags[1]", "expected a string, got number"),
+            (#"{}"#, "/v1/echo/nested/x?colour=red", "colour", "unknown query parameter 'colour'"),
+        ]
+    )
+    func badRequestDetails(_ body: String, _ uri: String, _ field: String, _ description: String) async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let isQuery = uri.contains("?")
+            let response = try await client.send(isQuery ? .GET : .POST, uri, body: isQuery ? nil : body)
+            #expect(response.status == 400)
+            let details = try #require(try response.jsonObject()["details"] as? [[String: Any]], "\(response.text)")
+            #expect(details.count == 1)
+            #expect(details.first?["@type"] as? String == "type.googleapis.com/google.rpc.BadRequest")
+            let violations = details.first?["fieldViolations"] as? [[String: String]]
+            #expect(violations?.first?["field"] == field, "\(response.text)")
+            let text = violations?.first?["description"] ?? ""
+            // The query case's sentence goes on to list the route's settable fields.
+            #expect(isQuery ? text.hasPrefix(description) : text == description, "\(response.text)")
+        }
+    }
+
     @Test func unknownFieldIsA400NamingIt() async throws {
         try await withGateway { harness in
             let client = try await harness.client()

@@ -36,10 +36,10 @@ struct FieldNameTests {
         }
         #expect(error?.code == .unknownField)
         #expect(error?.message == #"unknown field "foo" in demo.echo.v1.Everything.Nested"#)
-        #expect(error?.fieldPath == "nested")
+        #expect(error?.fieldPath == "nested.foo")
         let root = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"foo": 1}"#) }
         #expect(root?.message == #"unknown field "foo" in demo.echo.v1.Everything"#)
-        #expect(root?.fieldPath == "")
+        #expect(root?.fieldPath == "foo")
     }
 
     @Test("ignoreUnknownFields skips unknown fields")

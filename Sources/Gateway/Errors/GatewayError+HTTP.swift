@@ -40,7 +40,8 @@ extension GatewayError {
     ///
     /// `details` are the backend's `grpc-status-details-bin` detail messages (each an Any, so
     /// `{"@type": ..., fields}`), rendered with `transcoder` when its descriptor pool knows
-    /// `google.rpc.Status` and every packed type; otherwise the list is empty, never wrong.
+    /// `google.rpc.Status` and every packed type. The gateway's own 400s about one field carry a
+    /// `google.rpc.BadRequest` naming it. Otherwise the list is empty, never wrong.
     public func writeJSONBody(into buffer: inout ByteBuffer, transcoder: ResponseTranscoder? = nil) {
         buffer.writeStaticString("{\"code\":")
         buffer.writeString(String(code.rawValue))
@@ -57,7 +58,13 @@ extension GatewayError {
                 buffer.moveWriterIndex(to: start)
             }
         }
-        if buffer.writerIndex == start { buffer.writeStaticString("[]") }
+        if buffer.writerIndex == start {
+            if let violation = fieldViolation {
+                writeBadRequestDetails(violation, protoNames: transcoder?.options.useProtoNames ?? false, into: &buffer)
+            } else {
+                buffer.writeStaticString("[]")
+            }
+        }
         buffer.writeInteger(UInt8(ascii: "}"))
     }
 
