@@ -50,6 +50,28 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test func patchFillsTheUpdateMaskFromTheBodyKeys() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let body = #"{"label":"x","child":{"value":2,"label":"y"},"value":0}"#
+            let patched = try await client.send(.PATCH, "/v1/echo/5", body: body)
+            #expect(patched.status == 200, "\(patched.text)")
+            #expect(try patched.jsonObject()["updateMask"] as? String == "label,child.value,child.label,value")
+            // A mask the client sends wins.
+            let explicit = try await client.send(.PATCH, "/v1/echo/5?updateMask=label", body: body)
+            #expect(try explicit.jsonObject()["updateMask"] as? String == "label")
+            // An empty object replaces the message as a whole; no body, no mask.
+            let whole = try await client.send(.PATCH, "/v1/echo/5", body: #"{"child":{}}"#)
+            #expect(try whole.jsonObject()["updateMask"] as? String == "child")
+            let empty = try await client.send(.PATCH, "/v1/echo/5", body: nil)
+            #expect(try empty.jsonObject()["updateMask"] == nil)
+            // Other verbs never get one.
+            let post = try await client.send(.POST, "/v1/echo/hi:nested", body: #"{"label":"x"}"#)
+            #expect(try post.jsonObject()["updateMask"] == nil)
+        }
+    }
+
     @Test func wellKnownTypesFromTheQueryString() async throws {
         try await withGateway { harness in
             let client = try await harness.client()

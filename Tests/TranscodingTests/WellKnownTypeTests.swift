@@ -190,3 +190,17 @@ struct WellKnownTypeTests {
         return bytes + [UInt8(rest)]
     }
 }
+
+@Suite("PATCH update masks from the body")
+struct UpdateMaskPathTests {
+    @Test("paths by proto name; descends only into singular, non-WKT message objects")
+    func paths() throws {
+        let transcoder = RequestTranscoder(pool: Fixtures.demoPool, options: JSONCodecOptions(ignoreUnknownFields: true))
+        let body = #"""
+            {"customName":"r","nested":{"label":"x","child":{"value":1}},"items":[{"label":"a"}],
+             "counts":{"k":1},"at":"2024-01-01T00:00:00Z","meta":{"a":1},"byId":{},"nope":1,"fInt64":"1"}
+            """#
+        let paths = try transcoder.fieldMaskPaths(json: ByteBuffer(string: body), as: Fixtures.everything)
+        #expect(paths == ["renamed", "nested.label", "nested.child.value", "items", "counts", "at", "meta", "by_id", "f_int64"])
+    }
+}

@@ -270,6 +270,16 @@ public nonisolated struct Demo_Echo_V1_Everything: @unchecked Sendable {
   /// Clears the value of `anything`. Subsequent reads from it will return its default value.
   public mutating func clearAnything() {_uniqueStorage()._anything = nil}
 
+  /// Filled from the body's keys on PATCH /v1/echo/{f_int32} when the client does not send it.
+  public var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_storage._updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_uniqueStorage()._updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  public var hasUpdateMask: Bool {_storage._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdateMask() {_uniqueStorage()._updateMask = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Choice: Equatable, Sendable {
@@ -405,7 +415,7 @@ fileprivate nonisolated let _protobuf_package = "demo.echo.v1"
 
 nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Everything"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}f_double\0\u{3}f_float\0\u{3}f_int64\0\u{3}f_uint64\0\u{3}f_int32\0\u{3}f_fixed64\0\u{3}f_fixed32\0\u{3}f_bool\0\u{3}f_string\0\u{3}f_bytes\0\u{3}f_uint32\0\u{3}f_sfixed32\0\u{3}f_sfixed64\0\u{3}f_sint32\0\u{3}f_sint64\0\u{1}color\0\u{1}nested\0\u{1}items\0\u{1}counts\0\u{3}by_id\0\u{3}choice_text\0\u{3}choice_nested\0\u{3}choice_number\0\u{1}maybe\0\u{1}numbers\0\u{1}tags\0\u{1}colors\0\u{5}renamed\0customName\0\u{1}doubles\0\u{1}flags\0\u{2}\u{a}at\0\u{1}ttl\0\u{1}mask\0\u{1}big\0\u{1}meta\0\u{1}payload\0\u{1}anything\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}f_double\0\u{3}f_float\0\u{3}f_int64\0\u{3}f_uint64\0\u{3}f_int32\0\u{3}f_fixed64\0\u{3}f_fixed32\0\u{3}f_bool\0\u{3}f_string\0\u{3}f_bytes\0\u{3}f_uint32\0\u{3}f_sfixed32\0\u{3}f_sfixed64\0\u{3}f_sint32\0\u{3}f_sint64\0\u{1}color\0\u{1}nested\0\u{1}items\0\u{1}counts\0\u{3}by_id\0\u{3}choice_text\0\u{3}choice_nested\0\u{3}choice_number\0\u{1}maybe\0\u{1}numbers\0\u{1}tags\0\u{1}colors\0\u{5}renamed\0customName\0\u{1}doubles\0\u{1}flags\0\u{2}\u{a}at\0\u{1}ttl\0\u{1}mask\0\u{1}big\0\u{1}meta\0\u{1}payload\0\u{1}anything\0\u{3}update_mask\0")
 
   fileprivate class _StorageClass {
     var _fDouble: Double = 0
@@ -443,6 +453,7 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
     var _meta: SwiftProtobuf.Google_Protobuf_Struct? = nil
     var _payload: SwiftProtobuf.Google_Protobuf_Any? = nil
     var _anything: SwiftProtobuf.Google_Protobuf_Value? = nil
+    var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -488,6 +499,7 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
       _meta = source._meta
       _payload = source._payload
       _anything = source._anything
+      _updateMask = source._updateMask
     }
   }
 
@@ -569,6 +581,7 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
         case 44: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
         case 45: try { try decoder.decodeSingularMessageField(value: &_storage._payload) }()
         case 46: try { try decoder.decodeSingularMessageField(value: &_storage._anything) }()
+        case 47: try { try decoder.decodeSingularMessageField(value: &_storage._updateMask) }()
         default: break
         }
       }
@@ -698,6 +711,9 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._anything {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 46)
       } }()
+      try { if let v = _storage._updateMask {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 47)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -742,6 +758,7 @@ nonisolated extension Demo_Echo_V1_Everything: SwiftProtobuf.Message, SwiftProto
         if _storage._meta != rhs_storage._meta {return false}
         if _storage._payload != rhs_storage._payload {return false}
         if _storage._anything != rhs_storage._anything {return false}
+        if _storage._updateMask != rhs_storage._updateMask {return false}
         return true
       }
       if !storagesAreEqual {return false}

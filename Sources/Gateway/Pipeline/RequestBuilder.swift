@@ -31,10 +31,28 @@ struct RequestBuilder {
                 }
             }
             try transcoder.encode(bindings: match.bindings, into: &message)
+            if let mask = Self.impliedUpdateMask(match: match, pool: snapshot.pool), body.readableBytes > 0 {
+                try transcoder.encodeUpdateMask(fromBody: body, as: mask.bodyType, field: mask.field, into: &message)
+            }
         } catch {
             throw GatewayError.invalidArgument(Self.clientMessage(for: error), cause: error)
         }
         return message
+    }
+
+    /// The `update_mask` a PATCH request implies (grpc-gateway's `allow_patch_feature`): a
+    /// `PATCH` rule whose `body` names a message field, on a request message with a
+    /// `google.protobuf.FieldMask update_mask` the client did not set from the URL. The mask
+    /// then lists the fields the JSON body sets.
+    static func impliedUpdateMask(match: RouteMatch, pool: DescriptorPool) -> (field: FieldDescriptor, bodyType: MessageID)? {
+        let route = match.route
+        guard route.verb == "PATCH", case .field(let bodyField) = route.body, !bodyField.isRepeated,
+            case .message(let bodyType) = bodyField.type,
+            let mask = pool[route.method.input].field(named: "update_mask"), !mask.isRepeated,
+            case .message(let maskType) = mask.type, pool[maskType].wellKnownType == .fieldMask,
+            !match.bindings.contains(where: { $0.fieldPath.first?.number == mask.number })
+        else { return nil }
+        return (mask, bodyType)
     }
 
     /// The sentence a client sees: the problem, then the field it concerns.
