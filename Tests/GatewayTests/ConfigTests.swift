@@ -87,16 +87,19 @@ struct ConfigTests {
             protos: [Protos/demo.binpb]
             backends: { demo: { endpoints: [127.0.0.1:1] } }
             methods:
-              demo.file.v1.FileService.DownLoad: { rawContentType: application/zip, colour: red }
+              demo.file.v1.FileService.DownLoad: { rawContentType: application/zip, colour: red, json: { loud: true } }
               demo.file.v1.FileService.Nope: { rawContentType: text/plain }
             """
         do {
             _ = try GatewayConfig.parse(yaml: yaml)
             Issue.record("expected a ConfigError")
         } catch {
-            #expect(error.problems.map(\.path) == ["methods.demo.file.v1.FileService.DownLoad.colour"])
+            #expect(
+                error.problems.map(\.path).sorted()
+                    == ["methods.demo.file.v1.FileService.DownLoad.colour", "methods.demo.file.v1.FileService.DownLoad.json.loud"]
+            )
         }
-        let unknownMethod = yaml.replacingOccurrences(of: ", colour: red", with: "")
+        let unknownMethod = yaml.replacingOccurrences(of: ", colour: red, json: { loud: true }", with: "")
         do {
             _ = try GatewaySnapshot(config: try GatewayConfig.parse(yaml: unknownMethod), baseDirectory: repositoryRoot)
             Issue.record("expected a ConfigError")

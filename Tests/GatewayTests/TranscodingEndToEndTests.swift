@@ -50,6 +50,33 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test func jsonOptionsCanBeSetPerMethod() async throws {
+        let extra = """
+            methods:
+              demo.echo.v1.EchoService.Echo:
+                json: { emitUnpopulated: true, useProtoNames: true, enumsAsInts: true, rejectUnknownFields: false }
+            """
+        try await withGateway(extraConfig: extra) { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fInt32":3,"color":"RED","surprise":1}"#)
+            #expect(echoed.status == 200, "\(echoed.text)")
+            let json = try echoed.jsonObject()
+            #expect(json["f_int32"] as? Int == 3)
+            #expect(json["color"] as? Int == 1)
+            #expect(json["f_string"] as? String == "")
+            #expect(json["fInt32"] == nil)
+            // Other methods keep the global options: strict, lowerCamelCase, no defaults.
+            let user = try await client.send(.GET, "/v1/users/1")
+            #expect(user.text == #"{"id":1,"name":"Ada Lovelace"}"#)
+            let strict = try await client.send(.POST, "/v1/fail", body: #"{"code":0,"surprise":1}"#)
+            #expect(strict.status == 400)
+            // The method's query strictness follows its rejectUnknownFields.
+            let lenientQuery = try await client.send(.GET, "/v1/echo?fString=a&whatever=1")
+            #expect(lenientQuery.status == 200, "\(lenientQuery.text)")
+        }
+    }
+
     @Test func patchFillsTheUpdateMaskFromTheBodyKeys() async throws {
         try await withGateway { harness in
             let client = try await harness.client()

@@ -21,6 +21,7 @@ extension GatewayConfig {
     /// | `streaming.bufferBytes` | int: per-stream buffer before backpressure | 262144 |
     /// | `streaming.rawContentType` | Content-Type of raw `bytes` responses | application/octet-stream |
     /// | `methods.<pkg.Service.Method>.rawContentType` | Content-Type of that method's raw `bytes` responses | `streaming.rawContentType` |
+    /// | `methods.<pkg.Service.Method>.json.*` | that method's JSON options (same keys as `json`) | the global `json` |
     /// | `eventLoops` | int | number of cores |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
@@ -59,7 +60,7 @@ extension GatewayConfig {
             case "backends": config.backends = parseBackends(value, reader: &reader)
             case "services": config.services = parseServices(value, reader: &reader)
             case "http": config.httpRules = parseHttp(value, reader: &reader)
-            case "json": parseJSON(value, into: &config.json, reader: &reader)
+            case "json": config.json = config.json.applying(parseJSON(value, at: key, reader: &reader))
             case "headers": parseHeaders(value, into: &config.headers, reader: &reader)
             case "limits":
                 for (limit, node) in reader.mapping(value, at: key) ?? [] {
@@ -134,22 +135,24 @@ extension GatewayConfig {
         return services
     }
 
-    private static func parseJSON(_ node: Node, into json: inout JSONSettings, reader: inout YAMLReader) {
-        for (key, value) in reader.mapping(node, at: "json") ?? [] {
-            let path = "json.\(key)"
+    private static func parseJSON(_ node: Node, at path: String, reader: inout YAMLReader) -> JSONOverrides {
+        var json = JSONOverrides()
+        for (key, value) in reader.mapping(node, at: path) ?? [] {
+            let keyPath = "\(path).\(key)"
             switch key {
-            case "emitUnpopulated": json.emitUnpopulated = reader.bool(value, at: path) ?? json.emitUnpopulated
-            case "useProtoNames": json.useProtoNames = reader.bool(value, at: path) ?? json.useProtoNames
-            case "enumsAsInts": json.enumsAsInts = reader.bool(value, at: path) ?? json.enumsAsInts
-            case "rejectUnknownFields": json.rejectUnknownFields = reader.bool(value, at: path) ?? json.rejectUnknownFields
+            case "emitUnpopulated": json.emitUnpopulated = reader.bool(value, at: keyPath)
+            case "useProtoNames": json.useProtoNames = reader.bool(value, at: keyPath)
+            case "enumsAsInts": json.enumsAsInts = reader.bool(value, at: keyPath)
+            case "rejectUnknownFields": json.rejectUnknownFields = reader.bool(value, at: keyPath)
             default:
                 reader.report(
-                    path,
+                    keyPath,
                     "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, useProtoNames)",
                     at: value
                 )
             }
         }
+        return json
     }
 
     private static func parseStreaming(_ node: Node, into streaming: inout StreamingSettings, reader: inout YAMLReader) {
@@ -180,7 +183,8 @@ extension GatewayConfig {
             for (key, item) in reader.mapping(value, at: path) ?? [] {
                 switch key {
                 case "rawContentType": settings.rawContentType = reader.string(item, at: "\(path).\(key)")
-                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected rawContentType)", at: item)
+                case "json": settings.json = parseJSON(item, at: "\(path).json", reader: &reader)
+                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType)", at: item)
                 }
             }
             methods[name] = settings

@@ -22,6 +22,7 @@ public import ProtoSchema
 /// streaming: { envelope: false, maxMessageBytes: 4194304, bufferBytes: 262144, rawContentType: application/octet-stream }
 /// methods:
 ///   demo.file.v1.FileService.DownLoad: { rawContentType: application/zip }
+///   demo.echo.v1.EchoService.Echo: { json: { emitUnpopulated: true } }
 /// ```
 public struct GatewayConfig: Sendable {
     /// Where the HTTP/1.1 front end listens.
@@ -88,6 +89,16 @@ public struct GatewayConfig: Sendable {
         public var enumsAsInts = false
         /// Reject unknown JSON fields and query parameters with 400 (the default).
         public var rejectUnknownFields = true
+
+        /// These settings with `overrides` applied.
+        public func applying(_ overrides: JSONOverrides) -> JSONSettings {
+            var merged = self
+            merged.emitUnpopulated = overrides.emitUnpopulated ?? emitUnpopulated
+            merged.useProtoNames = overrides.useProtoNames ?? useProtoNames
+            merged.enumsAsInts = overrides.enumsAsInts ?? enumsAsInts
+            merged.rejectUnknownFields = overrides.rejectUnknownFields ?? rejectUnknownFields
+            return merged
+        }
     }
 
     /// Header → metadata forwarding policy.
@@ -117,11 +128,30 @@ public struct GatewayConfig: Sendable {
         public var rawContentType = "application/octet-stream"
     }
 
+    /// JSON options one method overrides; nil keeps the global `json` value.
+    public struct JSONOverrides: Sendable {
+        /// Overrides `json.emitUnpopulated`.
+        public var emitUnpopulated: Bool?
+        /// Overrides `json.useProtoNames`.
+        public var useProtoNames: Bool?
+        /// Overrides `json.enumsAsInts`.
+        public var enumsAsInts: Bool?
+        /// Overrides `json.rejectUnknownFields`.
+        public var rejectUnknownFields: Bool?
+
+        /// Whether any option is overridden.
+        public var isEmpty: Bool {
+            emitUnpopulated == nil && useProtoNames == nil && enumsAsInts == nil && rejectUnknownFields == nil
+        }
+    }
+
     /// Settings for the routes of one gRPC method, overriding the global ones.
     public struct MethodSettings: Sendable {
         /// Content-Type of this method's raw `bytes` responses (instead of
         /// `streaming.rawContentType`); `google.api.HttpBody` responses still carry their own.
         public var rawContentType: String?
+        /// JSON options for this method's requests and responses.
+        public var json = JSONOverrides()
         /// The YAML path of the entry (`methods.pkg.Service.Method`), for load-time errors.
         public var yamlPath: String
     }

@@ -23,6 +23,8 @@ public struct GatewaySnapshot: Sendable {
     public let responseTranscoder: ResponseTranscoder
     /// Header → metadata policy.
     public let headerPolicy: HeaderPolicy
+    /// Transcoders of the methods whose `methods.<name>.json` overrides the global options.
+    private let methodTranscoders: [String: (RequestTranscoder, ResponseTranscoder)]
 
     /// Loads the descriptor sets named by `config` (relative to `baseDirectory`), compiles every
     /// route and checks every reference.
@@ -74,12 +76,15 @@ public struct GatewaySnapshot: Sendable {
         guard problems.isEmpty, let table else {
             throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: problems)
         }
-        let options = JSONCodecOptions(
-            emitUnpopulated: config.json.emitUnpopulated,
-            useProtoNames: config.json.useProtoNames,
-            enumsAsInts: config.json.enumsAsInts,
-            ignoreUnknownFields: !config.json.rejectUnknownFields
-        )
+        let options = Self.codecOptions(config.json)
+        var methodTranscoders: [String: (RequestTranscoder, ResponseTranscoder)] = [:]
+        for (name, settings) in config.methods where !settings.json.isEmpty {
+            let methodOptions = Self.codecOptions(config.json.applying(settings.json))
+            methodTranscoders[name] = (
+                RequestTranscoder(pool: pool, options: methodOptions), ResponseTranscoder(pool: pool, options: methodOptions)
+            )
+        }
+        self.methodTranscoders = methodTranscoders
         self.pool = pool
         self.routes = table
         self.config = config
@@ -137,8 +142,8 @@ public struct GatewaySnapshot: Sendable {
     ) -> [RouteDefinition] {
         var definitions: [RouteDefinition] = []
         let overridden = Set(config.httpRules.map(\.rule.selector))
-        let strict = config.json.rejectUnknownFields
         func add(_ rule: HttpRule, method: MethodDescriptor, source: String) {
+            let strict = config.methods[method.fullName]?.json.rejectUnknownFields ?? config.json.rejectUnknownFields
             definitions.append(
                 RouteDefinition(
                     method: method,
@@ -200,5 +205,27 @@ extension GatewaySnapshot {
     /// else `streaming.rawContentType`.
     func rawContentType(for route: Route) -> String {
         config.methods[route.method.fullName]?.rawContentType ?? config.streaming.rawContentType
+    }
+}
+
+extension GatewaySnapshot {
+    /// The codec options for JSON settings.
+    static func codecOptions(_ json: GatewayConfig.JSONSettings) -> JSONCodecOptions {
+        JSONCodecOptions(
+            emitUnpopulated: json.emitUnpopulated,
+            useProtoNames: json.useProtoNames,
+            enumsAsInts: json.enumsAsInts,
+            ignoreUnknownFields: !json.rejectUnknownFields
+        )
+    }
+
+    /// The request transcoder for `route`'s method (its `methods.<name>.json`, else the global one).
+    func requestTranscoder(for route: Route) -> RequestTranscoder {
+        methodTranscoders.isEmpty ? requestTranscoder : methodTranscoders[route.method.fullName]?.0 ?? requestTranscoder
+    }
+
+    /// The response transcoder for `route`'s method.
+    func responseTranscoder(for route: Route) -> ResponseTranscoder {
+        methodTranscoders.isEmpty ? responseTranscoder : methodTranscoders[route.method.fullName]?.1 ?? responseTranscoder
     }
 }

@@ -12,7 +12,7 @@ struct RequestBuilder {
 
     func build(match: RouteMatch, body: ByteBuffer, contentType: String?) throws(GatewayError) -> ByteBuffer {
         var message = allocator.buffer(capacity: body.readableBytes + 32)
-        let transcoder = snapshot.requestTranscoder
+        let transcoder = snapshot.requestTranscoder(for: match.route)
         do {
             switch RequestBodyForm(route: match.route, pool: snapshot.pool) {
             case .none:

@@ -27,7 +27,7 @@ struct RequestStreamEncoder {
     /// Prepares the encoder for a route; encodes the URL bindings once.
     init(route: Route, bindings: [FieldBinding], contentType: String?, snapshot: GatewaySnapshot, allocator: ByteBufferAllocator) throws(GatewayError) {
         input = route.method.input
-        transcoder = snapshot.requestTranscoder
+        transcoder = snapshot.requestTranscoder(for: route)
         let splitter = JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes)
         switch RequestBodyForm(route: route, pool: snapshot.pool) {
         case .rawField(let field):
@@ -41,7 +41,7 @@ struct RequestStreamEncoder {
         }
         var encoded = allocator.buffer(capacity: 64)
         do {
-            try snapshot.requestTranscoder.encode(bindings: bindings, into: &encoded)
+            try transcoder.encode(bindings: bindings, into: &encoded)
         } catch {
             throw GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
         }

@@ -18,7 +18,7 @@ struct ResponseBodyWriter {
     /// The writer for `route`'s responses.
     init(route: Route, snapshot: GatewaySnapshot) {
         self.route = route
-        self.transcoder = snapshot.responseTranscoder
+        self.transcoder = snapshot.responseTranscoder(for: route)
         let pool = snapshot.pool
         if let field = route.responseBody {
             rawField = RawBody.isRawField(field, in: pool) ? .some(field) : nil
