@@ -25,18 +25,12 @@ struct BackpressureTests {
                 if case .body(let bytes) = event { received += bytes.count }
             }
             try await client.stopReading()
-            // Whatever was already in flight drains into buffers (slowly on a busy machine); then
-            // the backend must stall. Without backpressure it would go on to the full 1 GB.
-            var stalled = harness.observer.progress(method: "DownLoad")
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(500))
-                let now = harness.observer.progress(method: "DownLoad")
-                if now == stalled { break }
-                stalled = now
-            }
-            try await Task.sleep(for: .milliseconds(1000))
-            #expect(harness.observer.progress(method: "DownLoad") == stalled, "the backend kept sending")
+            // Three seconds of not reading: a stream without backpressure would run on for tens of
+            // MB per second. With it, what the backend produced beyond what the client read stays
+            // within the socket buffers, the HTTP/2 window and Portico's per-stream buffer (the
+            // kernel may grow its buffers meanwhile, so the figure can creep, but not run away).
+            try await Task.sleep(for: .seconds(3))
+            let stalled = harness.observer.progress(method: "DownLoad")
             let read = client.bodyBytesRead
             #expect(stalled - read < Self.inFlightBound, "\(stalled - read) bytes in flight")
             // Reading again resumes the stream.
