@@ -10,15 +10,20 @@ public struct FieldBinding: Hashable, Sendable {
     public var fieldPath: [FieldDescriptor]
     /// The decoded text value (percent-decoding already applied per the HttpRule rules).
     public var value: String
+    /// For a map field set from the query (`?labels[env]=prod`), the entry's key (`env`); the
+    /// value is then the entry's value.
+    public var mapKey: String?
 
     /// Creates a binding.
-    public init(fieldPath: [FieldDescriptor], value: String) {
+    public init(fieldPath: [FieldDescriptor], value: String, mapKey: String? = nil) {
         self.fieldPath = fieldPath
         self.value = value
+        self.mapKey = mapKey
     }
 
-    /// The dotted proto-name path (`page.size`), for error messages.
+    /// The dotted proto-name path (`page.size`, `labels[env]`), for error messages.
     public var dottedPath: String {
-        fieldPath.map(\.name).joined(separator: ".")
+        let path = fieldPath.map(\.name).joined(separator: ".")
+        return mapKey.map { "\(path)[\($0)]" } ?? path
     }
 }

@@ -41,8 +41,15 @@ extension RouteTable {
                 )
             }
 
+            // `labels[env]=prod` sets one entry of a map field.
+            var fieldName = name[...]
+            var mapKey: String?
+            if name.hasSuffix("]"), let open = name.firstIndex(of: "[") {
+                fieldName = name[..<open]
+                mapKey = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+            }
             let fields: [FieldDescriptor]
-            switch resolver.resolve(name, from: route.method.input) {
+            switch resolver.resolve(String(fieldName), from: route.method.input) {
             case .success(let resolved):
                 fields = resolved
             case .failure(let problem):
@@ -58,10 +65,11 @@ extension RouteTable {
             }
 
             let leaf = fields[fields.count - 1]
-            if leaf.isMap {
-                throw invalid(name, "query parameter '\(name)' names a map field, which cannot be set from the query")
-            }
-            if case .message(let id) = leaf.type,
+            if let mapKey {
+                try checkMapEntryParameter(name, leaf: leaf, key: mapKey)
+            } else if leaf.isMap {
+                throw invalid(name, "query parameter '\(name)' names a map field; set one entry with '\(name)[key]=value'")
+            } else if case .message(let id) = leaf.type,
                 leaf.isRepeated || !FieldPathResolver.scalarLikeWellKnownTypes.contains(pool[id].fullName)
             {
                 throw invalid(
@@ -80,6 +88,7 @@ extension RouteTable {
                 throw invalid(name, "query parameter '\(name)' sets a field that the request body already binds")
             }
             for binding in bindings[pathBindings...] where Self.overlaps(binding.fieldPath, fields) {
+                if let mapKey, binding.fieldPath.count == fields.count, binding.mapKey != mapKey { continue }
                 if binding.fieldPath.count != fields.count {
                     throw invalid(
                         name,
@@ -90,7 +99,20 @@ extension RouteTable {
                     throw invalid(name, "query parameter '\(name)' is given more than once but its field is not repeated")
                 }
             }
-            bindings.append(FieldBinding(fieldPath: fields, value: value))
+            bindings.append(FieldBinding(fieldPath: fields, value: value, mapKey: mapKey))
+        }
+    }
+
+    /// A `field[key]` parameter must name a map whose values are scalars or enums.
+    private func checkMapEntryParameter(_ name: String, leaf: FieldDescriptor, key: String) throws(RoutingError) {
+        guard let entry = leaf.mapEntry, let valueField = pool[entry].field(number: 2) else {
+            throw invalid(name, "query parameter '\(name)' uses [key] but \(leaf.name) is not a map field")
+        }
+        switch valueField.type {
+        case .message, .group:
+            throw invalid(name, "query parameter '\(name)' sets a map entry whose value is a message, which cannot be set from the query")
+        default:
+            break
         }
     }
 

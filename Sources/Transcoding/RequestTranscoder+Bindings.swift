@@ -13,7 +13,8 @@ extension RequestTranscoder {
     /// - Parameters:
     ///   - bindings: values with resolved field paths, in the order they should apply.
     ///   - out: the encoded request so far.
-    /// Leaves of type Timestamp, Duration and FieldMask take their JSON string form
+    /// A map binding (`labels[env]=prod`) adds one entry. Leaves of type Timestamp, Duration and
+    /// FieldMask take their JSON string form
     /// (`2024-01-01T00:00:00Z`, `1.5s`, `a,b.c`); a wrapper leaf takes the value it wraps.
     /// - Throws: ``TranscodingError`` (`invalidValue`, or `unsupported` for another message-typed
     ///   leaf) whose path is the binding's dotted path.
@@ -22,6 +23,10 @@ extension RequestTranscoder {
         for binding in bindings {
             guard let leaf = binding.fieldPath.last else { continue }
             do {
+                if let key = binding.mapKey, let entry = leaf.mapEntry {
+                    try encodeMapEntry(key: key, value: binding.value, field: leaf, entry: entry, path: binding.fieldPath[...], into: &out)
+                    continue
+                }
                 if case .message(let id) = leaf.type, let kind = pool[id].wellKnownType {
                     // Timestamp, Duration and FieldMask in their JSON string form; a wrapper as
                     // the value it wraps.
@@ -52,6 +57,38 @@ extension RequestTranscoder {
                 var located = error
                 located.fieldPath = binding.dottedPath
                 throw located
+            }
+        }
+    }
+
+    /// One map entry from `?field[key]=value`: key and value parsed as the entry's types.
+    private func encodeMapEntry(
+        key: String,
+        value: String,
+        field: FieldDescriptor,
+        entry: MessageID,
+        path: ArraySlice<FieldDescriptor>,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
+        guard let keyField = pool[entry].field(number: 1), let valueField = pool[entry].field(number: 2) else {
+            throw .invalid("malformed map entry type \(pool[entry].fullName)")
+        }
+        let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false)
+        // Parsed scalars borrow the text's bytes, so the entry is written inside both closures.
+        try key.withUTF8Bytes { (keyText) throws(TranscodingError) in
+            try value.withUTF8Bytes { (valueText) throws(TranscodingError) in
+                guard let keyScalar = try parser.parse(text: keyText, as: keyField.type),
+                    let valueScalar = try parser.parse(text: valueText, as: valueField.type)
+                else { return }
+                try writeNested(path, into: &out) { (out: inout ByteBuffer) throws(TranscodingError) in
+                    out.writeTag(field.number, .lengthDelimited)
+                    try out.writeDelimited { (entryBytes: inout ByteBuffer) throws(TranscodingError) in
+                        entryBytes.writeTag(1, keyField.type.wireType)
+                        try keyScalar.write(into: &entryBytes)
+                        entryBytes.writeTag(2, valueField.type.wireType)
+                        try valueScalar.write(into: &entryBytes)
+                    }
+                }
             }
         }
     }

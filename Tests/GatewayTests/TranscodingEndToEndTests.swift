@@ -99,6 +99,22 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test func mapEntriesFromTheQueryString() async throws {
+        try await withGateway { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.GET, "/v1/echo?counts[a]=1&counts%5Bb%5D=2&flags[true]=yes&counts[a]=3")
+            #expect(response.status == 200, "\(response.text)")
+            let json = try response.jsonObject()
+            #expect(json["counts"] as? [String: Int] == ["a": 3, "b": 2])
+            #expect(json["flags"] as? [String: String] == ["true": "yes"])
+            for bad in ["counts[a]=x", "counts=1", "tags[0]=x", "byId[7]=x", "flags[maybe]=x"] {
+                let refused = try await client.send(.GET, "/v1/echo?" + bad)
+                #expect(refused.status == 400, "\(bad): \(refused.text)")
+            }
+        }
+    }
+
     @Test func wellKnownTypesFromTheQueryString() async throws {
         try await withGateway { harness in
             let client = try await harness.client()
