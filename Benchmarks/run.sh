@@ -16,22 +16,7 @@ PATH_UNDER_TEST=${PATH_UNDER_TEST:-/v1/users/1}
 BACKEND_PORT=${BACKEND_PORT:-50151}
 GATEWAY_PORT=${GATEWAY_PORT:-8180}
 
-swift build -c release --product portico >/dev/null
-swift build -c release --product demo-backend >/dev/null
-bin=$(swift build -c release --show-bin-path)
-
-work=$(mktemp -d)
-cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
-  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/Gateway.yaml"
-
-"$bin/demo-backend" --port "$BACKEND_PORT" --files "$work" > "$work/backend.log" 2>&1 &
-be=$!
-"$bin/portico" serve --config "$work/Gateway.yaml" --log-level error &
-gw=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$GATEWAY_PORT$PATH_UNDER_TEST" && break; sleep 0.1; done
+source Benchmarks/stack.sh
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

@@ -17,22 +17,7 @@ CASES=${CASES:-"download-raw download-ndjson upload-raw download-raw-throttled d
 BACKEND_PORT=${BACKEND_PORT:-50152}
 GATEWAY_PORT=${GATEWAY_PORT:-8182}
 
-swift build -c release --product portico >/dev/null
-swift build -c release --product demo-backend >/dev/null
-bin=$(swift build -c release --show-bin-path)
-
-work=$(mktemp -d)
-cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/files"
-
-sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
-  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/Gateway.yaml"
-"$bin/demo-backend" --port "$BACKEND_PORT" --files "$work/files" > "$work/backend.log" 2>&1 &
-be=$!
-"$bin/portico" serve --config "$work/Gateway.yaml" --log-level error &
-gw=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$GATEWAY_PORT/v1/users/1" && break; sleep 0.1; done
+source Benchmarks/stack.sh
 
 rss_kib() { awk "/$1/ {print \$2}" "/proc/$gw/status"; }
 

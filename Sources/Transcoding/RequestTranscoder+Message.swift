@@ -6,7 +6,7 @@ extension RequestTranscoder {
     /// Encodes the members of a JSON object as the fields of message `type`.
     func encodeMessage(_ object: JSONValue, _ type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
         let descriptor = pool[type]
-        if let wellKnown = descriptor.wellKnownType {
+        if let wellKnown = descriptor.wellKnownType, wellKnown != .empty {
             try encodeWellKnown(wellKnown, object, descriptor, into: &out)
             return
         }

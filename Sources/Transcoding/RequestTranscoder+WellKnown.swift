@@ -56,6 +56,7 @@ extension RequestTranscoder {
         case .any:
             try encodeAny(value, into: &out)
         case .empty:
+            // Empty is an ordinary message (encodeMessage does not dispatch it here).
             try encodeFields(value, descriptor, into: &out)
         }
     }

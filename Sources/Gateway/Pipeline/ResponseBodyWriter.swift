@@ -11,8 +11,8 @@ struct ResponseBodyWriter {
     private let transcoder: ResponseTranscoder
     /// nil: JSON. `.some(nil)`: the output is `HttpBody`. `.some(field)`: a raw field.
     private let rawField: FieldDescriptor??
-    /// The raw `Content-Type` when `HttpBody.content_type` does not say: the route's
-    /// `response_content_type`, else `streaming.rawContentType`.
+    /// The raw `Content-Type` when `HttpBody.content_type` does not say: the method's
+    /// `rawContentType`, else `streaming.rawContentType` (empty for JSON routes).
     let defaultRawContentType: String
 
     /// The writer for `route`'s responses.
@@ -25,7 +25,8 @@ struct ResponseBodyWriter {
         } else {
             rawField = RawBody.isHttpBody(route.method.output, in: pool) ? .some(nil) : nil
         }
-        defaultRawContentType = snapshot.rawContentType(for: route)
+        // Only raw routes need it; JSON routes skip the per-method lookup on every request.
+        defaultRawContentType = rawField == nil ? "" : snapshot.rawContentType(for: route)
     }
 
     /// Whether responses are raw bytes rather than JSON.

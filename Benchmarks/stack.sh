@@ -1,0 +1,21 @@
+# Sourced by the benchmarks: builds release binaries and starts demo-backend and Portico on
+# Gateway.yaml (rewritten to BACKEND_PORT / GATEWAY_PORT), waiting until a unary call answers.
+# Sets: bin, work (a temp dir removed on exit), be and gw (PIDs, killed on exit).
+# Needs: BACKEND_PORT, GATEWAY_PORT. demo-backend serves and stores files in $work/files.
+
+swift build -c release --product portico >/dev/null
+swift build -c release --product demo-backend >/dev/null
+bin=$(swift build -c release --show-bin-path)
+
+work=$(mktemp -d)
+cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
+  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/Gateway.yaml"
+mkdir -p "$work/files"
+"$bin/demo-backend" --port "$BACKEND_PORT" --files "$work/files" > "$work/backend.log" 2>&1 &
+be=$!
+"$bin/portico" serve --config "$work/Gateway.yaml" --log-level error &
+gw=$!
+for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$GATEWAY_PORT/v1/users/1" && break; sleep 0.1; done
