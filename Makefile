@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps build run test check bench protos clean
+.PHONY: deps build run test check bench conformance protos clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,6 +22,10 @@ check: build
 bench: deps
 	@bash Benchmarks/run.sh
 	@bash Benchmarks/streaming.sh
+
+# protobuf's official conformance runner against our codec (builds the runner once).
+conformance: deps
+	@bash scripts/run-conformance.sh
 
 protos:
 	bash scripts/generate-protos.sh

@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "portico", targets: ["PorticoCLI"]),
         .executable(name: "demo-backend", targets: ["DemoBackend"]),
+        .executable(name: "conformance-testee", targets: ["ConformanceTestee"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -102,6 +103,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Conformance testee (protobuf's conformance protocol over the Transcoding codec)
+        .executableTarget(
+            name: "ConformanceTestee",
+            dependencies: [
+                "ProtoSchema",
+                "Transcoding",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Protos", "failure_list.txt"],
             swiftSettings: strictSettings
         ),
 

@@ -16,8 +16,19 @@ struct DescriptorPoolBuilder {
         var file: Google_Protobuf_FileDescriptorProto
     }
 
+    /// An `extend` field, waiting for its extendee to be resolved.
+    private struct PendingExtension {
+        var proto: Google_Protobuf_FieldDescriptorProto
+        /// The scope it is declared in (the package, or the enclosing message).
+        var scope: String
+        var file: Google_Protobuf_FileDescriptorProto
+    }
+
     private let files: [Google_Protobuf_FileDescriptorProto]
     private var pendingMessages: [PendingMessage] = []
+    private var pendingExtensions: [PendingExtension] = []
+    /// Extensions by the index of the message they extend.
+    private var extensionsByExtendee: [Int: [PendingExtension]] = [:]
     private var messageIDs: [String: MessageID] = [:]
     private var enumIDs: [String: EnumID] = [:]
     private var built = Built()
@@ -37,6 +48,16 @@ struct DescriptorPoolBuilder {
             for enumeration in file.enumType {
                 try register(enumeration, scope: scope, file: file)
             }
+            for field in file.extension {
+                pendingExtensions.append(PendingExtension(proto: field, scope: scope, file: file))
+            }
+        }
+        for pending in pendingExtensions {
+            let owner = "\(pending.file.name): extension \(qualified(pending.proto.name, in: pending.scope))"
+            guard case .message(let extendee) = lookup(pending.proto.extendee, scope: pending.scope) else {
+                throw SchemaError(code: .unresolvedType, message: "\(owner) extends unknown type \(pending.proto.extendee)")
+            }
+            extensionsByExtendee[extendee.index, default: []].append(pending)
         }
         for pending in pendingMessages {
             built.messages.append(try resolve(pending))
@@ -96,6 +117,9 @@ struct DescriptorPoolBuilder {
         }
         for enumeration in message.enumType {
             try register(enumeration, scope: fullName, file: file)
+        }
+        for field in message.extension {
+            pendingExtensions.append(PendingExtension(proto: field, scope: fullName, file: file))
         }
     }
 
@@ -157,11 +181,17 @@ struct DescriptorPoolBuilder {
             fields.append(
                 try resolve(
                     field,
-                    in: pending,
-                    isProto3: isProto3,
+                    scope: pending.fullName,
+                    file: pending.file,
                     oneofIndex: field.hasOneofIndex ? realOneofIndex[Int(field.oneofIndex)] : nil
                 )
             )
+        }
+        // Extensions are fields named by their full name in brackets, which is also their
+        // JSON key (`"[pkg.ext]": 1`) in both name styles.
+        for pending in extensionsByExtendee[messageIDs[pending.fullName]!.index] ?? [] {
+            let name = "[\(qualified(pending.proto.name, in: pending.scope))]"
+            fields.append(try resolve(pending.proto, scope: pending.scope, file: pending.file, oneofIndex: nil, name: name))
         }
         let isMapEntry = proto.options.mapEntry
         if isMapEntry, !(fields.count == 2 && fields[0].number == 1 && fields[1].number == 2) {
@@ -180,13 +210,17 @@ struct DescriptorPoolBuilder {
         )
     }
 
+    /// Resolves one field declared in `scope` (a message, or a package for a top-level
+    /// extension); `name` overrides both names (extensions).
     private func resolve(
         _ field: Google_Protobuf_FieldDescriptorProto,
-        in pending: PendingMessage,
-        isProto3: Bool,
-        oneofIndex: Int?
+        scope: String,
+        file: Google_Protobuf_FileDescriptorProto,
+        oneofIndex: Int?,
+        name: String? = nil
     ) throws(SchemaError) -> FieldDescriptor {
-        let owner = "\(pending.file.name): \(pending.fullName).\(field.name)"
+        let isProto3 = file.syntax == "proto3"
+        let owner = "\(file.name): \(qualified(field.name, in: scope))"
         let type: FieldType
         switch field.type {
         case .double: type = .double
@@ -205,7 +239,7 @@ struct DescriptorPoolBuilder {
         case .sint32: type = .sint32
         case .sint64: type = .sint64
         case .message, .group, .enum:
-            guard let resolved = lookup(field.typeName, scope: pending.fullName) else {
+            guard let resolved = lookup(field.typeName, scope: scope) else {
                 throw SchemaError(code: .unresolvedType, message: "\(owner) refers to unknown type \(field.typeName)")
             }
             switch (field.type, resolved) {
@@ -234,7 +268,7 @@ struct DescriptorPoolBuilder {
         } else {
             isPacked = isProto3
         }
-        let jsonName = field.hasJsonName ? field.jsonName : Self.lowerCamelCase(field.name)
+        let jsonName = name ?? (field.hasJsonName ? field.jsonName : Self.lowerCamelCase(field.name))
         let hasPresence: Bool
         if isRepeated {
             hasPresence = false
@@ -246,7 +280,7 @@ struct DescriptorPoolBuilder {
             hasPresence = oneofIndex != nil || field.proto3Optional || !isProto3
         }
         return FieldDescriptor(
-            name: field.name,
+            name: name ?? field.name,
             jsonName: jsonName,
             number: field.number,
             type: type,

@@ -10,9 +10,9 @@ import NIOCore
 /// be the root (for `body: "field"` scalars), duplicate keys are an error, and `\u0000` is
 /// allowed inside strings (proto3 strings may contain NUL).
 ///
-/// jansson stores integers as `Int64`: a bare JSON integer beyond `Int64` (such as a `uint64`
-/// above `Int64.max`) fails with "too big integer". Send such values as JSON strings
-/// (`"18446744073709551615"`), which is the proto3 form for 64-bit integers anyway.
+/// jansson stores integers as `Int64`: a document with a bare integer beyond it (a `uint64`
+/// above `Int64.max`) is parsed a second time through ``BareBigIntegers``, and such values come
+/// out as ``JSONValue/Kind/bigInteger``.
 final class JanssonDocument {
     /// The root value.
     let root: JSONValue
@@ -20,6 +20,15 @@ final class JanssonDocument {
     /// Parses a whole JSON document.
     /// - Throws: ``TranscodingError/Code/malformedJSON`` with jansson's line and column.
     init(parsing buffer: ByteBuffer) throws(TranscodingError) {
+        do {
+            self.root = try Self.parse(buffer, marksBigIntegers: false)
+        } catch where BareBigIntegers.isTooBigInteger(error.message) {
+            guard let rewritten = BareBigIntegers.rewrite(buffer) else { throw error }
+            self.root = try Self.parse(rewritten, marksBigIntegers: true)
+        }
+    }
+
+    private static func parse(_ buffer: ByteBuffer, marksBigIntegers: Bool) throws(TranscodingError) -> JSONValue {
         var error = json_error_t()
         let flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL
         let parsed = buffer.withUnsafeReadableBytes { bytes -> UnsafeMutablePointer<json_t>? in
@@ -36,7 +45,7 @@ final class JanssonDocument {
                 message: "malformed JSON at line \(error.line), column \(error.column): \(text)"
             )
         }
-        self.root = JSONValue(parsed)
+        return JSONValue(parsed, marksBigIntegers: marksBigIntegers)
     }
 
     deinit {
@@ -49,6 +58,9 @@ struct JSONValue {
     /// The JSON type of a value.
     enum Kind {
         case object, array, string, integer, real, `true`, `false`, null
+        /// A bare integer literal outside `Int64` (see ``BareBigIntegers``); its text is
+        /// ``JSONValue/bigIntegerText``.
+        case bigInteger
 
         /// The name used in error messages.
         var name: String {
@@ -56,7 +68,7 @@ struct JSONValue {
             case .object: "object"
             case .array: "array"
             case .string: "string"
-            case .integer, .real: "number"
+            case .integer, .real, .bigInteger: "number"
             case .true, .false: "boolean"
             case .null: "null"
             }
@@ -64,20 +76,38 @@ struct JSONValue {
     }
 
     let raw: UnsafeMutablePointer<json_t>
+    /// Whether the document went through ``BareBigIntegers/rewrite(_:)``, so strings starting
+    /// with two NULs are marked integers (in any other document they are just strings).
+    let marksBigIntegers: Bool
 
-    init(_ raw: UnsafeMutablePointer<json_t>) { self.raw = raw }
+    init(_ raw: UnsafeMutablePointer<json_t>, marksBigIntegers: Bool) {
+        self.raw = raw
+        self.marksBigIntegers = marksBigIntegers
+    }
 
     var kind: Kind {
         switch cjansson_typeof(raw) {
         case JSON_OBJECT: .object
         case JSON_ARRAY: .array
-        case JSON_STRING: .string
+        case JSON_STRING: isBigInteger ? .bigInteger : .string
         case JSON_INTEGER: .integer
         case JSON_REAL: .real
         case JSON_TRUE: .true
         case JSON_FALSE: .false
         default: .null
         }
+    }
+
+    /// Whether a string is a marked bare integer (in a rewritten document, it starts with two
+    /// NULs, which that document's own strings do not: see ``BareBigIntegers``).
+    private var isBigInteger: Bool {
+        guard marksBigIntegers, json_string_length(raw) >= 2, let text = json_string_value(raw) else { return false }
+        return text[0] == 0 && text[1] == 0
+    }
+
+    /// The literal of a ``Kind/bigInteger`` (`18446744073709551615`, `-9223372036854775809`).
+    var bigIntegerText: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: stringBytes.dropFirst(2))
     }
 
     /// The value of an integer.
@@ -98,14 +128,14 @@ struct JSONValue {
     var count: Int { json_array_size(raw) }
 
     /// The element of an array at `index`.
-    subscript(index: Int) -> JSONValue { JSONValue(json_array_get(raw, index)) }
+    subscript(index: Int) -> JSONValue { JSONValue(json_array_get(raw, index), marksBigIntegers: marksBigIntegers) }
 
     /// JSON `null` (jansson's shared null value).
-    static var null: JSONValue { JSONValue(json_null()) }
+    static var null: JSONValue { JSONValue(json_null(), marksBigIntegers: false) }
 
     /// The member of an object named `key`, if present.
     func member(_ key: String) -> JSONValue? {
-        json_object_get(raw, key).map { JSONValue($0) }
+        json_object_get(raw, key).map { JSONValue($0, marksBigIntegers: marksBigIntegers) }
     }
 
     /// The number of members of an object.
@@ -118,7 +148,7 @@ struct JSONValue {
             let key = json_object_iter_key(current)!
             let length = json_object_iter_key_len(current)
             let name = String(decoding: UnsafeRawBufferPointer(start: key, count: length), as: UTF8.self)
-            try body(name, JSONValue(json_object_iter_value(current)))
+            try body(name, JSONValue(json_object_iter_value(current), marksBigIntegers: marksBigIntegers))
             iter = json_object_iter_next(raw, current)
         }
     }

@@ -114,8 +114,13 @@ extension RequestTranscoder {
         case .null:
             out.writeTag(1, .varint)
             out.writeVarint(0)
-        case .integer, .real:
-            let number = value.kind == .integer ? Double(value.integer) : value.real
+        case .integer, .real, .bigInteger:
+            let number: Double
+            switch value.kind {
+            case .integer: number = Double(value.integer)
+            case .real: number = value.real
+            default: number = ScalarText.double(value.bigIntegerText) ?? .nan
+            }
             out.writeTag(2, .fixed64)
             out.writeInteger(number.bitPattern, endianness: .little)
         case .string:

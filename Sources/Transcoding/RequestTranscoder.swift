@@ -50,14 +50,18 @@ public struct RequestTranscoder: Sendable {
     /// and `fixed64` values above `Int64.max` must be sent as strings, the proto3 JSON form.
     /// - Parameters:
     ///   - json: the document; its readable bytes are parsed, the buffer is not consumed.
-    ///   - type: the message type of the document (the root must be an object or `null`).
+    ///   - type: the message type of the document (the root must be an object; a top-level
+    ///     `null` is not a message, as the conformance suite requires, unlike `null` as a field
+    ///     value, which means the default).
     ///   - out: receives the encoded message (no length prefix).
     /// - Throws: ``TranscodingError`` with the path of the offending value.
     public func encode(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
         let document = try JanssonDocument(parsing: json)
         try withExtendedLifetime(document) { () throws(TranscodingError) in
             let root = document.root
-            if root.kind == .null { return }
+            if root.kind == .null, pool[type].wellKnownType != .value {
+                throw .invalid("expected a JSON object for \(pool[type].fullName), got null")
+            }
             try encodeMessage(root, type, into: &out)
         }
     }

@@ -16,13 +16,13 @@ extension ResponseWriter {
         case .timestamp:
             let (seconds, nanos) = try fields.secondsAndNanos(in: bytes)
             guard let text = WellKnownText.timestamp(seconds: seconds, nanos: nanos) else {
-                throw .malformed("Timestamp \(seconds)s \(nanos)ns is outside 0001-01-01..9999-12-31")
+                throw .invalid("Timestamp \(seconds)s \(nanos)ns is outside 0001-01-01..9999-12-31")
             }
             JSONWriter.writeString(text, into: &out)
         case .duration:
             let (seconds, nanos) = try fields.secondsAndNanos(in: bytes)
             guard let text = WellKnownText.duration(seconds: seconds, nanos: nanos) else {
-                throw .malformed("Duration \(seconds)s \(nanos)ns is out of range or mixes signs")
+                throw .invalid("Duration \(seconds)s \(nanos)ns is out of range or mixes signs")
             }
             JSONWriter.writeString(text, into: &out)
         case .fieldMask:
@@ -30,7 +30,7 @@ extension ResponseWriter {
             for occurrence in fields.all(1) {
                 let path = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[occurrence.range]), as: UTF8.self)
                 guard let jsonPath = WellKnownText.jsonPath(path) else {
-                    throw .malformed("FieldMask path \"\(path)\" has no lowerCamelCase form")
+                    throw .invalid("FieldMask path \"\(path)\" has no lowerCamelCase form")
                 }
                 paths.append(jsonPath)
             }
@@ -68,7 +68,7 @@ extension ResponseWriter {
         case 2:
             var scanner = WireScanner(bytes, range: last.range)
             let number = Double(bitPattern: try scanner.readFixed64())
-            guard number.isFinite else { throw .malformed("google.protobuf.Value cannot hold \(number)") }
+            guard number.isFinite else { throw .invalid("google.protobuf.Value cannot hold \(number)") }
             JSONWriter.writeNumber(number, into: &out)
         case 5, 6:
             guard case .message(let id) = field.type else { throw .malformed("malformed google.protobuf.Value") }

@@ -32,6 +32,9 @@ struct ResponseWriter {
 
     /// Scans the concatenation of `segments` (several for a merged message) and returns the
     /// occurrences of known fields sorted by declaration index, wire order kept within a field.
+    ///
+    /// Of each oneof only the member that came last on the wire is kept, and only its
+    /// occurrences since another member last interrupted it, as a parser would have it.
     func scan(
         _ descriptor: MessageDescriptor,
         _ segments: some Sequence<Range<Int>>
@@ -40,6 +43,9 @@ struct ResponseWriter {
     {
         var occurrences: [Occurrence] = []
         var sorted = true
+        // Per oneof: the member set last and the offset of its first occurrence since then.
+        var oneofWinners: [(fieldIndex: Int, since: Int)?] = []
+        var oneofConflict = false
         for segment in segments {
             var scanner = WireScanner(bytes, range: segment)
             while !scanner.isAtEnd {
@@ -56,7 +62,24 @@ struct ResponseWriter {
                     continue
                 }
                 if let last = occurrences.last, last.fieldIndex > index { sorted = false }
+                if let oneof = field.oneofIndex {
+                    if oneofWinners.isEmpty { oneofWinners = Array(repeating: nil, count: descriptor.oneofs.count) }
+                    if let winner = oneofWinners[oneof], winner.fieldIndex == index {
+                        // The same member again: merged or overridden, as usual.
+                    } else {
+                        oneofConflict = oneofConflict || oneofWinners[oneof] != nil
+                        oneofWinners[oneof] = (index, range.lowerBound)
+                    }
+                }
                 occurrences.append(Occurrence(fieldIndex: index, wireType: wireType, range: range))
+            }
+        }
+        if oneofConflict {
+            occurrences.removeAll { occurrence in
+                guard let oneof = descriptor.fields[occurrence.fieldIndex].oneofIndex,
+                    let winner = oneofWinners[oneof]
+                else { return false }
+                return winner.fieldIndex != occurrence.fieldIndex || occurrence.range.lowerBound < winner.since
             }
         }
         if !sorted {

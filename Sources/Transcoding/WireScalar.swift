@@ -44,6 +44,7 @@ struct ScalarParser {
             switch value.kind {
             case .integer: double = Double(value.integer)
             case .real: double = value.real
+            case .bigInteger: double = ScalarText.double(value.bigIntegerText) ?? .nan
             case .string:
                 guard let parsed = ScalarText.double(value.stringBytes) else {
                     throw .invalid("invalid number \"\(value.string)\"")
@@ -70,6 +71,8 @@ struct ScalarParser {
             switch value.kind {
             case .string: return try enumeration(value.stringBytes, id)
             case .integer: return try enumNumber(Int128(value.integer), id)
+            case .bigInteger:
+                throw .invalid("enum value \(String(decoding: value.bigIntegerText, as: UTF8.self)) is out of range")
             case .real:
                 guard let integral = ScalarText.integral(value.real) else {
                     throw .invalid("enum value \(value.real) is not an integer")
@@ -83,6 +86,11 @@ struct ScalarParser {
             let integer: Int128
             switch value.kind {
             case .integer: integer = Int128(value.integer)
+            case .bigInteger:
+                guard let parsed = ScalarText.integer(value.bigIntegerText) else {
+                    throw .invalid("\(String(decoding: value.bigIntegerText, as: UTF8.self)) is out of range")
+                }
+                integer = parsed
             case .real:
                 guard let integral = ScalarText.integral(value.real) else {
                     throw .invalid("\(value.real) is not an integer")

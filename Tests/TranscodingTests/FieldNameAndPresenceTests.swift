@@ -59,7 +59,7 @@ struct FieldNameTests {
 struct PresenceTests {
     let codec = Codec()
 
-    @Test("null means default for any field, but is an error inside arrays and maps")
+    @Test("null means default for any field, but is an error inside arrays and maps and as the whole message")
     func null() throws {
         #expect(
             try codec.roundTrip(#"{"fInt32": null, "nested": null, "items": null, "counts": null, "fString": "a"}"#)
@@ -70,7 +70,9 @@ struct PresenceTests {
         #expect(inArray?.fieldPath == "numbers[1]")
         let inMap = transcodingError { () throws(TranscodingError) in try codec.encode(#"{"counts": {"a": null}}"#) }
         #expect(inMap?.fieldPath == #"counts["a"]"#)
-        #expect(try codec.encode("null") == [])
+        let whole = transcodingError { () throws(TranscodingError) in try codec.encode("null") }
+        #expect(whole?.code == .invalidValue)
+        #expect(whole?.message.contains("got null") == true)
     }
 
     @Test("two members of one oneof are invalidValue; a null member does not count")

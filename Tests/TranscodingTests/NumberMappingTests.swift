@@ -41,13 +41,36 @@ struct NumberMappingTests {
         #expect(error?.fieldPath.hasPrefix("f") == true, "\(String(describing: error))")
     }
 
-    @Test("a bare integer beyond Int64 is rejected by jansson; the string form works")
-    func uint64AboveInt64() throws {
-        let error = transcodingError { () throws(TranscodingError) in
-            try codec.encode(#"{"fUint64": 18446744073709551615}"#)
-        }
-        #expect(error?.code == .malformedJSON)
-        #expect(try codec.roundTrip(#"{"fUint64": "18446744073709551615"}"#) == #"{"fUint64":"18446744073709551615"}"#)
+    @Test(
+        "a bare integer beyond Int64 (which jansson cannot hold) is read exactly where the field allows it",
+        arguments: [
+            (#"{"fUint64": 18446744073709551615}"#, #"{"fUint64":"18446744073709551615"}"#),
+            (#"{"fFixed64": 9223372036854775808}"#, #"{"fFixed64":"9223372036854775808"}"#),
+            (#"{"fDouble": 100000000000000000000, "fString": "x"}"#, #"{"fDouble":1e+20,"fString":"x"}"#),
+            (#"{"fDouble": -100000000000000000000}"#, #"{"fDouble":-1e+20}"#),
+            (#"{"fUint64": "18446744073709551615"}"#, #"{"fUint64":"18446744073709551615"}"#),
+            // A string that starts with NULs is only a string when no rewrite happened.
+            (#"{"fString": "\u0000\u00001234"}"#, #"{"fString":"\u0000\u00001234"}"#),
+        ]
+    )
+    func bareIntegersBeyondInt64(_ json: String, _ expected: String) throws {
+        #expect(try codec.roundTrip(json) == expected)
+    }
+
+    @Test(
+        "a bare integer beyond Int64 where it does not fit is invalidValue, or malformedJSON when the document already uses the marker",
+        arguments: [
+            (#"{"fUint64": 18446744073709551616}"#, TranscodingError.Code.invalidValue, "fUint64"),
+            (#"{"fInt64": 9223372036854775808}"#, .invalidValue, "fInt64"),
+            (#"{"fInt64": -9223372036854775809}"#, .invalidValue, "fInt64"),
+            (#"{"fString": 18446744073709551615}"#, .invalidValue, "fString"),
+            (#"{"fUint64": 18446744073709551615, "fString": "\u0000\u0000"}"#, .malformedJSON, ""),
+        ]
+    )
+    func bareIntegersBeyondInt64Rejected(_ json: String, _ code: TranscodingError.Code, _ path: String) {
+        let error = transcodingError { () throws(TranscodingError) in try codec.encode(json) }
+        #expect(error?.code == code, "\(String(describing: error))")
+        #expect(error?.fieldPath == path)
     }
 
     @Test("floats keep their own shortest form; doubles round-trip; integral values have no .0")
