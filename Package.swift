@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "portico", targets: ["PorticoCLI"]),
         .executable(name: "demo-backend", targets: ["DemoBackend"]),
         .executable(name: "conformance-testee", targets: ["ConformanceTestee"]),
+        // For Benchmarks/ (a package of its own): the hot pieces without the server.
+        .library(name: "PorticoCore", targets: ["ProtoSchema", "Routing", "Transcoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
