@@ -9,12 +9,20 @@ import Transcoding
 /// JSON input is transcoded to binary by ``RequestTranscoder`` (unknown fields ignored only for
 /// `JSON_IGNORE_UNKNOWN_PARSING_TEST`); JSON output is written from binary by
 /// ``ResponseTranscoder``. Binary input asked back as binary is validated by decoding it (the same
-/// walk the gateway does on every backend response) and then returned as it came: the gateway
-/// forwards protobuf bytes unchanged, so that is the binary behaviour a user gets. Text format and
-/// JSPB are skipped.
+/// walk the gateway does on every backend response, so parse errors are the gateway's) and then
+/// re-encoded by ``CanonicalBinary`` into the bytes C++ would write back, which the runner's
+/// byte-exact tests compare with. Text format and JSPB are skipped.
 struct ConformanceAnswerer {
     /// The descriptor pool with the test messages.
     let pool: DescriptorPool
+    /// Re-encodes binary output as C++ would write it.
+    private let canonical: CanonicalBinary
+
+    /// An answerer for the message types in `pool`.
+    init(pool: DescriptorPool) {
+        self.pool = pool
+        self.canonical = CanonicalBinary(pool: pool)
+    }
 
     /// The response to one request.
     func answer(_ request: Conformance_ConformanceRequest) -> Conformance_ConformanceResponse {
@@ -59,6 +67,12 @@ struct ConformanceAnswerer {
                 } catch {
                     // Valid wire bytes whose values have no JSON form (a Timestamp out of range):
                     // the binary round trip does not need one.
+                }
+                do {
+                    let bytes = try canonical.reencode(binary, as: type)
+                    return .with { $0.protobufPayload = Data(bytes) }
+                } catch {
+                    return .with { $0.parseError = error.description }
                 }
             }
             return .with { $0.protobufPayload = Data(binary.readableBytesView) }
