@@ -200,13 +200,20 @@ struct DescriptorPoolBuilder {
                 message: "\(pending.file.name): map entry \(pending.fullName) must have fields key = 1 and value = 2"
             )
         }
+        // A group field is also known by its group's type name (`Data` for `data`), the name
+        // text format and some JSON printers use for it.
+        var groupNames: [String: Int] = [:]
+        for (i, field) in proto.field.enumerated() where field.type == .group {
+            if let typeName = field.typeName.split(separator: ".").last { groupNames[String(typeName)] = i }
+        }
         return MessageDescriptor(
             fullName: pending.fullName,
             file: pending.file.name,
             fields: fields,
             oneofs: oneofNames,
             isMapEntry: isMapEntry,
-            isProto3: isProto3
+            isProto3: isProto3,
+            alternateNames: groupNames
         )
     }
 

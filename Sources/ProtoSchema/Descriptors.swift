@@ -106,7 +106,8 @@ public struct MessageDescriptor: Sendable {
         fields: [FieldDescriptor],
         oneofs: [String],
         isMapEntry: Bool,
-        isProto3: Bool
+        isProto3: Bool,
+        alternateNames: [String: Int] = [:]
     ) {
         self.fullName = fullName
         self.file = file
@@ -124,6 +125,9 @@ public struct MessageDescriptor: Sendable {
         // JSON names never shadow a proto name of another field.
         for (i, field) in fields.enumerated() where byName[field.jsonName] == nil {
             byName[field.jsonName] = i
+        }
+        for (name, i) in alternateNames where byName[name] == nil {
+            byName[name] = i
         }
         self.indexByNumber = byNumber
         self.indexByName = byName

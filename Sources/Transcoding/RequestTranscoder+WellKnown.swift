@@ -16,7 +16,13 @@ extension RequestTranscoder {
             try encodeWellKnown(kind, text: try string(value, for: descriptor), into: &out)
         case .wrapper:
             guard let field = descriptor.field(number: 1) else { throw .invalid("malformed wrapper type") }
+            let start = out.writerIndex
             try encodeSingle(1, field.type, value, into: &out)
+            // The wrapped `value` has no presence: a default (all zero bytes after the one-byte
+            // tag: 0, false, "", 0.0 but not -0.0) stays off the wire, as any serializer has it.
+            if out.readableBytesView[(start + 1)...].allSatisfy({ $0 == 0 }) {
+                out.moveWriterIndex(to: start)
+            }
         case .structValue:
             guard value.kind == .object else { throw .invalid("expected an object for google.protobuf.Struct, got \(value.kind.name)") }
             guard let field = descriptor.field(number: 1), let entry = field.mapEntry,
@@ -160,13 +166,13 @@ extension RequestTranscoder {
         let inner = try nested()
         var body = ByteBuffer()
         if let kind = packed.wellKnownType, kind != .empty {
-            guard let member = object.member("value") else {
-                throw .invalid("google.protobuf.Any holding \(packed.fullName) needs a \"value\" member")
-            }
             try object.forEachMember { (key: String, _: JSONValue) throws(TranscodingError) in
                 guard key == "@type" || key == "value" else {
                     throw TranscodingError(code: .unknownField, message: "unknown field \"\(key)\" in google.protobuf.Any")
                 }
+            }
+            guard let member = object.member("value") else {
+                throw .invalid("google.protobuf.Any holding \(packed.fullName) needs a \"value\" member")
             }
             try inner.encodeMessage(member, id, into: &body)
         } else if packed.wellKnownType == .empty, let member = object.member("value") {
@@ -179,7 +185,10 @@ extension RequestTranscoder {
         }
         out.writeTag(1, .lengthDelimited)
         out.writeDelimited { $0.writeString(url) }
-        out.writeTag(2, .lengthDelimited)
-        out.writeDelimited { $0.writeImmutableBuffer(body) }
+        // proto3 leaves an empty `bytes value` off the wire, as any serializer would.
+        if body.readableBytes > 0 {
+            out.writeTag(2, .lengthDelimited)
+            out.writeDelimited { $0.writeImmutableBuffer(body) }
+        }
     }
 }
