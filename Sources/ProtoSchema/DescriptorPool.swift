@@ -29,21 +29,7 @@ public struct DescriptorPool: Sendable {
     /// A file present in several sets is used once when its definitions are identical.
     /// - Throws: ``SchemaError`` naming the file and type of the first problem found.
     public init(serializedSets: [[UInt8]]) throws(SchemaError) {
-        var files: [Google_Protobuf_FileDescriptorProto] = []
-        for bytes in serializedSets {
-            let set: Google_Protobuf_FileDescriptorSet
-            do {
-                set = try Google_Protobuf_FileDescriptorSet(serializedBytes: bytes)
-            } catch {
-                throw SchemaError(
-                    code: .malformedDescriptorSet,
-                    message: "not a serialized google.protobuf.FileDescriptorSet",
-                    cause: error
-                )
-            }
-            files.append(contentsOf: set.file)
-        }
-        try self.init(files: files)
+        try self.init(files: try Self.files(in: serializedSets))
     }
 
     /// Builds a pool from file descriptors.

@@ -3,6 +3,7 @@ import Gateway
 import NIOCore
 import NIOHTTP1
 import Routing
+import SwiftProtobuf
 import Testing
 
 /// gRPC status → HTTP status and google.rpc.Status bodies, through the real backend.
@@ -42,6 +43,24 @@ struct ErrorMappingTests {
             let notFound = try await client.send(.GET, "/v1/nowhere")
             #expect(try notFound.jsonObject()["details"] as? [Any] != nil)
             #expect((try notFound.jsonObject()["details"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func detailsRenderWithTheBuiltInRPCTypesWhenTheUsersSetLacksThem() async throws {
+        let set = try Google_Protobuf_FileDescriptorSet(
+            serializedBytes: try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Protos/demo.binpb"))
+        )
+        let withoutRPC = Google_Protobuf_FileDescriptorSet.with { $0.file = set.file.filter { !$0.name.hasPrefix("google/rpc/") } }
+        let path = NSTemporaryDirectory() + "portico-no-rpc-\(UUID().uuidString).binpb"
+        try Data(try withoutRPC.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await withGateway(protos: path) { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let response = try await client.send(.POST, "/v1/fail", body: #"{"code":9,"message":"not now"}"#)
+            #expect(
+                response.text == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
+            )
         }
     }
 

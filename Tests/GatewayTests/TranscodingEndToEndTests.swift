@@ -77,6 +77,31 @@ struct TranscodingEndToEndTests {
         }
     }
 
+    @Test func unknownQueryParametersCanBeIgnoredWhileBodiesStayStrict() async throws {
+        let extra = """
+            json: { rejectUnknownQueryParameters: false }
+            methods:
+              demo.user.v1.UserService.GetUser:
+                json: { rejectUnknownQueryParameters: true }
+            """
+        try await withGateway(extraConfig: extra) { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let tracked = try await client.send(.GET, "/v1/echo?fString=a&utm_source=mail&_=1700000000")
+            #expect(tracked.status == 200, "\(tracked.text)")
+            #expect(try tracked.jsonObject()["fString"] as? String == "a")
+            // Known parameters are still checked, and JSON bodies are still strict.
+            let badValue = try await client.send(.GET, "/v1/echo?fInt32=x")
+            #expect(badValue.status == 400)
+            let strictBody = try await client.send(.POST, "/v1/echo", body: #"{"surprise":1}"#)
+            #expect(strictBody.status == 400)
+            // The per-method setting wins over the global one.
+            let strictMethod = try await client.send(.GET, "/v1/users/1?utm_source=mail")
+            #expect(strictMethod.status == 400)
+            #expect((try strictMethod.jsonObject()["message"] as? String)?.contains("utm_source") == true)
+        }
+    }
+
     @Test func patchFillsTheUpdateMaskFromTheBodyKeys() async throws {
         try await withGateway { harness in
             let client = try await harness.client()

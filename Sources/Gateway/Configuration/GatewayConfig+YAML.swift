@@ -14,6 +14,7 @@ extension GatewayConfig {
     /// | `http.rules` | google.api.Service HTTP rules | none |
     /// | `json.emitUnpopulated` / `useProtoNames` / `enumsAsInts` | bool | false |
     /// | `json.rejectUnknownFields` | bool | true |
+    /// | `json.rejectUnknownQueryParameters` | bool: unknown query parameters are a 400 | `json.rejectUnknownFields` |
     /// | `headers.allow` / `headers.deny` | list of header names | forward all end-to-end headers |
     /// | `limits.maxRequestBodyBytes` | int | 4194304 |
     /// | `streaming.envelope` | bool: wrap streamed messages as `{"result": ...}` | false |
@@ -144,10 +145,11 @@ extension GatewayConfig {
             case "useProtoNames": json.useProtoNames = reader.bool(value, at: keyPath)
             case "enumsAsInts": json.enumsAsInts = reader.bool(value, at: keyPath)
             case "rejectUnknownFields": json.rejectUnknownFields = reader.bool(value, at: keyPath)
+            case "rejectUnknownQueryParameters": json.rejectUnknownQueryParameters = reader.bool(value, at: keyPath)
             default:
                 reader.report(
                     keyPath,
-                    "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, useProtoNames)",
+                    "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, rejectUnknownQueryParameters, useProtoNames)",
                     at: value
                 )
             }

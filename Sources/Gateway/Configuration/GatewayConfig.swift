@@ -87,8 +87,13 @@ public struct GatewayConfig: Sendable {
         public var useProtoNames = false
         /// Write enum values as numbers.
         public var enumsAsInts = false
-        /// Reject unknown JSON fields and query parameters with 400 (the default).
+        /// Reject unknown JSON fields with 400 (the default), and unknown query parameters too
+        /// unless ``rejectUnknownQueryParameters`` says otherwise.
         public var rejectUnknownFields = true
+        /// Reject unknown query parameters with 400; nil follows ``rejectUnknownFields``. `false`
+        /// keeps JSON bodies strict while ignoring parameters the gateway does not know (cache
+        /// busters, `utm_*` tracking parameters added by links).
+        public var rejectUnknownQueryParameters: Bool?
 
         /// These settings with `overrides` applied.
         public func applying(_ overrides: JSONOverrides) -> JSONSettings {
@@ -97,6 +102,7 @@ public struct GatewayConfig: Sendable {
             merged.useProtoNames = overrides.useProtoNames ?? useProtoNames
             merged.enumsAsInts = overrides.enumsAsInts ?? enumsAsInts
             merged.rejectUnknownFields = overrides.rejectUnknownFields ?? rejectUnknownFields
+            merged.rejectUnknownQueryParameters = overrides.rejectUnknownQueryParameters ?? rejectUnknownQueryParameters
             return merged
         }
     }
@@ -138,10 +144,13 @@ public struct GatewayConfig: Sendable {
         public var enumsAsInts: Bool?
         /// Overrides `json.rejectUnknownFields`.
         public var rejectUnknownFields: Bool?
+        /// Overrides `json.rejectUnknownQueryParameters`.
+        public var rejectUnknownQueryParameters: Bool?
 
         /// Whether any option is overridden.
         public var isEmpty: Bool {
             emitUnpopulated == nil && useProtoNames == nil && enumsAsInts == nil && rejectUnknownFields == nil
+                && rejectUnknownQueryParameters == nil
         }
     }
 

@@ -26,6 +26,12 @@ public struct GatewaySnapshot: Sendable {
     /// Transcoders of the methods whose `methods.<name>.json` overrides the global options.
     private let methodTranscoders: [String: (RequestTranscoder, ResponseTranscoder)]
 
+    /// google.rpc's error types, added to the loaded sets when they lack them so that backend
+    /// error details (`grpc-status-details-bin`) render whatever descriptors a user ships.
+    static let builtinDescriptorSet: [UInt8] = Array(
+        Data(base64Encoded: builtinDescriptorSetBase64, options: .ignoreUnknownCharacters) ?? Data()
+    )
+
     /// Loads the descriptor sets named by `config` (relative to `baseDirectory`), compiles every
     /// route and checks every reference.
     /// - Throws: ``ConfigError`` listing every problem with its YAML path.
@@ -45,7 +51,7 @@ public struct GatewaySnapshot: Sendable {
         }
         let pool: DescriptorPool
         do {
-            pool = try DescriptorPool(serializedSets: sets)
+            pool = try DescriptorPool(serializedSets: sets, fallbackSets: [Self.builtinDescriptorSet])
         } catch {
             throw ConfigError(
                 code: .invalid,
@@ -143,7 +149,8 @@ public struct GatewaySnapshot: Sendable {
         var definitions: [RouteDefinition] = []
         let overridden = Set(config.httpRules.map(\.rule.selector))
         func add(_ rule: HttpRule, method: MethodDescriptor, source: String) {
-            let strict = config.methods[method.fullName]?.json.rejectUnknownFields ?? config.json.rejectUnknownFields
+            let json = config.methods[method.fullName].map { config.json.applying($0.json) } ?? config.json
+            let strict = json.rejectUnknownQueryParameters ?? json.rejectUnknownFields
             definitions.append(
                 RouteDefinition(
                     method: method,

@@ -27,10 +27,10 @@ struct GatewayHarness: Sendable {
 }
 
 /// A Gateway.yaml for a backend on `backendPort`.
-func demoConfigYAML(backendPort: Int, extra: String = "") -> String {
+func demoConfigYAML(backendPort: Int, extra: String = "", protos: String = "Protos/demo.binpb") -> String {
     """
     listen: 127.0.0.1:0
-    protos: [Protos/demo.binpb]
+    protos: [\(protos)]
     backends:
       demo:
         endpoints: [127.0.0.1:\(backendPort)]
@@ -46,6 +46,7 @@ func demoConfigYAML(backendPort: Int, extra: String = "") -> String {
 /// Starts the demo backend and a gateway (two event loops), runs `body`, then stops both.
 func withGateway<T>(
     extraConfig: String = "",
+    protos: String = "Protos/demo.binpb",
     eventLoops: Int = 2,
     throughRelay: Bool = false,
     _ body: (GatewayHarness) async throws -> T
@@ -58,7 +59,7 @@ func withGateway<T>(
     options.observer = observer
     let backend = try await DemoBackendServer.start(options)
     let relay = throughRelay ? try await HTTP2SniffingRelay.start(backendPort: backend.port) : nil
-    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: relay?.port ?? backend.port, extra: extraConfig))
+    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: relay?.port ?? backend.port, extra: extraConfig, protos: protos))
     let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
     var logger = Logger(label: "portico-test")
