@@ -14,17 +14,22 @@ public struct JSONCodecOptions: Sendable, Hashable {
     public var enumsAsInts: Bool
     /// Skip unknown JSON fields (and unknown enum value names) instead of failing.
     public var ignoreUnknownFields: Bool
+    /// Write 64-bit integers as bare JSON numbers instead of strings (map keys stay strings).
+    /// Off by default: JavaScript and other double-based readers lose precision above 2^53.
+    public var int64AsNumbers: Bool
 
     /// Creates options; every switch defaults to off.
     public init(
         emitUnpopulated: Bool = false,
         useProtoNames: Bool = false,
         enumsAsInts: Bool = false,
-        ignoreUnknownFields: Bool = false
+        ignoreUnknownFields: Bool = false,
+        int64AsNumbers: Bool = false
     ) {
         self.emitUnpopulated = emitUnpopulated
         self.useProtoNames = useProtoNames
         self.enumsAsInts = enumsAsInts
         self.ignoreUnknownFields = ignoreUnknownFields
+        self.int64AsNumbers = int64AsNumbers
     }
 }

@@ -83,8 +83,10 @@ extension ResponseWriter {
         case .string:
             try writeScalar(type, range, into: &out)
         case .int64, .uint64, .sint64, .fixed64, .sfixed64:
-            // Already quoted.
+            // Quoted already unless int64AsNumbers; keys are strings either way.
+            if options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
             try writeScalar(type, range, into: &out)
+            if options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
         default:
             out.writeInteger(UInt8(ascii: "\""))
             try writeScalar(type, range, into: &out)

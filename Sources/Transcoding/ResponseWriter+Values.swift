@@ -39,7 +39,7 @@ extension ResponseWriter {
     /// Writes the default value of a type (absent field, missing map value).
     func writeDefault(_ type: FieldType, into out: inout ByteBuffer) {
         switch type {
-        case .int64, .uint64, .sint64, .fixed64, .sfixed64: out.writeStaticString("\"0\"")
+        case .int64, .uint64, .sint64, .fixed64, .sfixed64: out.writeStaticString(options.int64AsNumbers ? "0" : "\"0\"")
         case .int32, .uint32, .sint32, .fixed32, .sfixed32, .float, .double: out.writeStaticString("0")
         case .bool: out.writeStaticString("false")
         case .string, .bytes: out.writeStaticString("\"\"")
@@ -61,15 +61,16 @@ extension ResponseWriter {
         }
     }
 
+    /// A 64-bit integer: a JSON string unless ``JSONCodecOptions/int64AsNumbers``.
     private func writeQuoted(_ value: Int64, into out: inout ByteBuffer) {
-        out.writeInteger(UInt8(ascii: "\""))
+        if !options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
         JSONWriter.writeNumber(value, into: &out)
-        out.writeInteger(UInt8(ascii: "\""))
+        if !options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
     }
 
     private func writeQuoted(_ value: UInt64, into out: inout ByteBuffer) {
-        out.writeInteger(UInt8(ascii: "\""))
+        if !options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
         JSONWriter.writeNumber(value, into: &out)
-        out.writeInteger(UInt8(ascii: "\""))
+        if !options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
     }
 }

@@ -54,13 +54,15 @@ struct TranscodingEndToEndTests {
         let extra = """
             methods:
               demo.echo.v1.EchoService.Echo:
-                json: { emitUnpopulated: true, useProtoNames: true, enumsAsInts: true, rejectUnknownFields: false }
+                json: { emitUnpopulated: true, useProtoNames: true, enumsAsInts: true, int64AsNumbers: true, rejectUnknownFields: false }
             """
         try await withGateway(extraConfig: extra) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fInt32":3,"color":"RED","surprise":1}"#)
+            let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fInt32":3,"color":"RED","surprise":1,"fInt64":"9007199254740993"}"#)
             #expect(echoed.status == 200, "\(echoed.text)")
+            #expect(echoed.text.contains(#""f_int64":9007199254740993,"#), "\(echoed.text)")
+            #expect(echoed.text.contains(#""f_uint64":0,"#), "\(echoed.text)")
             let json = try echoed.jsonObject()
             #expect(json["f_int32"] as? Int == 3)
             #expect(json["color"] as? Int == 1)

@@ -18,6 +18,28 @@ struct JSONErrorTests {
     }
 
     @Test(
+        "documents jansson refuses are malformedJSON: duplicate keys, invalid UTF-8, lone surrogates, 100,000 open arrays",
+        arguments: [
+            Array(#"{"fInt32": 1, "fInt32": 2}"#.utf8), Array(#"{"nested": {"label": "a", "label": "b"}}"#.utf8),
+            Array(#"{"fString": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8),
+            Array(#"{"fString": ""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),
+            Array(#"{"fString": "\ud800"}"#.utf8), Array(#"{"fString": "\udc00x"}"#.utf8),
+            Array(#"{"fString": 'single'}"#.utf8), Array(#"{"fInt32": 01}"#.utf8), Array(#"{"fInt32": 1,}"#.utf8),
+            Array(#"{"fFloat": NaN}"#.utf8), Array(#"{"fInt32": 1} trailing"#.utf8),
+            Array(repeating: UInt8(ascii: "["), count: 100_000),
+        ]
+    )
+    func refusedDocuments(_ json: [UInt8]) {
+        let error = transcodingError { () throws(TranscodingError) in
+            var out = ByteBuffer()
+            try RequestTranscoder(pool: Fixtures.demoPool, options: JSONCodecOptions())
+                .encode(json: ByteBuffer(bytes: json), as: Fixtures.everything, into: &out)
+            return out
+        }
+        #expect(error?.code == .malformedJSON, "\(String(decoding: json.prefix(60), as: UTF8.self))")
+    }
+
+    @Test(
         "a wrong JSON type is invalidValue with the path",
         arguments: [
             (#"{"nested": 1}"#, "nested"), (#"{"nested": {"child": {"label": []}}}"#, "nested.child.label"),

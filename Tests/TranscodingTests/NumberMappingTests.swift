@@ -73,6 +73,25 @@ struct NumberMappingTests {
         #expect(error?.fieldPath == path)
     }
 
+    @Test("int64AsNumbers writes 64-bit integers bare, defaults included; map keys stay strings")
+    func int64AsNumbers() throws {
+        let bare = Codec(options: JSONCodecOptions(int64AsNumbers: true))
+        #expect(
+            try bare.roundTrip(#"{"fInt64": "-9223372036854775808", "fUint64": "18446744073709551615", "fFixed64": 1}"#)
+                == #"{"fInt64":-9223372036854775808,"fUint64":18446744073709551615,"fFixed64":1}"#
+        )
+        let pool = Fixtures.conformancePool
+        let maps = Codec(pool: pool, options: JSONCodecOptions(int64AsNumbers: true))
+        #expect(
+            try maps.roundTrip(#"{"mapInt64Int64": {"-5": "7"}, "repeatedSint64": ["1", 2]}"#, as: Fixtures.proto3)
+                == #"{"repeatedSint64":[1,2],"mapInt64Int64":{"-5":7}}"#
+        )
+        let unpopulated = Codec(options: JSONCodecOptions(emitUnpopulated: true, int64AsNumbers: true))
+        #expect(try unpopulated.roundTrip("{}").contains(#""fInt64":0,"#))
+        // The default stays the spec's string form.
+        #expect(try codec.roundTrip(#"{"fInt64": 5}"#) == #"{"fInt64":"5"}"#)
+    }
+
     @Test("floats keep their own shortest form; doubles round-trip; integral values have no .0")
     func floatText() throws {
         #expect(try codec.roundTrip(#"{"fFloat": 0.1, "fDouble": 0.1}"#) == #"{"fDouble":0.1,"fFloat":0.1}"#)

@@ -12,7 +12,7 @@ extension GatewayConfig {
     /// | `backends.<name>.timeout` | duration (`10s`, `250ms`) | none |
     /// | `services.<pkg.Service or pkg.*>` | backend name | the only backend, if there is one |
     /// | `http.rules` | google.api.Service HTTP rules | none |
-    /// | `json.emitUnpopulated` / `useProtoNames` / `enumsAsInts` | bool | false |
+    /// | `json.emitUnpopulated` / `useProtoNames` / `enumsAsInts` / `int64AsNumbers` | bool | false |
     /// | `json.rejectUnknownFields` | bool | true |
     /// | `json.rejectUnknownQueryParameters` | bool: unknown query parameters are a 400 | `json.rejectUnknownFields` |
     /// | `headers.allow` / `headers.deny` | list of header names | forward all end-to-end headers |
@@ -144,12 +144,13 @@ extension GatewayConfig {
             case "emitUnpopulated": json.emitUnpopulated = reader.bool(value, at: keyPath)
             case "useProtoNames": json.useProtoNames = reader.bool(value, at: keyPath)
             case "enumsAsInts": json.enumsAsInts = reader.bool(value, at: keyPath)
+            case "int64AsNumbers": json.int64AsNumbers = reader.bool(value, at: keyPath)
             case "rejectUnknownFields": json.rejectUnknownFields = reader.bool(value, at: keyPath)
             case "rejectUnknownQueryParameters": json.rejectUnknownQueryParameters = reader.bool(value, at: keyPath)
             default:
                 reader.report(
                     keyPath,
-                    "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, rejectUnknownFields, rejectUnknownQueryParameters, useProtoNames)",
+                    "unknown key \"\(key)\" (expected emitUnpopulated, enumsAsInts, int64AsNumbers, rejectUnknownFields, rejectUnknownQueryParameters, useProtoNames)",
                     at: value
                 )
             }

@@ -87,6 +87,8 @@ public struct GatewayConfig: Sendable {
         public var useProtoNames = false
         /// Write enum values as numbers.
         public var enumsAsInts = false
+        /// Write 64-bit integers as bare numbers instead of strings.
+        public var int64AsNumbers = false
         /// Reject unknown JSON fields with 400 (the default), and unknown query parameters too
         /// unless ``rejectUnknownQueryParameters`` says otherwise.
         public var rejectUnknownFields = true
@@ -101,6 +103,7 @@ public struct GatewayConfig: Sendable {
             merged.emitUnpopulated = overrides.emitUnpopulated ?? emitUnpopulated
             merged.useProtoNames = overrides.useProtoNames ?? useProtoNames
             merged.enumsAsInts = overrides.enumsAsInts ?? enumsAsInts
+            merged.int64AsNumbers = overrides.int64AsNumbers ?? int64AsNumbers
             merged.rejectUnknownFields = overrides.rejectUnknownFields ?? rejectUnknownFields
             merged.rejectUnknownQueryParameters = overrides.rejectUnknownQueryParameters ?? rejectUnknownQueryParameters
             return merged
@@ -142,6 +145,8 @@ public struct GatewayConfig: Sendable {
         public var useProtoNames: Bool?
         /// Overrides `json.enumsAsInts`.
         public var enumsAsInts: Bool?
+        /// Overrides `json.int64AsNumbers`.
+        public var int64AsNumbers: Bool?
         /// Overrides `json.rejectUnknownFields`.
         public var rejectUnknownFields: Bool?
         /// Overrides `json.rejectUnknownQueryParameters`.
@@ -149,8 +154,8 @@ public struct GatewayConfig: Sendable {
 
         /// Whether any option is overridden.
         public var isEmpty: Bool {
-            emitUnpopulated == nil && useProtoNames == nil && enumsAsInts == nil && rejectUnknownFields == nil
-                && rejectUnknownQueryParameters == nil
+            emitUnpopulated == nil && useProtoNames == nil && enumsAsInts == nil && int64AsNumbers == nil
+                && rejectUnknownFields == nil && rejectUnknownQueryParameters == nil
         }
     }
 

@@ -222,7 +222,8 @@ extension GatewaySnapshot {
             emitUnpopulated: json.emitUnpopulated,
             useProtoNames: json.useProtoNames,
             enumsAsInts: json.enumsAsInts,
-            ignoreUnknownFields: !json.rejectUnknownFields
+            ignoreUnknownFields: !json.rejectUnknownFields,
+            int64AsNumbers: json.int64AsNumbers
         )
     }
 
