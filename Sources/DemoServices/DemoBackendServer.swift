@@ -52,7 +52,7 @@ public final class DemoBackendServer: Sendable {
                 DemoChatService(),
                 DemoEchoService(),
             ],
-            interceptors: [AuthInterceptor()]
+            interceptors: options.observer.map { [CallCountingInterceptor(observer: $0), AuthInterceptor()] } ?? [AuthInterceptor()]
         )
         let serving = Task { try await server.serve() }
         let bound: SocketAddress

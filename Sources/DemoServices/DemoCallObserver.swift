@@ -16,6 +16,7 @@ public final class DemoCallObserver: Sendable {
 
     private let cancellations = Mutex<[Cancellation]>([])
     private let progress = Mutex<[String: Int]>([:])
+    private let calls = Mutex<[String: Int]>([:])
 
     /// Creates an empty observer.
     public init() {}
@@ -30,6 +31,16 @@ public final class DemoCallObserver: Sendable {
     /// `UpLoad`: content received), so tests can watch backpressure reach the backend.
     public func recordProgress(method: String, bytes: Int) {
         progress.withLock { $0[method, default: 0] += bytes }
+    }
+
+    /// Counts one call of `method` (`GetUser`), received by this backend.
+    public func recordCall(method: String) {
+        calls.withLock { $0[method, default: 0] += 1 }
+    }
+
+    /// Calls of `method` this backend has received so far.
+    public func calls(method: String) -> Int {
+        calls.withLock { $0[method, default: 0] }
     }
 
     /// The content bytes `method` has moved so far.

@@ -24,6 +24,11 @@ public final class UpstreamCall {
     /// The client's event loop: every method must be called on it, every callback runs on it.
     public let eventLoop: any EventLoop
     var state = State.waiting
+    /// Connects that failed while this call waited for them (it never reached a backend).
+    public internal(set) var failedConnectAttempts = 0
+    /// Runs once when the call finishes, before the delegate hears of it (see
+    /// ``UpstreamClient/startCall(path:metadata:timeout:delegate:onFinish:)``).
+    var onFinish: (() -> Void)?
     private var delegate: (any UpstreamCallDelegate)?
     private var deadlineTask: Scheduled<Void>?
 
@@ -304,6 +309,7 @@ public final class UpstreamCall {
             connection.releaseStream(streamID: streamID, reset: reset)
         }
         self.state = .finished
+        self.onFinish.take()?()
         self.finishAfterMessages = nil
         self.deadlineTask?.cancel()
         self.deadlineTask = nil

@@ -26,3 +26,15 @@ extension UpstreamCallDelegate {
     /// Does nothing: delegates that never stop feeding need not implement it.
     public func upstreamCallSendBufferDrained(_ call: UpstreamCall) {}
 }
+
+/// Re-routes calls whose connect failed, typically to another endpoint of the same backend.
+///
+/// Such a call never reached any backend, so starting it elsewhere is safe for every call kind
+/// (its messages are still buffered). Called on the client's event loop.
+public protocol UpstreamCallRouter: AnyObject {
+    /// `client` could not connect for `call` (``UpstreamCall/failedConnectAttempts`` counts the
+    /// failures so far). Return `true` after handing the call to another client with
+    /// ``UpstreamClient/adopt(_:)``, or `false` to let it fail with `UNAVAILABLE`. Never adopt it
+    /// back into `client` from here.
+    func upstreamClient(_ client: UpstreamClient, couldNotConnectFor call: UpstreamCall) -> Bool
+}

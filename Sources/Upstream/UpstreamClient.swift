@@ -24,6 +24,13 @@ import NIOPosix
 /// - After GOAWAY the connection only finishes its streams; new calls open a fresh connection.
 /// - When the connection dies, its calls finish with `UNAVAILABLE`; the next call reconnects.
 public final class UpstreamClient {
+    /// Decides where calls go when this client's connect fails; see ``UpstreamCallRouter``.
+    public weak var router: (any UpstreamCallRouter)?
+    /// Connect attempts that failed in a row (0 once one succeeds): the passive health signal.
+    public private(set) var consecutiveConnectFailures = 0
+    /// When the last connect failed.
+    public private(set) var lastConnectFailure: NIODeadline?
+
     private enum State {
         case idle
         case connecting(EventLoopFuture<any Channel>)
@@ -79,12 +86,15 @@ public final class UpstreamClient {
     ///   - timeout: The deadline, sent as `grpc-timeout` and enforced locally: on expiry the stream
     ///     is reset and the call finishes with `DEADLINE_EXCEEDED`.
     ///   - delegate: Receives the response; kept alive until the call finishes.
+    ///   - onFinish: Runs once when the call finishes, however it ends, before the delegate
+    ///     hears of it (accounting such as concurrency limits).
     /// - Returns: The call, to send messages on, half-close or cancel.
     public func startCall(
         path: String,
         metadata: [(name: String, value: String)],
         timeout: TimeAmount?,
-        delegate: any UpstreamCallDelegate
+        delegate: any UpstreamCallDelegate,
+        onFinish: (() -> Void)? = nil
     ) -> UpstreamCall {
         self.eventLoop.preconditionInEventLoop()
         let call = UpstreamCall(
@@ -97,6 +107,30 @@ public final class UpstreamClient {
             maxMessageLength: self.configuration.maxResponseMessageLength,
             sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark)
         )
+        call.onFinish = onFinish
+        self.enqueue(call)
+        return call
+    }
+
+    /// Takes over a call that never reached a backend (another client's connect failed): it
+    /// starts here as if it had been made here, with the messages already sent to it. Must be
+    /// called on ``eventLoop``, which must be the call's loop.
+    public func adopt(_ call: UpstreamCall) {
+        self.eventLoop.preconditionInEventLoop()
+        guard case .waiting = call.state else { return }
+        self.enqueue(call)
+    }
+
+    /// Calls waiting for a connection or a stream, plus streams open on this client's
+    /// connections: the load figure for least-outstanding balancing.
+    public var outstandingCalls: Int {
+        var count = self.waiting.count
+        if case .ready(let connection) = self.state { count += connection.openStreamCount }
+        for connection in self.draining.values { count += connection.openStreamCount }
+        return count
+    }
+
+    private func enqueue(_ call: UpstreamCall) {
         switch self.state {
         case .closed:
             call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
@@ -108,7 +142,6 @@ public final class UpstreamClient {
             self.waiting.append(call)
             self.connectIfNeeded()
         }
-        return call
     }
 
     /// Fails every call (`UNAVAILABLE`, delivered on a later tick), closes the connections and
@@ -184,6 +217,7 @@ public final class UpstreamClient {
                 return
             }
             self.connectionCount += 1
+            self.consecutiveConnectFailures = 0
             self.nextBackoff = self.configuration.reconnectBackoffInitial
             connection.owner = self
             self.state = .ready(connection)
@@ -199,8 +233,17 @@ public final class UpstreamClient {
         let grown = Double(self.nextBackoff.nanoseconds) * self.configuration.reconnectBackoffMultiplier
         self.nextBackoff = .nanoseconds(min(Int64(grown), self.configuration.reconnectBackoffMax.nanoseconds))
         self.state = .backingOff(until: .now() + backoff, reason: reason)
+        self.consecutiveConnectFailures += 1
+        self.lastConnectFailure = .now()
         self.logger.debug("upstream connect failed", metadata: ["reason": "\(reason)", "backoff": "\(backoff)"])
-        self.failWaiting(GRPCStatus(code: .unavailable, message: reason), deferred: false)
+        // These calls never reached a backend: another endpoint may take them.
+        let status = GRPCStatus(code: .unavailable, message: reason)
+        while let call = self.waiting.popFirst() {
+            guard case .waiting = call.state else { continue }
+            call.failedConnectAttempts += 1
+            if let router = self.router, router.upstreamClient(self, couldNotConnectFor: call) { continue }
+            call.finish(status, deferred: false)
+        }
     }
 
     private func jittered(_ amount: TimeAmount) -> TimeAmount {

@@ -95,37 +95,6 @@ extension GatewayConfig {
         return config
     }
 
-    private static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
-        var backends: [String: Backend] = [:]
-        for (name, value) in reader.mapping(node, at: "backends") ?? [] {
-            let path = "backends.\(name)"
-            guard let fields = reader.mapping(value, at: path) else { continue }
-            reader.rejectUnknownKeys(fields, known: ["endpoints", "timeout"], at: path)
-            var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
-            for (key, item) in fields {
-                switch key {
-                case "endpoints":
-                    for (i, endpoint) in (reader.sequence(item, at: "\(path).endpoints") ?? []).enumerated() {
-                        if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
-                            if hostPort.port == 0 {
-                                reader.report("\(path).endpoints[\(i)]", "port 0 is not a backend port", at: endpoint)
-                            }
-                            backend.endpoints.append(hostPort)
-                        }
-                    }
-                case "timeout":
-                    backend.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
-                default: break
-                }
-            }
-            if backend.endpoints.isEmpty {
-                reader.report("\(path).endpoints", "at least one endpoint is required", at: value)
-            }
-            backends[name] = backend
-        }
-        return backends
-    }
-
     private static func parseServices(_ node: Node, reader: inout YAMLReader) -> [(pattern: String, backend: String)] {
         var services: [(pattern: String, backend: String)] = []
         for (pattern, value) in reader.mapping(node, at: "services") ?? [] {

@@ -65,10 +65,28 @@ public struct GatewayConfig: Sendable {
 
     /// A gRPC backend: one or more endpoints serving the same services.
     public struct Backend: Sendable {
-        /// Endpoints, used round-robin by each event loop.
+        /// Endpoints, balanced by each event loop (see ``balancing``).
         public var endpoints: [HostPort]
         /// Deadline applied to calls that don't carry `Grpc-Timeout`; nil = none.
         public var timeoutMilliseconds: Int64?
+        /// How each event loop picks an endpoint for a call.
+        public var balancing = Balancing.roundRobin
+        /// Passive health: an endpoint whose connects fail this many times in a row is left out.
+        public var ejectAfterFailures = 2
+        /// How long an endpoint is left out the first time; doubled on each further failure.
+        public var ejectionMilliseconds: Int64 = 5_000
+        /// The longest an endpoint is left out.
+        public var maxEjectionMilliseconds: Int64 = 30_000
+        /// Calls in flight to this backend at once, across event loops; more get 503. nil = no limit.
+        public var maxConcurrentRequests: Int?
+
+        /// Endpoint choice per call.
+        public enum Balancing: String, Sendable {
+            /// Each endpoint in turn.
+            case roundRobin = "round-robin"
+            /// The endpoint with the fewest calls in flight on this event loop (ties in turn).
+            case leastOutstanding = "least-outstanding"
+        }
     }
 
     /// One `http.rules` entry with the YAML path it came from.

@@ -23,6 +23,8 @@ public struct GatewaySnapshot: Sendable {
     public let responseTranscoder: ResponseTranscoder
     /// Header → metadata policy.
     public let headerPolicy: HeaderPolicy
+    /// `backends.<name>.maxConcurrentRequests`, counted across every event loop.
+    let concurrencyLimits: [String: ConcurrencyLimit]
     /// Transcoders of the methods whose `methods.<name>.json` overrides the global options.
     private let methodTranscoders: [String: (RequestTranscoder, ResponseTranscoder)]
 
@@ -99,6 +101,7 @@ public struct GatewaySnapshot: Sendable {
         self.requestTranscoder = RequestTranscoder(pool: pool, options: options)
         self.responseTranscoder = ResponseTranscoder(pool: pool, options: options)
         self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
+        self.concurrencyLimits = config.backends.compactMapValues { $0.maxConcurrentRequests.map(ConcurrencyLimit.init(limit:)) }
     }
 
     /// Maps each service to a backend: an exact `services` entry wins over a `package.*` entry;

@@ -124,6 +124,7 @@ public final class GatewayServer: Sendable {
         let created = LoopUpstreams(
             eventLoop: channel.eventLoop,
             backends: snapshot.config.backends,
+            limits: snapshot.concurrencyLimits,
             streaming: snapshot.config.streaming,
             logger: logger
         )

@@ -33,7 +33,21 @@ extension LoopUpstreams {
         } else {
             timeout = nil
         }
+        let limit = limits[backend]
+        if let limit, !limit.acquire() {
+            throw GatewayError(
+                code: .resourceExhausted,
+                message: "backend \(backend) is at its limit of \(limit.limit) concurrent requests",
+                httpStatusOverride: 503
+            )
+        }
         let metadata = snapshot.headerPolicy.metadata(for: headers, clientAddress: clientAddress)
-        return client.startCall(path: method.grpcPath, metadata: metadata, timeout: timeout, delegate: delegate)
+        return client.startCall(
+            path: method.grpcPath,
+            metadata: metadata,
+            timeout: timeout,
+            delegate: delegate,
+            onFinish: limit.map { limit in { limit.release() } }
+        )
     }
 }

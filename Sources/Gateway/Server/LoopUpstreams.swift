@@ -2,29 +2,39 @@ import Logging
 import NIOCore
 import Upstream
 
-/// The upstream clients owned by one event loop: one ``UpstreamClient`` (one HTTP/2
-/// connection) per backend endpoint, used round-robin. Only touched on its own loop, so a
-/// request never leaves the loop that accepted it and no locks are needed.
+/// The upstream clients owned by one event loop: per backend, one ``UpstreamClient`` (one HTTP/2
+/// connection) per endpoint, balanced by ``BackendEndpoints``. Only touched on its own loop, so a
+/// request never leaves the loop that accepted it and no locks are needed (the per-backend
+/// ``ConcurrencyLimit``s, shared by every loop, are atomics).
 final class LoopUpstreams {
     private let eventLoop: any EventLoop
-    private var clients: [String: [UpstreamClient]] = [:]
-    private var nextIndex: [String: Int] = [:]
+    private var backends: [String: BackendEndpoints] = [:]
+    /// `backends.<name>.maxConcurrentRequests`, shared across loops.
+    let limits: [String: ConcurrencyLimit]
 
-    init(eventLoop: any EventLoop, backends: [String: GatewayConfig.Backend], streaming: GatewayConfig.StreamingSettings, logger: Logger) {
+    init(
+        eventLoop: any EventLoop,
+        backends: [String: GatewayConfig.Backend],
+        limits: [String: ConcurrencyLimit],
+        streaming: GatewayConfig.StreamingSettings,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
+        self.limits = limits
         for (name, backend) in backends {
             var configuration = UpstreamConfiguration.defaults
             configuration.connectTimeout = .seconds(2)
-            // No fail-fast window after a failed connect: each request that finds the backend
+            // No fail-fast window after a failed connect: each request that finds an endpoint
             // down tries again (attempts are coalesced per loop), so the first request after a
-            // backend restart succeeds. A refused connect costs one syscall round trip.
+            // backend restart succeeds. With several endpoints, passive ejection in
+            // BackendEndpoints keeps calls away from one that keeps failing.
             configuration.reconnectBackoffInitial = .zero
             configuration.reconnectBackoffMax = .zero
             // Per-stream bounds: what a paused stream may hold from the backend, and what an
             // upload may queue for it, before backpressure kicks in.
             configuration.sendBufferHighWatermark = streaming.bufferBytes
             configuration.sendBufferLowWatermark = streaming.bufferBytes / 4
-            clients[name] = backend.endpoints.map { endpoint in
+            let clients = backend.endpoints.map { endpoint in
                 UpstreamClient(
                     target: UpstreamTarget(host: endpoint.host, port: endpoint.port),
                     eventLoop: eventLoop,
@@ -32,25 +42,23 @@ final class LoopUpstreams {
                     logger: logger
                 )
             }
+            self.backends[name] = BackendEndpoints(name: name, backend: backend, clients: clients)
         }
     }
 
-    /// The next client for `backend` (round-robin over its endpoints).
+    /// The client for `backend`'s next call (by its balancing policy, healthy endpoints first).
     func client(for backend: String) -> UpstreamClient? {
-        guard let list = clients[backend], !list.isEmpty else { return nil }
-        let index = nextIndex[backend, default: 0]
-        nextIndex[backend] = (index + 1) % list.count
-        return list[index]
+        backends[backend]?.pick()
     }
 
     /// Connections opened so far across every backend of this loop.
     var connectionCount: Int {
-        clients.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.connectionCount } }
+        backends.values.reduce(0) { $0 + $1.clients.reduce(0) { $0 + $1.connectionCount } }
     }
 
     /// Closes every upstream connection of this loop.
     func close() -> EventLoopFuture<Void> {
-        let futures = clients.values.flatMap { $0.map { $0.close() } }
+        let futures = backends.values.flatMap { $0.clients.map { $0.close() } }
         return EventLoopFuture.andAllComplete(futures, on: eventLoop)
     }
 }

@@ -27,8 +27,21 @@ struct GatewayHarness: Sendable {
 }
 
 /// A Gateway.yaml for a backend on `backendPort`.
-func demoConfigYAML(backendPort: Int, extra: String = "", protos: String = "Protos/demo.binpb") -> String {
-    """
+func demoConfigYAML(
+    backendPort: Int,
+    extra: String = "",
+    protos: String = "Protos/demo.binpb",
+    replacingBackends backends: String? = nil
+) -> String {
+    if let backends {
+        return """
+            listen: 127.0.0.1:0
+            protos: [\(protos)]
+            \(backends.replacingOccurrences(of: "PORT", with: "\(backendPort)"))
+            \(extra)
+            """
+    }
+    return """
     listen: 127.0.0.1:0
     protos: [\(protos)]
     backends:
@@ -47,6 +60,7 @@ func demoConfigYAML(backendPort: Int, extra: String = "", protos: String = "Prot
 func withGateway<T>(
     extraConfig: String = "",
     protos: String = "Protos/demo.binpb",
+    replacingBackends backends: String? = nil,
     eventLoops: Int = 2,
     throughRelay: Bool = false,
     _ body: (GatewayHarness) async throws -> T
@@ -59,7 +73,13 @@ func withGateway<T>(
     options.observer = observer
     let backend = try await DemoBackendServer.start(options)
     let relay = throughRelay ? try await HTTP2SniffingRelay.start(backendPort: backend.port) : nil
-    let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: relay?.port ?? backend.port, extra: extraConfig, protos: protos))
+    let config = try GatewayConfig.parse(yaml: demoConfigYAML(
+            backendPort: relay?.port ?? backend.port,
+            extra: extraConfig,
+            protos: protos,
+            replacingBackends: backends
+        )
+    )
     let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
     var logger = Logger(label: "portico-test")

@@ -1,0 +1,80 @@
+import Yams
+
+extension GatewayConfig {
+    /// `backends:`: endpoints, deadline, balancing, passive ejection and concurrency limit per
+    /// backend, every problem reported with its YAML path.
+    ///
+    /// ```yaml
+    /// backends:
+    ///   users:
+    ///     endpoints: [10.0.0.5:50051, 10.0.0.6:50051]
+    ///     timeout: 5s
+    ///     balancing: least-outstanding       # or round-robin (default)
+    ///     ejection: { afterFailures: 2, time: 5s, maxTime: 30s }
+    ///     maxConcurrentRequests: 1000
+    /// ```
+    static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
+        var backends: [String: Backend] = [:]
+        for (name, value) in reader.mapping(node, at: "backends") ?? [] {
+            let path = "backends.\(name)"
+            guard let fields = reader.mapping(value, at: path) else { continue }
+            reader.rejectUnknownKeys(
+                fields,
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests"],
+                at: path
+            )
+            var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
+            for (key, item) in fields {
+                switch key {
+                case "endpoints":
+                    for (i, endpoint) in (reader.sequence(item, at: "\(path).endpoints") ?? []).enumerated() {
+                        if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
+                            if hostPort.port == 0 {
+                                reader.report("\(path).endpoints[\(i)]", "port 0 is not a backend port", at: endpoint)
+                            }
+                            backend.endpoints.append(hostPort)
+                        }
+                    }
+                case "timeout":
+                    backend.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
+                case "balancing":
+                    guard let text = reader.string(item, at: "\(path).balancing") else { break }
+                    if let balancing = Backend.Balancing(rawValue: text) {
+                        backend.balancing = balancing
+                    } else {
+                        reader.report("\(path).balancing", "unknown balancing \"\(text)\" (expected round-robin, least-outstanding)", at: item)
+                    }
+                case "ejection":
+                    parseEjection(item, at: "\(path).ejection", into: &backend, reader: &reader)
+                case "maxConcurrentRequests":
+                    backend.maxConcurrentRequests = reader.int(item, at: "\(path).maxConcurrentRequests", range: 1...10_000_000)
+                default: break
+                }
+            }
+            if backend.endpoints.isEmpty {
+                reader.report("\(path).endpoints", "at least one endpoint is required", at: value)
+            }
+            backends[name] = backend
+        }
+        return backends
+    }
+
+    private static func parseEjection(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+        guard let fields = reader.mapping(node, at: path) else { return }
+        reader.rejectUnknownKeys(fields, known: ["afterFailures", "time", "maxTime"], at: path)
+        for (key, item) in fields {
+            switch key {
+            case "afterFailures":
+                if let n = reader.int(item, at: "\(path).afterFailures", range: 1...1000) { backend.ejectAfterFailures = n }
+            case "time":
+                if let ms = reader.durationMilliseconds(item, at: "\(path).time") { backend.ejectionMilliseconds = ms }
+            case "maxTime":
+                if let ms = reader.durationMilliseconds(item, at: "\(path).maxTime") { backend.maxEjectionMilliseconds = ms }
+            default: break
+            }
+        }
+        if backend.maxEjectionMilliseconds < backend.ejectionMilliseconds {
+            reader.report("\(path).maxTime", "must not be shorter than time", at: node)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import DemoServices
+import Foundation
+import Gateway
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Several demo backends (each counting its calls) behind one `backends.demo` entry.
+final class MultiBackendHarness: Sendable {
+    let files: String
+    let observers: [DemoCallObserver]
+    let ports: [Int]
+    let gateway: GatewayServer
+    let gatewayPort: Int
+    let group: MultiThreadedEventLoopGroup
+    private let servers: NIOLockedValueBox<[DemoBackendServer?]>
+
+    private init(files: String, observers: [DemoCallObserver], ports: [Int], servers: [DemoBackendServer], gateway: GatewayServer, gatewayPort: Int, group: MultiThreadedEventLoopGroup) {
+        self.files = files
+        self.observers = observers
+        self.ports = ports
+        self.servers = NIOLockedValueBox(servers)
+        self.gateway = gateway
+        self.gatewayPort = gatewayPort
+        self.group = group
+    }
+
+    /// `GetUser` calls each backend has served so far.
+    var getUserCounts: [Int] { observers.map { $0.calls(method: "GetUser") } }
+
+    /// A fresh keep-alive connection to the gateway.
+    func client() async throws -> TestHTTPClient {
+        try await TestHTTPClient.connect(port: gatewayPort)
+    }
+
+    /// Stops backend `index` (its port is left free).
+    func stop(_ index: Int) async {
+        let server = servers.withLockedValue { servers in
+            defer { servers[index] = nil }
+            return servers[index]
+        }
+        await server?.stop()
+    }
+
+    /// Starts backend `index` again on its old port, counting into the same observer.
+    func restart(_ index: Int) async throws {
+        var options = DemoBackendOptions(host: "127.0.0.1", port: ports[index], filesDirectory: files)
+        options.observer = observers[index]
+        let server = try await DemoBackendServer.start(options)
+        servers.withLockedValue { $0[index] = server }
+    }
+
+    /// Starts `count` backends and a gateway with `backendExtra` under `backends.demo`, runs
+    /// `body`, then stops everything.
+    static func with<T>(
+        count: Int,
+        backendExtra: String = "",
+        extraConfig: String = "",
+        eventLoops: Int = 1,
+        _ body: (MultiBackendHarness) async throws -> T
+    ) async throws -> T {
+        let files = NSTemporaryDirectory() + "portico-multi-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        var servers: [DemoBackendServer] = []
+        var observers: [DemoCallObserver] = []
+        for _ in 0..<count {
+            let observer = DemoCallObserver()
+            var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
+            options.observer = observer
+            options.shutdownGracePeriod = .milliseconds(100)
+            servers.append(try await DemoBackendServer.start(options))
+            observers.append(observer)
+        }
+        let ports = servers.map(\.port)
+        let yaml = """
+            listen: 127.0.0.1:0
+            protos: [Protos/demo.binpb]
+            backends:
+              demo:
+                endpoints: [\(ports.map { "127.0.0.1:\($0)" }.joined(separator: ", "))]
+                timeout: 5s
+            \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            \(extraConfig)
+            """
+        let snapshot = try GatewaySnapshot(config: try GatewayConfig.parse(yaml: yaml), baseDirectory: repositoryRoot)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
+        var logger = Logger(label: "portico-test")
+        logger.logLevel = .critical
+        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
+        let address = try await gateway.start()
+        let harness = MultiBackendHarness(
+            files: files, observers: observers, ports: ports, servers: servers,
+            gateway: gateway, gatewayPort: address.port ?? 0, group: group
+        )
+        do {
+            let result = try await body(harness)
+            await harness.shutdown()
+            return result
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+    }
+
+    private func shutdown() async {
+        await gateway.stop()
+        for index in ports.indices { await stop(index) }
+        try? await group.shutdownGracefully()
+    }
+}
