@@ -65,13 +65,20 @@ extension GatewayConfig {
             case "headers": parseHeaders(value, into: &config.headers, reader: &reader)
             case "limits":
                 for (limit, node) in reader.mapping(value, at: key) ?? [] {
-                    if limit == "maxRequestBodyBytes" {
-                        let range = 1...(1 << 34)
-                        if let n = reader.int(node, at: "limits.\(limit)", range: range) {
-                            config.limits.maxRequestBodyBytes = n
-                        }
-                    } else {
-                        reader.report("limits.\(limit)", "unknown key \"\(limit)\" (expected maxRequestBodyBytes)", at: node)
+                    let path = "limits.\(limit)"
+                    switch limit {
+                    case "maxRequestBodyBytes":
+                        if let n = reader.int(node, at: path, range: 1...(1 << 34)) { config.limits.maxRequestBodyBytes = n }
+                    case "idleTimeout":
+                        if let ms = reader.durationMilliseconds(node, at: path) { config.limits.idleTimeoutMilliseconds = ms }
+                    case "requestReadTimeout":
+                        if let ms = reader.durationMilliseconds(node, at: path) { config.limits.requestReadTimeoutMilliseconds = ms }
+                    default:
+                        reader.report(
+                            path,
+                            "unknown key \"\(limit)\" (expected idleTimeout, maxRequestBodyBytes, requestReadTimeout)",
+                            at: node
+                        )
                     }
                 }
             case "streaming": parseStreaming(value, into: &config.streaming, reader: &reader)

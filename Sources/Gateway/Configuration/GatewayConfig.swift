@@ -140,6 +140,12 @@ public struct GatewayConfig: Sendable {
     public struct Limits: Sendable {
         /// Largest accepted request body for non-streaming requests, in bytes.
         public var maxRequestBodyBytes = 4 * 1024 * 1024
+        /// With no request in progress, a connection whose next request head is not complete
+        /// within this time is closed (idle keep-alive, slowloris). 0 = never.
+        public var idleTimeoutMilliseconds: Int64 = 60_000
+        /// A unary or server-streaming request body must be complete within this time of its
+        /// head, or the request gets 408. 0 = never.
+        public var requestReadTimeoutMilliseconds: Int64 = 30_000
     }
 
     /// Streaming calls: response framing and per-stream buffer bounds.

@@ -25,7 +25,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
+    enum State {
         /// Waiting for a request head.
         case idle
         /// Collecting the body of a unary or server-streaming request.
@@ -43,12 +43,18 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let snapshot: GatewaySnapshot
     private let upstreams: LoopUpstreams
     private let logger: Logger
-    private var state = State.idle
+    private(set) var state = State.idle
     private var context: ChannelHandlerContext?
     private var readingPaused = false
     private var readPending = false
     /// Parts of pipelined requests that arrived while a response was still being written.
-    private var pipelined: [HTTPServerRequestPart] = []
+    private(set) var pipelined: [HTTPServerRequestPart] = []
+    /// When a request part last arrived or a response last completed (idle timeout).
+    var lastActivity = NIODeadline.now()
+    /// When the current request's head arrived (request-read timeout).
+    var requestStarted = NIODeadline.now()
+    /// The one pending timeout check, re-armed lazily when it fires (see +Timeouts).
+    var timeoutCheck: Scheduled<Void>?
 
     init(snapshot: GatewaySnapshot, upstreams: LoopUpstreams, logger: Logger) {
         self.snapshot = snapshot
@@ -58,13 +64,18 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        lastActivity = .now()
+        armTimeoutCheck(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
         let part = unwrapInboundIn(data)
         var busy = false
         if case .calling = state { busy = true }
@@ -135,6 +146,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         state = .idle
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
         context.fireChannelInactive()
     }
 
@@ -183,6 +196,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Dispatch
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestStarted = .now()
         if head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
             // NIO's upgrade handler passed the request on: the upgrade was refused.
             state = .discarding(head: head, error: Self.refusedWebSocketUpgrade(head, snapshot: snapshot))
@@ -311,6 +325,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
         state = requestStillArriving ? .draining : .idle
+        lastActivity = .now()
         resumeReading()
         if !pipelined.isEmpty, keepAlive {
             context.eventLoop.assumeIsolated().execute { self.servePipelined() }
@@ -337,10 +352,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Access for streaming responses.
     var channelContext: ChannelHandlerContext? { context }
 
+    /// `limits` of the configuration this connection serves.
+    var snapshotLimits: GatewayConfig.Limits { snapshot.config.limits }
+
     /// A streamed response has ended (its `.end` is written): the next request may start.
     func exchangeFinished(closeConnection: Bool) {
         let requestStillArriving = isRequestStillArriving
         state = requestStillArriving ? .draining : .idle
+        lastActivity = .now()
         resumeReading()
         if closeConnection || requestStillArriving, let context {
             context.close(promise: nil)
