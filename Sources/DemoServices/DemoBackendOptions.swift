@@ -12,6 +12,8 @@ public struct DemoBackendOptions: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(1)
     /// Records server-side events (cancellations) for tests; nil = none.
     public var observer: DemoCallObserver?
+    /// Serve TLS (optionally requiring client certificates) instead of plaintext HTTP/2; nil = plaintext.
+    public var tls: DemoBackendTLS?
 
     /// Creates options.
     /// - Parameters:

@@ -3,7 +3,8 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 
 /// The demo gRPC backend: every demo service behind the app-key ``AuthInterceptor``, on a
-/// plaintext HTTP/2 listener. Tests start one per suite (or per test) and stop it again:
+/// plaintext HTTP/2 listener, or TLS (mutual TLS when asked: ``DemoBackendOptions/tls``). Tests
+/// start one per suite (or per test) and stop it again:
 ///
 /// ```swift
 /// let backend = try await DemoBackendServer.start(.init(port: 0, filesDirectory: dir))
@@ -42,7 +43,7 @@ public final class DemoBackendServer: Sendable {
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
         let address: SocketAddress =
             host.contains(":") ? .ipv6(host: host, port: options.port) : .ipv4(host: host, port: options.port)
-        let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: options.tls?.transportSecurity ?? .plaintext)
         let server = GRPCServer(
             transport: transport,
             services: [

@@ -1,9 +1,11 @@
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// A gRPC client for one backend on one event loop: one HTTP/2 (h2c) connection, created lazily
-/// and re-created after it dies, with many calls multiplexed on it.
+/// A gRPC client for one backend on one event loop: one HTTP/2 connection (h2c, or h2 over TLS
+/// when the configuration has ``UpstreamConfiguration/tls``), created lazily and re-created after
+/// it dies, with many calls multiplexed on it.
 ///
 /// Create one per (event loop, backend) and use it only on that loop; it is not `Sendable`.
 ///
@@ -19,7 +21,9 @@ import NIOPosix
 ///
 /// Connection policy:
 /// - Calls made while there is no connection wait for one; if the connect fails they finish with
-///   `UNAVAILABLE`, and calls fail fast for a backoff period before the next attempt.
+///   `UNAVAILABLE`, and calls fail fast for a backoff period before the next attempt. With TLS,
+///   the connect includes the handshake (ALPN `h2` required) and the backend's first bytes, so a
+///   refused certificate either way is a failed connect whose reason names the TLS error.
 /// - Calls beyond the stream limit wait, in order, for a free stream on the same connection.
 /// - After GOAWAY the connection only finishes its streams; new calls open a fresh connection.
 /// - When the connection dies, its calls finish with `UNAVAILABLE`; the next call reconnects.
@@ -186,17 +190,40 @@ public final class UpstreamClient {
         let target = self.target
         let configuration = self.configuration
         let logger = self.logger
+        let tls = configuration.tls
         let future = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        let serverHostname = tls.serverHostname(for: target)
+                        try sync.addHandler(NIOSSLClientHandler(context: tls.sslContext, serverHostname: serverHostname))
+                        let gate = UpstreamTLSHandshakeHandler(
+                            target: target,
+                            expectedName: serverHostname,
+                            timeout: configuration.connectTimeout,
+                            eventLoop: channel.eventLoop
+                        )
+                        try sync.addHandler(gate)
+                    }
                     let connection = UpstreamConnection(target: target, configuration: configuration, logger: logger)
-                    try channel.pipeline.syncOperations.addHandler(connection)
+                    try sync.addHandler(connection)
                 }
             }
             .connect(host: target.host, port: target.port)
-            .map { $0 as any Channel }
+            .flatMap { channel in
+                guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel as any Channel) }
+                // The TCP connect completed on this tick; the handshake needs replies, so the gate
+                // is still in the pipeline.
+                guard let gate = try? channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self) else {
+                    channel.close(promise: nil)
+                    let error = UpstreamTLSError(code: .handshake, message: "TLS connection to \(target) closed before its handshake")
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return gate.established.map { channel as any Channel }
+            }
         self.state = .connecting(future)
         future.assumeIsolated().whenComplete { [self] result in
             self.connectCompleted(result)
@@ -223,6 +250,8 @@ public final class UpstreamClient {
             self.state = .ready(connection)
             self.logger.debug("connected to upstream", metadata: ["target": "\(self.target)"])
             self.startWaitingCalls()
+        case .failure(let error as UpstreamTLSError):
+            self.connectFailed(reason: error.description)
         case .failure(let error):
             self.connectFailed(reason: "connect to \(self.target) failed: \(error)")
         }

@@ -1,6 +1,7 @@
 public import NIOCore
 
-/// A backend address: the host (name or IP literal) and TCP port of a gRPC server speaking h2c.
+/// A backend address: the host (name or IP literal) and TCP port of a gRPC server speaking h2c
+/// (or HTTP/2 over TLS, when ``UpstreamConfiguration/tls`` is set).
 public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
     /// Host name or IP address.
     public var host: String
@@ -24,7 +25,8 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
 
 /// Tuning for one ``UpstreamClient``. Start from ``defaults`` and change what you need.
 public struct UpstreamConfiguration: Sendable {
-    /// How long a TCP connect may take before calls waiting for it fail with `UNAVAILABLE`.
+    /// How long a TCP connect (with TLS: connect and handshake) may take before calls waiting for
+    /// it fail with `UNAVAILABLE`.
     public var connectTimeout: TimeAmount
     /// Upper bound on streams open at once on the connection. The effective limit is the smaller of
     /// this and the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`; calls beyond it wait, in order, for a
@@ -61,6 +63,10 @@ public struct UpstreamConfiguration: Sendable {
     public var reconnectBackoffMultiplier: Double
     /// Random spread applied to each backoff (`0.2` = ±20 %), so clients do not reconnect in lockstep.
     public var reconnectBackoffJitter: Double
+    /// TLS towards the backend (ALPN `h2`, `:scheme` `https`); nil speaks cleartext HTTP/2 (h2c).
+    /// The TCP connect, the handshake and the backend's first bytes after it must all happen
+    /// within ``connectTimeout``; otherwise the connect fails.
+    public var tls: UpstreamTLS?
 
     /// The defaults:
     /// - connect timeout 2 s;
@@ -69,7 +75,8 @@ public struct UpstreamConfiguration: Sendable {
     /// - 4 MiB maximum response message (gRPC's usual default);
     /// - 1 MiB stream window and 16 MiB connection window;
     /// - send buffer full at 256 KiB, drained below 64 KiB;
-    /// - reconnect backoff from 100 ms, ×1.6 per failure, at most 5 s, ±20 % jitter.
+    /// - reconnect backoff from 100 ms, ×1.6 per failure, at most 5 s, ±20 % jitter;
+    /// - no TLS (h2c).
     public static var defaults: UpstreamConfiguration { UpstreamConfiguration() }
 
     /// Creates a configuration; every parameter has the value of ``defaults``.
@@ -87,7 +94,8 @@ public struct UpstreamConfiguration: Sendable {
         reconnectBackoffInitial: TimeAmount = .milliseconds(100),
         reconnectBackoffMax: TimeAmount = .seconds(5),
         reconnectBackoffMultiplier: Double = 1.6,
-        reconnectBackoffJitter: Double = 0.2
+        reconnectBackoffJitter: Double = 0.2,
+        tls: UpstreamTLS? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.maxConcurrentStreams = maxConcurrentStreams
@@ -103,5 +111,6 @@ public struct UpstreamConfiguration: Sendable {
         self.reconnectBackoffMax = reconnectBackoffMax
         self.reconnectBackoffMultiplier = reconnectBackoffMultiplier
         self.reconnectBackoffJitter = reconnectBackoffJitter
+        self.tls = tls
     }
 }

@@ -28,6 +28,8 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     private let configuration: UpstreamConfiguration
     let logger: Logger
     private let authority: String
+    /// `https` over TLS, `http` over h2c.
+    private let scheme: String
     weak var owner: (any UpstreamConnectionOwner)?
 
     var session: NGHTTP2Session?
@@ -46,6 +48,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         self.configuration = configuration
         self.logger = logger
         self.authority = configuration.authority ?? target.description
+        self.scheme = configuration.tls == nil ? "http" : "https"
     }
 
     /// Number of calls with an open stream on this connection.
@@ -73,7 +76,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         }
         var fields: [(name: String, value: String)] = [
             (":method", "POST"),
-            (":scheme", "http"),
+            (":scheme", self.scheme),
             (":path", call.path),
             (":authority", self.authority),
             ("content-type", "application/grpc"),

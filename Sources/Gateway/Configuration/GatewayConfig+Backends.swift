@@ -12,6 +12,7 @@ extension GatewayConfig {
     ///     balancing: least-outstanding       # or round-robin (default)
     ///     ejection: { afterFailures: 2, time: 5s, maxTime: 30s }
     ///     maxConcurrentRequests: 1000
+    ///     tls: { ca: certs/ca.pem }          # see BackendTLS
     /// ```
     static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
         var backends: [String: Backend] = [:]
@@ -20,7 +21,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -48,6 +49,8 @@ extension GatewayConfig {
                     parseEjection(item, at: "\(path).ejection", into: &backend, reader: &reader)
                 case "maxConcurrentRequests":
                     backend.maxConcurrentRequests = reader.int(item, at: "\(path).maxConcurrentRequests", range: 1...10_000_000)
+                case "tls":
+                    backend.tls = parseBackendTLS(item, at: "\(path).tls", reader: &reader)
                 default: break
                 }
             }

@@ -24,9 +24,11 @@ extension GatewayConfig {
     /// | `methods.<pkg.Service.Method>.rawContentType` | Content-Type of that method's raw `bytes` responses | `streaming.rawContentType` |
     /// | `methods.<pkg.Service.Method>.json.*` | that method's JSON options (same keys as `json`) | the global `json` |
     /// | `eventLoops` | int | number of cores |
+    /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
+    /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops",
+        "eventLoops", "tls",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -84,6 +86,7 @@ extension GatewayConfig {
             case "streaming": parseStreaming(value, into: &config.streaming, reader: &reader)
             case "methods": config.methods = parseMethods(value, reader: &reader)
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
+            case "tls": config.tls = parseListenerTLS(value, reader: &reader)
             default: break
             }
         }

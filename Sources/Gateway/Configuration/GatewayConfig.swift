@@ -48,6 +48,8 @@ public struct GatewayConfig: Sendable {
     public var methods: [String: MethodSettings]
     /// Number of event loops (each owns its upstream connections). Defaults to the core count.
     public var eventLoops: Int?
+    /// TLS termination on the listener (`tls: {cert, key}`); nil serves plain HTTP.
+    public var tls: ListenerTLS?
 
     /// A `host:port` pair.
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {
@@ -79,6 +81,8 @@ public struct GatewayConfig: Sendable {
         public var maxEjectionMilliseconds: Int64 = 30_000
         /// Calls in flight to this backend at once, across event loops; more get 503. nil = no limit.
         public var maxConcurrentRequests: Int?
+        /// HTTP/2 over TLS towards the backend; nil = cleartext (h2c).
+        public var tls: BackendTLS?
 
         /// Endpoint choice per call.
         public enum Balancing: String, Sendable {

@@ -39,6 +39,9 @@ public struct GatewaySnapshot: Sendable {
     /// - Throws: ``ConfigError`` listing every problem with its YAML path.
     public init(config: GatewayConfig, baseDirectory: String) throws(ConfigError) {
         var problems: [ConfigProblem] = []
+        // TLS files are read and contexts built here, once, for every event loop to share.
+        var config = config
+        problems += config.loadTLS(baseDirectory: baseDirectory)
         var sets: [[UInt8]] = []
         for (i, path) in config.protos.enumerated() {
             let resolved = path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream
@@ -88,6 +89,10 @@ public final class GatewayServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let loopUpstreams = try Self.loopUpstreams(for: channel, boxes: upstreams, snapshot: snapshot, logger: logger)
                     let sync = channel.pipeline.syncOperations
+                    if let tls = snapshot.config.tls?.context {
+                        // First in line: everything after it, WebSocket upgrades included, sees plaintext.
+                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,
                         withServerUpgrade: (
