@@ -14,6 +14,7 @@ demo_protos=(
   demo/upfile/v1/upfile.proto
   demo/chat/v1/chat.proto
   demo/echo/v1/echo.proto
+  grpc/health/v1/health.proto
 )
 
 # Descriptor set: the demo services plus google/rpc types used in error bodies.

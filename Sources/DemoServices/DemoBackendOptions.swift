@@ -14,6 +14,8 @@ public struct DemoBackendOptions: Sendable {
     public var observer: DemoCallObserver?
     /// Serve TLS (optionally requiring client certificates) instead of plaintext HTTP/2; nil = plaintext.
     public var tls: DemoBackendTLS?
+    /// What `grpc.health.v1.Health/Check` answers (serving unless a test says otherwise).
+    public var health = DemoHealthStatus()
 
     /// Creates options.
     /// - Parameters:

@@ -52,6 +52,7 @@ public final class DemoBackendServer: Sendable {
                 DemoUpFileService(filesDirectory: options.filesDirectory, observer: options.observer),
                 DemoChatService(),
                 DemoEchoService(),
+                DemoHealthService(status: options.health),
             ],
             interceptors: options.observer.map { [CallCountingInterceptor(observer: $0), AuthInterceptor()] } ?? [AuthInterceptor()]
         )

@@ -1,10 +1,14 @@
 public import GRPCCore
+import Synchronization
 import GRPCProtobuf
 import SwiftProtobuf
 
 /// `demo.echo.v1.EchoService`: echoes messages, fails on request, and reports the request
 /// metadata it received — the backend half of the gateway's transcoding and header tests.
 public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
+    /// Calls of `Fail` so far per message, for `FailRequest.times`.
+    private let failures = CallTally()
+
     /// Creates the service.
     public init() {}
 
@@ -24,7 +28,7 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
         context: ServerContext
     ) async throws -> ServerResponse<Demo_Echo_V1_Everything> {
         let requested = request.message
-        if requested.code == 0 {
+        if requested.code == 0 || (requested.times > 0 && failures.next(for: requested.message) > Int(requested.times)) {
             return ServerResponse(message: Demo_Echo_V1_Everything())
         }
         guard let status = Status.Code(rawValue: Int(requested.code)), let code = RPCError.Code(status) else {
@@ -51,5 +55,18 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
             }
         }
         return ServerResponse(message: .with { $0.entries = entries })
+    }
+}
+
+/// Counts calls per key across concurrent RPCs.
+final class CallTally: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Counts one more call for `key` and returns its number (1 for the first).
+    func next(for key: String) -> Int {
+        counts.withLock { counts in
+            counts[key, default: 0] += 1
+            return counts[key, default: 0]
+        }
     }
 }

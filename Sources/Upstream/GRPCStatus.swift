@@ -62,6 +62,12 @@ public struct GRPCStatus: Sendable, Hashable, CustomStringConvertible {
         /// The canonical upper-case name, e.g. `NOT_FOUND`.
         public var name: String { Self.names[self.rawValue] }
 
+        /// The code with this canonical name (`UNAVAILABLE`), if any.
+        public init?(name: String) {
+            guard let index = Self.names.firstIndex(of: name) else { return nil }
+            self.rawValue = index
+        }
+
         /// The canonical name, e.g. `NOT_FOUND`.
         public var description: String { self.name }
     }

@@ -20,12 +20,16 @@ public final class UpstreamCall {
     let path: String
     /// Validated metadata: lower-case names, no reserved or connection-specific fields.
     let metadata: [(name: String, value: String)]
-    let deadline: NIODeadline?
+    /// When the call times out (from its `timeout`), if it has a deadline.
+    public let deadline: NIODeadline?
     /// The client's event loop: every method must be called on it, every callback runs on it.
     public let eventLoop: any EventLoop
     var state = State.waiting
     /// Connects that failed while this call waited for them (it never reached a backend).
     public internal(set) var failedConnectAttempts = 0
+    /// Whether a failed connect may hand this call to the client's ``UpstreamClient/router``
+    /// (false for calls that must reach this endpoint, such as health checks).
+    public var isReroutable = true
     /// Runs once when the call finishes, before the delegate hears of it (see
     /// ``UpstreamClient/startCall(path:metadata:timeout:delegate:onFinish:)``).
     var onFinish: (() -> Void)?

@@ -270,7 +270,9 @@ public final class UpstreamClient {
         while let call = self.waiting.popFirst() {
             guard case .waiting = call.state else { continue }
             call.failedConnectAttempts += 1
-            if let router = self.router, router.upstreamClient(self, couldNotConnectFor: call) { continue }
+            if call.isReroutable, let router = self.router, router.upstreamClient(self, couldNotConnectFor: call) {
+                continue
+            }
             call.finish(status, deferred: false)
         }
     }

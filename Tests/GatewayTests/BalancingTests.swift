@@ -52,6 +52,32 @@ struct BalancingTests {
         }
     }
 
+    @Test func activeHealthChecksTakeANotServingInstanceOutAndBringItBack() async throws {
+        let check = "healthCheck: { interval: 100ms, timeout: 500ms, unhealthyThreshold: 1, healthyThreshold: 1 }"
+        try await MultiBackendHarness.with(count: 3, backendExtra: check) { harness in
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            // The first request creates the loop's clients, which start checking.
+            _ = try await client.send(.GET, "/v1/users/1")
+            harness.healths[2].setServing(false)
+            try await Task.sleep(for: .milliseconds(400))
+            let before = harness.getUserCounts
+            for _ in 0..<90 {
+                let response = try await client.send(.GET, "/v1/users/1")
+                #expect(response.status == 200)
+            }
+            let during = zip(harness.getUserCounts, before).map { $0 - $1 }
+            #expect(during == [45, 45, 0], "\(during)")
+            #expect(harness.observers[2].calls(method: "Check") >= 2)
+            harness.healths[2].setServing(true)
+            try await Task.sleep(for: .milliseconds(400))
+            let back = harness.getUserCounts
+            for _ in 0..<90 { _ = try await client.send(.GET, "/v1/users/1") }
+            let after = zip(harness.getUserCounts, back).map { $0 - $1 }
+            #expect(after == [30, 30, 30], "\(after)")
+        }
+    }
+
     @Test func allEndpointsDownIsA503NotAHang() async throws {
         try await MultiBackendHarness.with(count: 2) { harness in
             await harness.stop(0)

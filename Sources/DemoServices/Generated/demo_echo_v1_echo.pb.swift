@@ -378,6 +378,10 @@ public nonisolated struct Demo_Echo_V1_FailRequest: Sendable {
   /// The status message.
   public var message: String = String()
 
+  /// Fail only the first `times` calls that carry this `message`, then succeed (0: fail every
+  /// call): a flaky backend for retry tests.
+  public var times: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -858,7 +862,7 @@ nonisolated extension Demo_Echo_V1_Everything.Nested: SwiftProtobuf.Message, Swi
 
 nonisolated extension Demo_Echo_V1_FailRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FailRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{1}times\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -868,6 +872,7 @@ nonisolated extension Demo_Echo_V1_FailRequest: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.times) }()
       default: break
       }
     }
@@ -880,12 +885,16 @@ nonisolated extension Demo_Echo_V1_FailRequest: SwiftProtobuf.Message, SwiftProt
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if self.times != 0 {
+      try visitor.visitSingularInt32Field(value: self.times, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Demo_Echo_V1_FailRequest, rhs: Demo_Echo_V1_FailRequest) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.times != rhs.times {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

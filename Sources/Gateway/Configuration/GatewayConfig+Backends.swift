@@ -21,7 +21,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -51,6 +51,12 @@ extension GatewayConfig {
                     backend.maxConcurrentRequests = reader.int(item, at: "\(path).maxConcurrentRequests", range: 1...10_000_000)
                 case "tls":
                     backend.tls = parseBackendTLS(item, at: "\(path).tls", reader: &reader)
+                case "healthCheck":
+                    backend.healthCheck = parseHealthCheck(item, at: "\(path).healthCheck", reader: &reader)
+                case "retry":
+                    backend.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
+                case "retryBudget":
+                    if let budget = parseRetryBudget(item, at: "\(path).retryBudget", reader: &reader) { backend.retryBudget = budget }
                 default: break
                 }
             }
@@ -60,6 +66,24 @@ extension GatewayConfig {
             backends[name] = backend
         }
         return backends
+    }
+
+    private static func parseHealthCheck(_ node: Node, at path: String, reader: inout YAMLReader) -> Backend.HealthCheck? {
+        guard let fields = reader.mapping(node, at: path) else { return nil }
+        reader.rejectUnknownKeys(fields, known: ["interval", "timeout", "unhealthyThreshold", "healthyThreshold", "service"], at: path)
+        var check = Backend.HealthCheck()
+        for (key, item) in fields {
+            let keyPath = "\(path).\(key)"
+            switch key {
+            case "interval": if let ms = reader.durationMilliseconds(item, at: keyPath) { check.intervalMilliseconds = ms }
+            case "timeout": if let ms = reader.durationMilliseconds(item, at: keyPath) { check.timeoutMilliseconds = ms }
+            case "unhealthyThreshold": if let n = reader.int(item, at: keyPath, range: 1...100) { check.unhealthyThreshold = n }
+            case "healthyThreshold": if let n = reader.int(item, at: keyPath, range: 1...100) { check.healthyThreshold = n }
+            case "service": if let name = reader.string(item, at: keyPath) { check.service = name }
+            default: break
+            }
+        }
+        return check
     }
 
     private static func parseEjection(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {

@@ -166,7 +166,8 @@ extension GatewayConfig {
                 switch key {
                 case "rawContentType": settings.rawContentType = reader.string(item, at: "\(path).\(key)")
                 case "json": settings.json = parseJSON(item, at: "\(path).json", reader: &reader)
-                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType)", at: item)
+                case "retry": settings.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
+                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType, retry)", at: item)
                 }
             }
             methods[name] = settings

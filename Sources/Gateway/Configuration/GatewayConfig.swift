@@ -83,6 +83,26 @@ public struct GatewayConfig: Sendable {
         public var maxConcurrentRequests: Int?
         /// HTTP/2 over TLS towards the backend; nil = cleartext (h2c).
         public var tls: BackendTLS?
+        /// Active health checks with `grpc.health.v1.Health/Check`; nil = passive health only.
+        public var healthCheck: HealthCheck?
+        /// Retries of this backend's unary calls; nil = none (methods may still set their own).
+        public var retry: RetryPolicy?
+        /// The retry throttle shared by every retry to this backend.
+        public var retryBudget = RetryBudget()
+
+        /// `backends.<name>.healthCheck`.
+        public struct HealthCheck: Sendable {
+            /// Time between checks of each endpoint.
+            public var intervalMilliseconds: Int64 = 5_000
+            /// A check not answered within this time fails.
+            public var timeoutMilliseconds: Int64 = 1_000
+            /// Failed checks in a row that take an endpoint out of rotation.
+            public var unhealthyThreshold = 2
+            /// Passed checks in a row that bring it back.
+            public var healthyThreshold = 1
+            /// The `service` asked about (`""`: the server as a whole).
+            public var service = ""
+        }
 
         /// Endpoint choice per call.
         public enum Balancing: String, Sendable {
@@ -194,6 +214,8 @@ public struct GatewayConfig: Sendable {
         public var rawContentType: String?
         /// JSON options for this method's requests and responses.
         public var json = JSONOverrides()
+        /// Retries of this (unary) method, replacing its backend's policy.
+        public var retry: RetryPolicy?
         /// The YAML path of the entry (`methods.pkg.Service.Method`), for load-time errors.
         public var yamlPath: String
     }

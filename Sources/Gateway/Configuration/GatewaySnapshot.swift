@@ -25,6 +25,10 @@ public struct GatewaySnapshot: Sendable {
     public let headerPolicy: HeaderPolicy
     /// `backends.<name>.maxConcurrentRequests`, counted across every event loop.
     let concurrencyLimits: [String: ConcurrencyLimit]
+    /// Retry policies of unary methods (the method's `retry`, else its backend's), by full name.
+    let retryPolicies: [String: GatewayConfig.RetryPolicy]
+    /// Retry throttles of the backends whose methods retry, shared by every event loop.
+    let retryThrottles: [String: RetryThrottle]
     /// Transcoders of the methods whose `methods.<name>.json` overrides the global options.
     private let methodTranscoders: [String: (RequestTranscoder, ResponseTranscoder)]
 
@@ -105,6 +109,20 @@ public struct GatewaySnapshot: Sendable {
         self.responseTranscoder = ResponseTranscoder(pool: pool, options: options)
         self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
         self.concurrencyLimits = config.backends.compactMapValues { $0.maxConcurrentRequests.map(ConcurrencyLimit.init(limit:)) }
+        var retryPolicies: [String: GatewayConfig.RetryPolicy] = [:]
+        var retryThrottles: [String: RetryThrottle] = [:]
+        for method in pool.methods where method.kind == .unary {
+            guard let backend = assignment.served[method.serviceFullName],
+                let policy = config.methods[method.fullName]?.retry ?? config.backends[backend]?.retry,
+                policy.maxAttempts > 1, !policy.codes.isEmpty
+            else { continue }
+            retryPolicies[method.fullName] = policy
+            if retryThrottles[backend] == nil, let budget = config.backends[backend]?.retryBudget {
+                retryThrottles[backend] = RetryThrottle(budget: budget)
+            }
+        }
+        self.retryPolicies = retryPolicies
+        self.retryThrottles = retryThrottles
     }
 
     /// Maps each service to a backend: an exact `services` entry wins over a `package.*` entry;

@@ -23,6 +23,9 @@ final class CallExchange: UpstreamCallDelegate {
     var call: UpstreamCall?
     private var finished = false
     private var receiveGate = UpstreamReceiveGate()
+    /// The retry policy and state of a unary call whose method retries.
+    var retry: CallRetry?
+    private var receivedHeaders = false
 
     init(handler: HTTPRequestHandler, head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot, requestEncoder: RequestStreamEncoder?) {
         self.handler = handler
@@ -84,6 +87,7 @@ final class CallExchange: UpstreamCallDelegate {
 
     /// The client closed its connection: cancel the upstream stream now.
     func clientDisconnected() {
+        if call == nil { finished = true }  // between retry attempts
         guard !finished else { return }
         finished = true
         call?.cancel()
@@ -98,6 +102,7 @@ final class CallExchange: UpstreamCallDelegate {
     // MARK: Response side
 
     func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)]) {
+        receivedHeaders = true
         emitter.responseMetadata = headers
     }
 
@@ -122,6 +127,15 @@ final class CallExchange: UpstreamCallDelegate {
 
     func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
         guard !finished else { return }
+        if retry != nil, let delay = retry?.nextAttempt(after: status, mayRetry: !receivedHeaders && !emitter.hasStarted) {
+            // Nothing of this attempt reached the client: try again after the backoff.
+            self.call = nil
+            handler.channelContext?.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+                guard !finished, let retry else { return }
+                handler.restartCall(self, request: retry.request, deadline: retry.deadline)
+            }
+            return
+        }
         finished = true
         defer { self.call = nil }
         guard let context = handler.channelContext else { return }

@@ -14,6 +14,8 @@ final class BackendEndpoints: UpstreamCallRouter {
     private let ejectAfterFailures: Int
     private let ejection: TimeAmount
     private let maxEjection: TimeAmount
+    /// Active health checks, when configured.
+    private let prober: HealthProber?
     private var next = 0
 
     init(name: String, backend: GatewayConfig.Backend, clients: [UpstreamClient]) {
@@ -23,7 +25,20 @@ final class BackendEndpoints: UpstreamCallRouter {
         self.ejectAfterFailures = backend.ejectAfterFailures
         self.ejection = .milliseconds(backend.ejectionMilliseconds)
         self.maxEjection = .milliseconds(backend.maxEjectionMilliseconds)
+        self.prober = backend.healthCheck.map { HealthProber(clients: clients, settings: $0) }
         for client in clients { client.router = self }
+        if let prober, let loop = clients.first?.eventLoop { prober.start(on: loop) }
+    }
+
+    /// Stops the health checks.
+    func stop() {
+        prober?.stop()
+    }
+
+    /// Whether `client` may take new calls: not failed by active checks, not ejected.
+    private func isInRotation(_ client: UpstreamClient, now: NIODeadline) -> Bool {
+        if let prober, let index = clients.firstIndex(where: { $0 === client }), !prober.isHealthy(index) { return false }
+        return !isEjected(client, now: now)
     }
 
     /// The endpoint for a new call: a healthy one by the balancing policy, or, when every
@@ -31,7 +46,7 @@ final class BackendEndpoints: UpstreamCallRouter {
     func pick() -> UpstreamClient? {
         if clients.count == 1 { return clients[0] }
         let now = NIODeadline.now()
-        return choose { !self.isEjected($0, now: now) } ?? choose { _ in true }
+        return choose { self.isInRotation($0, now: now) } ?? choose { _ in true }
     }
 
     /// Whether `client` is left out of rotation right now.
@@ -48,7 +63,7 @@ final class BackendEndpoints: UpstreamCallRouter {
         // Each endpoint gets at most one try per call.
         guard call.failedConnectAttempts < clients.count else { return false }
         let now = NIODeadline.now()
-        let other = choose { $0 !== client && !self.isEjected($0, now: now) } ?? choose { $0 !== client }
+        let other = choose { $0 !== client && self.isInRotation($0, now: now) } ?? choose { $0 !== client }
         guard let other else { return false }
         other.adopt(call)
         return true

@@ -256,6 +256,36 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         guard let (exchange, call) = startCall(head: head, match: match, encoder: nil, context: context) else { return }
         state = .calling(exchange)
+        let method = match.route.method
+        if let policy = snapshot.retryPolicies[method.fullName],
+            let backend = snapshot.backendByService[method.serviceFullName],
+            let throttle = snapshot.retryThrottles[backend]
+        {
+            exchange.retry = CallRetry(policy: policy, throttle: throttle, request: request, deadline: call.deadline)
+        }
+        call.send(message: request)
+        call.finish()
+    }
+
+    /// Starts another attempt of a unary call whose last attempt failed retryably (see
+    /// ``CallExchange``): same request, within the first attempt's deadline.
+    func restartCall(_ exchange: CallExchange, request: ByteBuffer, deadline: NIODeadline?) {
+        guard let context, case .calling(let current) = state, current === exchange else { return }
+        let call: UpstreamCall
+        do {
+            call = try upstreams.startCall(
+                route: exchange.route,
+                headers: exchange.head.headers,
+                clientAddress: context.channel.remoteAddress?.ipAddress,
+                snapshot: snapshot,
+                delegate: exchange,
+                deadline: deadline
+            )
+        } catch {
+            respond(to: exchange.head, error: error)
+            return
+        }
+        exchange.call = call
         call.send(message: request)
         call.finish()
     }

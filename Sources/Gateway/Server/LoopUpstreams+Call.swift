@@ -16,14 +16,18 @@ extension LoopUpstreams {
         headers: HTTPHeaders,
         clientAddress: String?,
         snapshot: GatewaySnapshot,
-        delegate: any UpstreamCallDelegate
+        delegate: any UpstreamCallDelegate,
+        deadline: NIODeadline? = nil
     ) throws(GatewayError) -> UpstreamCall {
         let method = route.method
         guard let backend = snapshot.backendByService[method.serviceFullName], let client = client(for: backend) else {
             throw GatewayError(code: .unavailable, message: "no backend for \(method.serviceFullName)")
         }
         let timeout: TimeAmount?
-        if let header = headers.first(name: "grpc-timeout") {
+        if let deadline {
+            // A retry: what is left of the first attempt's deadline.
+            timeout = max(deadline - .now(), .milliseconds(1))
+        } else if let header = headers.first(name: "grpc-timeout") {
             guard let nanoseconds = GRPCTimeout.parse(header) else {
                 throw .invalidArgument("malformed Grpc-Timeout header \"\(header)\"")
             }

@@ -59,6 +59,7 @@ final class LoopUpstreams {
 
     /// Closes every upstream connection of this loop.
     func close() -> EventLoopFuture<Void> {
+        for endpoints in backends.values { endpoints.stop() }
         let futures = backends.values.flatMap { $0.clients.map { $0.close() } }
         return EventLoopFuture.andAllComplete(futures, on: eventLoop)
     }

@@ -10,15 +10,18 @@ import NIOPosix
 final class MultiBackendHarness: Sendable {
     let files: String
     let observers: [DemoCallObserver]
+    /// What each backend's health service answers.
+    let healths: [DemoHealthStatus]
     let ports: [Int]
     let gateway: GatewayServer
     let gatewayPort: Int
     let group: MultiThreadedEventLoopGroup
     private let servers: NIOLockedValueBox<[DemoBackendServer?]>
 
-    private init(files: String, observers: [DemoCallObserver], ports: [Int], servers: [DemoBackendServer], gateway: GatewayServer, gatewayPort: Int, group: MultiThreadedEventLoopGroup) {
+    private init(files: String, observers: [DemoCallObserver], healths: [DemoHealthStatus], ports: [Int], servers: [DemoBackendServer], gateway: GatewayServer, gatewayPort: Int, group: MultiThreadedEventLoopGroup) {
         self.files = files
         self.observers = observers
+        self.healths = healths
         self.ports = ports
         self.servers = NIOLockedValueBox(servers)
         self.gateway = gateway
@@ -47,6 +50,7 @@ final class MultiBackendHarness: Sendable {
     func restart(_ index: Int) async throws {
         var options = DemoBackendOptions(host: "127.0.0.1", port: ports[index], filesDirectory: files)
         options.observer = observers[index]
+        options.health = healths[index]
         let server = try await DemoBackendServer.start(options)
         servers.withLockedValue { $0[index] = server }
     }
@@ -64,10 +68,12 @@ final class MultiBackendHarness: Sendable {
         defer { try? FileManager.default.removeItem(atPath: files) }
         var servers: [DemoBackendServer] = []
         var observers: [DemoCallObserver] = []
-        for _ in 0..<count {
+        let healths = (0..<count).map { _ in DemoHealthStatus() }
+        for index in 0..<count {
             let observer = DemoCallObserver()
             var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
             options.observer = observer
+            options.health = healths[index]
             options.shutdownGracePeriod = .milliseconds(100)
             servers.append(try await DemoBackendServer.start(options))
             observers.append(observer)
@@ -90,7 +96,7 @@ final class MultiBackendHarness: Sendable {
         let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
         let address = try await gateway.start()
         let harness = MultiBackendHarness(
-            files: files, observers: observers, ports: ports, servers: servers,
+            files: files, observers: observers, healths: healths, ports: ports, servers: servers,
             gateway: gateway, gatewayPort: address.port ?? 0, group: group
         )
         do {
