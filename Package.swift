@@ -44,6 +44,7 @@ let package = Package(
             name: "CJansson",
             linkerSettings: [.linkedLibrary("jansson")]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Libraries
         .target(
@@ -69,6 +70,7 @@ let package = Package(
             name: "Upstream",
             dependencies: [
                 "CNGHTTP2",
+                "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -185,6 +187,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "Upstream",
                 "Routing",
                 "DemoServices",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -32,8 +32,8 @@ struct GRPCMessageDeframer {
         case message(ByteBuffer)
         /// The buffered bytes end mid-prefix or mid-message (or there are none).
         case needMoreData
-        /// The next message has the compressed flag set, and no compression was negotiated.
-        case compressed
+        /// The next message has the compressed flag set: its bytes, still compressed (prefix removed).
+        case compressed(ByteBuffer)
         /// The next message's declared length exceeds the limit.
         case tooLarge(length: Int)
     }
@@ -73,10 +73,10 @@ struct GRPCMessageDeframer {
             let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
             let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
         else { return .needMoreData }
-        if flag & 0x01 != 0 { return .compressed }
         guard length <= self.maxMessageLength else { return .tooLarge(length: Int(length)) }
         guard buffer.readableBytes >= GRPCMessageFramer.prefixLength + Int(length) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: GRPCMessageFramer.prefixLength)
-        return .message(buffer.readSlice(length: Int(length))!)
+        let message = buffer.readSlice(length: Int(length))!
+        return flag & 0x01 != 0 ? .compressed(message) : .message(message)
     }
 }

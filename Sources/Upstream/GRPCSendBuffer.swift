@@ -30,7 +30,7 @@ struct GRPCSendBuffer {
 
     /// Appends `message` with an uncompressed 5-byte gRPC prefix.
     /// - Parameter message: The serialized message; a large one is kept (not copied) until sent.
-    mutating func append(message: ByteBuffer) {
+    mutating func append(message: ByteBuffer, compressed: Bool = false) {
         let length = message.readableBytes
         let copied = length <= Self.copyLimit
         let tailBytes = GRPCMessageFramer.prefixLength + (copied ? length : 0)
@@ -46,7 +46,7 @@ struct GRPCSendBuffer {
         } else {
             tail = self.allocator.buffer(capacity: max(tailBytes, 256))
         }
-        tail.writeInteger(UInt8(0))
+        tail.writeInteger(UInt8(compressed ? 1 : 0))
         tail.writeInteger(UInt32(length))
         if copied {
             tail.writeImmutableBuffer(message)

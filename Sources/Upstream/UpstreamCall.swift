@@ -50,6 +50,10 @@ public final class UpstreamCall {
     // Inbound.
     private var deframer: GRPCMessageDeframer
     private var receivedHeaders = false
+    /// The response's `grpc-encoding` (nil: identity).
+    private var responseEncoding: String?
+    /// Whether request messages are sent gzip-compressed (`grpc-encoding: gzip`).
+    let compressesRequests: Bool
     private var isPaused = false
     private var unconsumedBytes = 0
     private var isDelivering = false
@@ -63,8 +67,10 @@ public final class UpstreamCall {
         eventLoop: any EventLoop,
         allocator: ByteBufferAllocator,
         maxMessageLength: Int,
-        sendBufferWatermarks: (high: Int, low: Int)
+        sendBufferWatermarks: (high: Int, low: Int),
+        compressesRequests: Bool = false
     ) {
+        self.compressesRequests = compressesRequests
         self.path = path
         self.metadata = metadata
         self.deadline = timeout.map { .now() + $0 }
@@ -110,7 +116,11 @@ public final class UpstreamCall {
     public func send(message: ByteBuffer) {
         self.eventLoop.preconditionInEventLoop()
         guard !self.outboundClosed, !self.isFinished else { return }
-        self.outbound.append(message: message)
+        if self.compressesRequests {
+            self.outbound.append(message: Gzip.compress(message), compressed: true)
+        } else {
+            self.outbound.append(message: message)
+        }
         if self.outbound.count >= self.sendHighWatermark { self.sendBufferWasFull = true }
         self.bodyChanged()
     }
@@ -197,6 +207,8 @@ public final class UpstreamCall {
                 httpStatus = Int(field.value) ?? 0
             } else if field.name == "content-type" {
                 contentType = field.value
+            } else if field.name == "grpc-encoding" {
+                self.responseEncoding = field.value == "identity" ? nil : field.value.lowercased()
             }
         }
         if (100..<200).contains(httpStatus) && !endStream { return }  // informational
@@ -267,11 +279,24 @@ public final class UpstreamCall {
                     self.finish(pending.status, trailers: pending.trailers)
                 }
                 return
-            case .compressed:
-                self.finish(
-                    GRPCStatus(code: .internalError, message: "backend sent a compressed message; no compression was negotiated"),
-                    reset: http2CancelCode
-                )
+            case .compressed(let compressed):
+                guard self.responseEncoding == "gzip" else {
+                    let encoding = self.responseEncoding.map { "grpc-encoding \($0)" } ?? "no grpc-encoding"
+                    self.finish(
+                        GRPCStatus(code: .internalError, message: "backend sent a compressed message with \(encoding); Portico reads gzip"),
+                        reset: http2CancelCode
+                    )
+                    return
+                }
+                do {
+                    let message = try Gzip.decompress(compressed, limit: self.deframer.maxMessageLength)
+                    self.delegate?.upstreamCall(self, didReceiveMessage: message)
+                } catch {
+                    self.finish(
+                        GRPCStatus(code: .internalError, message: "cannot inflate a gzip response message: \(error)"),
+                        reset: http2CancelCode
+                    )
+                }
             case .tooLarge(let length):
                 self.finish(
                     GRPCStatus(

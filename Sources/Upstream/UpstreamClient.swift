@@ -109,7 +109,8 @@ public final class UpstreamClient {
             eventLoop: self.eventLoop,
             allocator: self.allocator,
             maxMessageLength: self.configuration.maxResponseMessageLength,
-            sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark)
+            sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark),
+            compressesRequests: self.configuration.compressRequests
         )
         call.onFinish = onFinish
         self.enqueue(call)

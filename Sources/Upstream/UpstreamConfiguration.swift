@@ -40,6 +40,9 @@ public struct UpstreamConfiguration: Sendable {
     public var authority: String?
     /// The `user-agent` sent on every call.
     public var userAgent: String
+    /// Send request messages gzip-compressed (`grpc-encoding: gzip`). Responses in gzip are read
+    /// either way (every call sends `grpc-accept-encoding: gzip`).
+    public var compressRequests = false
     /// Largest response message accepted; a bigger one fails the call with `RESOURCE_EXHAUSTED`.
     public var maxResponseMessageLength: Int
     /// Our per-stream receive window (`SETTINGS_INITIAL_WINDOW_SIZE`): how much a stream whose

@@ -82,7 +82,9 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             ("content-type", "application/grpc"),
             ("te", "trailers"),
             ("user-agent", self.configuration.userAgent),
+            ("grpc-accept-encoding", "gzip"),
         ]
+        if call.compressesRequests { fields.append(("grpc-encoding", "gzip")) }
         if let deadline = call.deadline {
             fields.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: (deadline - .now()).nanoseconds)))
         }

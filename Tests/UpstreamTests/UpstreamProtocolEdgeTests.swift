@@ -82,6 +82,27 @@ import Upstream
         }
     }
 
+    @Test func gzipResponsesAreInflatedAndBombsAndGarbageRefused() async throws {
+        try await self.withScriptedServer { harness in
+            let inflated = try await self.call(harness, "/t/gzip")
+            #expect(inflated.status.code == .ok)
+            #expect(inflated.messageStrings == ["inflated!"])
+            let bomb = try await self.call(harness, "/t/gzipBomb")
+            #expect(bomb.status.code == .internalError)
+            #expect(bomb.status.message.contains("more than"), "\(bomb.status)")
+            let corrupt = try await self.call(harness, "/t/gzipCorrupt")
+            #expect(corrupt.status.code == .internalError)
+            #expect(corrupt.messages.isEmpty)
+        }
+    }
+
+    @Test func everyCallAcceptsGzip() async throws {
+        try await self.withScriptedServer { harness in
+            let outcome = try await self.call(harness, "/t/echoHeaders")
+            #expect(outcome.messageStrings.first?.contains("grpc-accept-encoding: gzip") == true)
+        }
+    }
+
     @Test func streamEndingWithoutTrailersIsInternal() async throws {
         try await self.withScriptedServer { harness in
             let outcome = try await self.call(harness, "/t/noTrailers")

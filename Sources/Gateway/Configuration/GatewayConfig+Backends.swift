@@ -21,7 +21,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -55,6 +55,8 @@ extension GatewayConfig {
                     backend.healthCheck = parseHealthCheck(item, at: "\(path).healthCheck", reader: &reader)
                 case "retry":
                     backend.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
+                case "compressRequests":
+                    if let on = reader.bool(item, at: "\(path).compressRequests") { backend.compressRequests = on }
                 case "retryBudget":
                     if let budget = parseRetryBudget(item, at: "\(path).retryBudget", reader: &reader) { backend.retryBudget = budget }
                 default: break

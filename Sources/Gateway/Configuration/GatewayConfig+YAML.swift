@@ -87,6 +87,7 @@ extension GatewayConfig {
             case "methods": config.methods = parseMethods(value, reader: &reader)
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             case "tls": config.tls = parseListenerTLS(value, reader: &reader)
+            case "compression": parseCompression(value, into: &config.compression, reader: &reader)
             default: break
             }
         }
@@ -103,6 +104,18 @@ extension GatewayConfig {
             throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: reader.problems)
         }
         return config
+    }
+
+    private static func parseCompression(_ node: Node, into settings: inout CompressionSettings, reader: inout YAMLReader) {
+        for (key, value) in reader.mapping(node, at: "compression") ?? [] {
+            let path = "compression.\(key)"
+            switch key {
+            case "enabled": if let on = reader.bool(value, at: path) { settings.enabled = on }
+            case "minBytes": if let n = reader.int(value, at: path, range: 0...(1 << 30)) { settings.minBytes = n }
+            case "level": if let n = reader.int(value, at: path, range: 1...9) { settings.level = n }
+            default: reader.report(path, "unknown key \"\(key)\" (expected enabled, level, minBytes)", at: value)
+            }
+        }
     }
 
     private static func parseServices(_ node: Node, reader: inout YAMLReader) -> [(pattern: String, backend: String)] {

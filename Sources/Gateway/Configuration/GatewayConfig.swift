@@ -50,6 +50,8 @@ public struct GatewayConfig: Sendable {
     public var eventLoops: Int?
     /// TLS termination on the listener (`tls: {cert, key}`); nil serves plain HTTP.
     public var tls: ListenerTLS?
+    /// gzip of responses for clients that accept it.
+    public var compression = CompressionSettings()
 
     /// A `host:port` pair.
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {
@@ -83,6 +85,8 @@ public struct GatewayConfig: Sendable {
         public var maxConcurrentRequests: Int?
         /// HTTP/2 over TLS towards the backend; nil = cleartext (h2c).
         public var tls: BackendTLS?
+        /// Send request messages gzip-compressed (`grpc-encoding: gzip`).
+        public var compressRequests = false
         /// Active health checks with `grpc.health.v1.Health/Check`; nil = passive health only.
         public var healthCheck: HealthCheck?
         /// Retries of this backend's unary calls; nil = none (methods may still set their own).
@@ -170,6 +174,16 @@ public struct GatewayConfig: Sendable {
         /// A unary or server-streaming request body must be complete within this time of its
         /// head, or the request gets 408. 0 = never.
         public var requestReadTimeoutMilliseconds: Int64 = 30_000
+    }
+
+    /// `compression:` gzip of HTTP responses for clients that send `Accept-Encoding: gzip`.
+    public struct CompressionSettings: Sendable {
+        /// Whether complete JSON and text responses are compressed for such clients.
+        public var enabled = true
+        /// Smaller bodies are sent as they are (compressing them costs more than it saves).
+        public var minBytes = 1024
+        /// zlib level, 1 (fastest) to 9 (smallest).
+        public var level = 6
     }
 
     /// Streaming calls: response framing and per-stream buffer bounds.

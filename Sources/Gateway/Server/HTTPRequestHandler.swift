@@ -344,6 +344,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let requestStillArriving = isRequestStillArriving
         let keepAlive = head.isKeepAlive && !forceClose && !requestStillArriving
         var headers = headers
+        let body = body.map {
+            ResponseCompression(settings: snapshot.config.compression)
+                .apply(to: $0, headers: &headers, request: head, allocator: context.channel.allocator)
+        }
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         if let body, head.method != .HEAD {

@@ -34,6 +34,7 @@ final class LoopUpstreams {
             // upload may queue for it, before backpressure kicks in.
             configuration.sendBufferHighWatermark = streaming.bufferBytes
             configuration.sendBufferLowWatermark = streaming.bufferBytes / 4
+            configuration.compressRequests = backend.compressRequests
             configuration.tls = backend.tls?.upstream
             let clients = backend.endpoints.map { endpoint in
                 UpstreamClient(

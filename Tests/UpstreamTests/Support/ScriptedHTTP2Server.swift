@@ -2,6 +2,7 @@ import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
+import Upstream
 
 /// A raw HTTP/2 server (swift-nio-http2) that answers each request with a script chosen by its
 /// `:path`, to produce responses a well-behaved gRPC server never sends.
@@ -131,6 +132,16 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
         case "/t/compressed":
             self.write(context, self.headers(self.ok))
             self.write(context, self.message([42], flag: 1))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/gzip", "/t/gzipBomb", "/t/gzipCorrupt":
+            let payload: [UInt8]
+            switch path {
+            case "/t/gzip": payload = Array(Gzip.compress(ByteBuffer(string: "inflated!")).readableBytesView)
+            case "/t/gzipBomb": payload = Array(Gzip.compress(ByteBuffer(repeating: 0, count: 8 << 20)).readableBytesView)
+            default: payload = [0x1F, 0x8B, 8, 0, 1, 2, 3, 4, 5, 6]
+            }
+            self.write(context, self.headers(self.ok + [("grpc-encoding", "gzip")]))
+            self.write(context, self.message(payload, flag: 1))
             self.write(context, self.headers(self.okTrailers, endStream: true))
         case "/t/noTrailers":
             self.write(context, self.headers(self.ok))
