@@ -16,6 +16,10 @@ public struct DemoBackendOptions: Sendable {
     public var tls: DemoBackendTLS?
     /// What `grpc.health.v1.Health/Check` answers (serving unless a test says otherwise).
     public var health = DemoHealthStatus()
+    /// Enables gzip: compressed requests are read, and a call that came gzip-compressed is
+    /// answered gzip-compressed. Off by default, so responses (a file of zeros, say) travel as
+    /// they are and byte counts on both sides match.
+    public var gzip = false
 
     /// Creates options.
     /// - Parameters:

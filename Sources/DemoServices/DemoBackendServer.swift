@@ -43,12 +43,10 @@ public final class DemoBackendServer: Sendable {
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
         let address: SocketAddress =
             host.contains(":") ? .ipv6(host: host, port: options.port) : .ipv4(host: host, port: options.port)
-        // gzip on: compressed requests are read, and a call whose request came gzip-compressed is
-        // answered gzip-compressed (grpc-swift answers in the request's encoding).
         let transport = HTTP2ServerTransport.Posix(
             address: address,
             transportSecurity: options.tls?.transportSecurity ?? .plaintext,
-            config: .defaults { $0.compression.enabledAlgorithms = .all }
+            config: .defaults { $0.compression.enabledAlgorithms = options.gzip ? .all : .none }
         )
         let server = GRPCServer(
             transport: transport,

@@ -28,6 +28,8 @@ enum NGHTTP2Event {
     case goAway(lastStreamID: Int32, errorCode: UInt32)
     /// The peer's SETTINGS changed (e.g. its concurrent stream limit).
     case settingsChanged
+    /// The peer acknowledged one of our PINGs.
+    case pingAcknowledged
 }
 
 /// Where a stream's request body comes from when nghttp2 asks for it during `mem_send`.
@@ -198,6 +200,12 @@ final class NGHTTP2Session {
         _ = nghttp2_submit_rst_stream(session, cnghttp2_flag_none, streamID, errorCode)
     }
 
+    /// Queues a PING (the peer must acknowledge it; nghttp2 answers the peer's own PINGs).
+    func submitPing() {
+        guard let session else { return }
+        _ = nghttp2_submit_ping(session, cnghttp2_flag_none, nil)
+    }
+
     /// Queues GOAWAY; afterwards the session wants neither to read nor to write.
     func terminate(errorCode: UInt32) {
         guard let session else { return }
@@ -293,6 +301,8 @@ final class NGHTTP2Session {
                 )
             case cnghttp2_frame_settings:
                 me.events.append(.settingsChanged)
+            case cnghttp2_frame_ping where header.flags & cnghttp2_flag_ack != 0:
+                me.events.append(.pingAcknowledged)
             case cnghttp2_frame_goaway:
                 let goAway = frame!.pointee.goaway
                 me.events.append(.goAway(lastStreamID: goAway.last_stream_id, errorCode: goAway.error_code))

@@ -40,6 +40,14 @@ public struct UpstreamConfiguration: Sendable {
     public var authority: String?
     /// The `user-agent` sent on every call.
     public var userAgent: String
+    /// After this long without a byte from the backend, a PING checks the connection is alive;
+    /// nil = no keepalive.
+    public var keepaliveInterval: TimeAmount? = .seconds(30)
+    /// How long a keepalive PING may go unanswered before the connection is closed.
+    public var keepaliveTimeout: TimeAmount = .seconds(10)
+    /// A connection with no open stream for this long is closed (the next call reconnects);
+    /// nil = never.
+    public var idleTimeout: TimeAmount? = .seconds(300)
     /// Send request messages gzip-compressed (`grpc-encoding: gzip`). Responses in gzip are read
     /// either way (every call sends `grpc-accept-encoding: gzip`).
     public var compressRequests = false

@@ -77,6 +77,7 @@ extension UpstreamConnection {
             case .streamClosed(let streamID, let errorCode):
                 if let call = self.streams.removeValue(forKey: streamID) {
                     freedStreams = true
+                    if self.streams.isEmpty { self.idleSince = .now() }
                     call.streamClosed(errorCode: errorCode)
                 }
 
@@ -99,6 +100,9 @@ extension UpstreamConnection {
 
             case .settingsChanged:
                 freedStreams = true
+
+            case .pingAcknowledged:
+                self.pingSentAt = nil
             }
         }
         if freedStreams { self.owner?.connectionHasCapacity(self) }

@@ -25,7 +25,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     static let drainChunkLimit = 256 << 10
 
     let target: UpstreamTarget
-    private let configuration: UpstreamConfiguration
+    let configuration: UpstreamConfiguration
     let logger: Logger
     private let authority: String
     /// `https` over TLS, `http` over h2c.
@@ -42,6 +42,14 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     var isFlushing = false
     var needsFlush = false
     var receivedGoAway = false
+    /// When bytes last arrived from the backend (keepalive).
+    var lastRead = NIODeadline.now()
+    /// When our unanswered keepalive PING went out, if one is pending.
+    var pingSentAt: NIODeadline?
+    /// Since when no stream has been open (idle reaping); nil while streams are open.
+    var idleSince: NIODeadline? = .now()
+    /// The pending keepalive/idle check (see +Keepalive).
+    var livenessCheck: Scheduled<Void>?
 
     init(target: UpstreamTarget, configuration: UpstreamConfiguration, logger: Logger) {
         self.target = target
@@ -96,6 +104,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             return
         }
         self.streams[streamID] = call
+        self.idleSince = nil
         call.state = .active(self, streamID: streamID)
         self.outputChanged()
     }
@@ -103,6 +112,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// Forgets a finished call's stream, resetting it with `reset` when given.
     func releaseStream(streamID: Int32, reset: UInt32?) {
         guard self.streams.removeValue(forKey: streamID) != nil else { return }
+        if self.streams.isEmpty { self.idleSince = .now() }
         if let reset {
             self.session?.resetStream(streamID: streamID, errorCode: reset)
             self.outputChanged()
@@ -180,11 +190,13 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         }
         self.isOpen = true
         if context.channel.isActive { self.flush() }
+        self.armLivenessCheck(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session, self.isOpen else { return }
         let bytes = self.unwrapInboundIn(data)
+        self.lastRead = .now()
         self.isReading = true
         defer { self.isReading = false }
         do {
@@ -228,6 +240,8 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
 
     func closed(reason: String) {
         guard !self.isClosed else { return }
+        self.livenessCheck?.cancel()
+        self.livenessCheck = nil
         self.isClosed = true
         self.isOpen = false
         // The owner learns first, so calls started from the failed calls' delegates go elsewhere.

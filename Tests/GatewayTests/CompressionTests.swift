@@ -41,7 +41,7 @@ struct CompressionTests {
                 endpoints: [127.0.0.1:PORT]
                 compressRequests: true
             """
-        try await withGateway(replacingBackends: backends, throughRelay: true) { harness in
+        try await withGateway(replacingBackends: backends, backendGzip: true, throughRelay: true) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             let response = try await client.send(.POST, "/v1/echo", body: #"{"fString":"\#(Self.bigLabel)","fInt32":7}"#)

@@ -21,7 +21,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -55,6 +55,10 @@ extension GatewayConfig {
                     backend.healthCheck = parseHealthCheck(item, at: "\(path).healthCheck", reader: &reader)
                 case "retry":
                     backend.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
+                case "keepalive":
+                    parseKeepalive(item, at: "\(path).keepalive", into: &backend, reader: &reader)
+                case "idleTimeout":
+                    backend.idleTimeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).idleTimeout")
                 case "compressRequests":
                     if let on = reader.bool(item, at: "\(path).compressRequests") { backend.compressRequests = on }
                 case "retryBudget":
@@ -68,6 +72,24 @@ extension GatewayConfig {
             backends[name] = backend
         }
         return backends
+    }
+
+    /// `keepalive: { interval: 30s, timeout: 10s }`, or `keepalive: false` to turn it off.
+    private static func parseKeepalive(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+        if case .scalar = node {
+            if reader.bool(node, at: path) == false { backend.keepaliveIntervalMilliseconds = nil }
+            return
+        }
+        guard let fields = reader.mapping(node, at: path) else { return }
+        reader.rejectUnknownKeys(fields, known: ["interval", "timeout"], at: path)
+        for (key, item) in fields {
+            switch key {
+            case "interval": backend.keepaliveIntervalMilliseconds = reader.durationMilliseconds(item, at: "\(path).interval")
+            case "timeout":
+                if let ms = reader.durationMilliseconds(item, at: "\(path).timeout") { backend.keepaliveTimeoutMilliseconds = ms }
+            default: break
+            }
+        }
     }
 
     private static func parseHealthCheck(_ node: Node, at path: String, reader: inout YAMLReader) -> Backend.HealthCheck? {

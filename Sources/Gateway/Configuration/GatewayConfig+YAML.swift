@@ -180,7 +180,9 @@ extension GatewayConfig {
                 case "rawContentType": settings.rawContentType = reader.string(item, at: "\(path).\(key)")
                 case "json": settings.json = parseJSON(item, at: "\(path).json", reader: &reader)
                 case "retry": settings.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
-                default: reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType, retry)", at: item)
+                case "timeout": settings.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
+                default:
+                    reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType, retry, timeout)", at: item)
                 }
             }
             methods[name] = settings

@@ -87,6 +87,12 @@ public struct GatewayConfig: Sendable {
         public var tls: BackendTLS?
         /// Send request messages gzip-compressed (`grpc-encoding: gzip`).
         public var compressRequests = false
+        /// Keepalive PING after this long without a byte from the backend; nil = none.
+        public var keepaliveIntervalMilliseconds: Int64? = 30_000
+        /// How long a keepalive PING may go unanswered before the connection is dropped.
+        public var keepaliveTimeoutMilliseconds: Int64 = 10_000
+        /// Connections with no call for this long are closed; nil = never.
+        public var idleTimeoutMilliseconds: Int64? = 300_000
         /// Active health checks with `grpc.health.v1.Health/Check`; nil = passive health only.
         public var healthCheck: HealthCheck?
         /// Retries of this backend's unary calls; nil = none (methods may still set their own).
@@ -230,6 +236,9 @@ public struct GatewayConfig: Sendable {
         public var json = JSONOverrides()
         /// Retries of this (unary) method, replacing its backend's policy.
         public var retry: RetryPolicy?
+        /// Deadline of this method's calls without `Grpc-Timeout`, replacing the backend's
+        /// `timeout` (and applying to streaming methods too).
+        public var timeoutMilliseconds: Int64?
         /// The YAML path of the entry (`methods.pkg.Service.Method`), for load-time errors.
         public var yamlPath: String
     }

@@ -32,6 +32,8 @@ extension LoopUpstreams {
                 throw .invalidArgument("malformed Grpc-Timeout header \"\(header)\"")
             }
             timeout = .nanoseconds(nanoseconds)
+        } else if let methodTimeout = snapshot.config.methods[method.fullName]?.timeoutMilliseconds {
+            timeout = .milliseconds(methodTimeout)
         } else if method.kind == .unary {
             timeout = snapshot.config.backends[backend]?.timeoutMilliseconds.map { .milliseconds($0) }
         } else {

@@ -61,6 +61,7 @@ func withGateway<T>(
     extraConfig: String = "",
     protos: String = "Protos/demo.binpb",
     replacingBackends backends: String? = nil,
+    backendGzip: Bool = false,
     eventLoops: Int = 2,
     throughRelay: Bool = false,
     _ body: (GatewayHarness) async throws -> T
@@ -71,6 +72,7 @@ func withGateway<T>(
     let observer = DemoCallObserver()
     var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
     options.observer = observer
+    options.gzip = backendGzip
     let backend = try await DemoBackendServer.start(options)
     let relay = throughRelay ? try await HTTP2SniffingRelay.start(backendPort: backend.port) : nil
     let config = try GatewayConfig.parse(yaml: demoConfigYAML(
