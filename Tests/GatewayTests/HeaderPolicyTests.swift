@@ -29,5 +29,6 @@ struct HeaderPolicyTests {
         #expect(metadata["x-request-id"] == nil)
         #expect(metadata["x-forwarded-for"] == "10.0.0.1, 127.0.0.1")
         #expect(metadata["x-forwarded-host"] == "h")
+        #expect(metadata["x-forwarded-proto"] == "http")
     }
 }

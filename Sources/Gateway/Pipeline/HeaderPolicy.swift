@@ -32,11 +32,14 @@ public struct HeaderPolicy: Sendable {
         self.deny = deny
     }
 
-    /// The metadata to send upstream for these request headers, plus `x-forwarded-for`/`-host`.
+    /// The metadata to send upstream for these request headers, plus `x-forwarded-for`/`-host`/
+    /// `-proto`.
     /// - Parameters:
     ///   - headers: the client's request headers.
     ///   - clientAddress: the client's IP address, appended to `x-forwarded-for`.
-    public func metadata(for headers: HTTPHeaders, clientAddress: String?) -> [(name: String, value: String)] {
+    ///   - scheme: `https` behind Portico's TLS listener, else `http` (`x-forwarded-proto`, unless
+    ///     the client's proxy already set it).
+    public func metadata(for headers: HTTPHeaders, clientAddress: String?, scheme: String = "http") -> [(name: String, value: String)] {
         var connectionTokens: Set<String> = []
         for value in headers[canonicalForm: "connection"] {
             connectionTokens.insert(value.lowercased().trimmingSpaces())
@@ -69,6 +72,9 @@ public struct HeaderPolicy: Sendable {
         }
         if let host = headers.first(name: "host"), headers.first(name: "x-forwarded-host") == nil {
             metadata.append(("x-forwarded-host", host))
+        }
+        if headers.first(name: "x-forwarded-proto") == nil {
+            metadata.append(("x-forwarded-proto", scheme))
         }
         return metadata
     }

@@ -47,7 +47,11 @@ extension LoopUpstreams {
                 httpStatusOverride: 503
             )
         }
-        let metadata = snapshot.headerPolicy.metadata(for: headers, clientAddress: clientAddress)
+        let metadata = snapshot.headerPolicy.metadata(
+            for: headers,
+            clientAddress: clientAddress,
+            scheme: snapshot.config.tls == nil ? "http" : "https"
+        )
         return client.startCall(
             path: method.grpcPath,
             metadata: metadata,
