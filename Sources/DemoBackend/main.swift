@@ -17,6 +17,9 @@ struct DemoBackendCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free port (printed on the first line).")
     var port = 50051
 
+    @Option(help: "Listen on this unix socket instead of host:port (portico: endpoints: [unix:<path>]).")
+    var unixSocket: String?
+
     @Option(name: .customLong("files"), help: "The directory the file services read and write.")
     var files = "./demo-files"
 
@@ -26,11 +29,12 @@ struct DemoBackendCommand: AsyncParsableCommand {
     func run() async throws {
         try DemoSampleFiles.install(in: self.files)
         var options = DemoBackendOptions(host: self.host, port: self.port, filesDirectory: self.files)
+        options.unixSocketPath = self.unixSocket
         options.shutdownGracePeriod = .milliseconds(Int(self.shutdownGrace * 1000))
         let signals = ShutdownSignals()
         let server = try await DemoBackendServer.start(options)
         // Scripts read the port from this line, so it must be first and reach the pipe at once.
-        print("demo-backend listening on \(self.host):\(server.port)")
+        print("demo-backend listening on \(self.unixSocket.map { "unix:\($0)" } ?? "\(self.host):\(server.port)")")
         fflush(nil)
         let signal = await signals.next()
         FileHandle.standardError.write(Data("demo-backend: \(signal), shutting down\n".utf8))

@@ -20,6 +20,8 @@ public struct DemoBackendOptions: Sendable {
     /// answered gzip-compressed. Off by default, so responses (a file of zeros, say) travel as
     /// they are and byte counts on both sides match.
     public var gzip = false
+    /// Listen on this unix socket instead of `host:port` (a stale socket file is replaced).
+    public var unixSocketPath: String?
 
     /// Creates options.
     /// - Parameters:

@@ -41,8 +41,13 @@ public final class DemoBackendServer: Sendable {
         try FileManager.default.createDirectory(atPath: options.filesDirectory, withIntermediateDirectories: true)
         // The transport binds literal addresses only; `localhost` is common enough to accept.
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
-        let address: SocketAddress =
-            host.contains(":") ? .ipv6(host: host, port: options.port) : .ipv4(host: host, port: options.port)
+        let address: SocketAddress
+        if let path = options.unixSocketPath {
+            try? FileManager.default.removeItem(atPath: path)
+            address = .unixDomainSocket(path: path)
+        } else {
+            address = host.contains(":") ? .ipv6(host: host, port: options.port) : .ipv4(host: host, port: options.port)
+        }
         let transport = HTTP2ServerTransport.Posix(
             address: address,
             transportSecurity: options.tls?.transportSecurity ?? .plaintext,

@@ -192,9 +192,12 @@ public final class UpstreamClient {
         let configuration = self.configuration
         let logger = self.logger
         let tls = configuration.tls
-        let future = ClientBootstrap(group: self.eventLoop)
-            .connectTimeout(self.configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        var bootstrap = ClientBootstrap(group: self.eventLoop).connectTimeout(self.configuration.connectTimeout)
+        if target.unixSocketPath == nil {
+            // A TCP option: a unix socket refuses it.
+            bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+        }
+        bootstrap = bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -213,7 +216,13 @@ public final class UpstreamClient {
                     try sync.addHandler(connection)
                 }
             }
-            .connect(host: target.host, port: target.port)
+        let connecting: EventLoopFuture<any Channel>
+        if let path = target.unixSocketPath {
+            connecting = bootstrap.connect(unixDomainSocketPath: path)
+        } else {
+            connecting = bootstrap.connect(host: target.host, port: target.port)
+        }
+        let future = connecting
             .flatMap { channel in
                 guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel as any Channel) }
                 // The TCP connect completed on this tick; the handshake needs replies, so the gate

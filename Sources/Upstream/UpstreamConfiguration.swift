@@ -1,14 +1,16 @@
 public import NIOCore
 
 /// A backend address: the host (name or IP literal) and TCP port of a gRPC server speaking h2c
-/// (or HTTP/2 over TLS, when ``UpstreamConfiguration/tls`` is set).
+/// (or HTTP/2 over TLS, when ``UpstreamConfiguration/tls`` is set), or a unix socket.
 public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
-    /// Host name or IP address.
+    /// Host name or IP address (`localhost` for a unix socket).
     public var host: String
-    /// TCP port.
+    /// TCP port (0 for a unix socket).
     public var port: Int
+    /// The socket's path, when the backend listens on a unix socket instead of TCP.
+    public var unixSocketPath: String?
 
-    /// Creates a target.
+    /// Creates a TCP target.
     /// - Parameters:
     ///   - host: Host name or IP address.
     ///   - port: TCP port.
@@ -17,10 +19,21 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// `host:port` (IPv6 literals in brackets).
-    public var description: String {
-        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    /// Creates a unix-socket target (a sidecar, a backend in the same pod or host).
+    public init(unixSocketPath: String) {
+        self.host = "localhost"
+        self.port = 0
+        self.unixSocketPath = unixSocketPath
     }
+
+    /// `host:port` (IPv6 literals in brackets), or `unix:<path>`.
+    public var description: String {
+        if let unixSocketPath { return "unix:\(unixSocketPath)" }
+        return self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
+
+    /// The `:authority` for calls: `host:port`, or `localhost` for a unix socket (as gRPC does).
+    public var authority: String { self.unixSocketPath == nil ? self.description : "localhost" }
 }
 
 /// Tuning for one ``UpstreamClient``. Start from ``defaults`` and change what you need.

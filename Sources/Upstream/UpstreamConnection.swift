@@ -55,7 +55,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         self.target = target
         self.configuration = configuration
         self.logger = logger
-        self.authority = configuration.authority ?? target.description
+        self.authority = configuration.authority ?? target.authority
         self.scheme = configuration.tls == nil ? "http" : "https"
     }
 

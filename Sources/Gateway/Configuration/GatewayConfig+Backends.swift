@@ -29,7 +29,14 @@ extension GatewayConfig {
                 switch key {
                 case "endpoints":
                     for (i, endpoint) in (reader.sequence(item, at: "\(path).endpoints") ?? []).enumerated() {
-                        if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
+                        if case .scalar(let scalar) = endpoint, scalar.string.hasPrefix("unix:") {
+                            let socket = String(scalar.string.dropFirst("unix:".count))
+                            if socket.isEmpty {
+                                reader.report("\(path).endpoints[\(i)]", "unix: needs a socket path (unix:/run/app.sock)", at: endpoint)
+                            } else {
+                                backend.endpoints.append(HostPort(unixSocketPath: socket))
+                            }
+                        } else if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
                             if hostPort.port == 0 {
                                 reader.report("\(path).endpoints[\(i)]", "port 0 is not a backend port", at: endpoint)
                             }

@@ -53,18 +53,29 @@ public struct GatewayConfig: Sendable {
     /// gzip of responses for clients that accept it.
     public var compression = CompressionSettings()
 
-    /// A `host:port` pair.
+    /// A `host:port` pair, or (for backend endpoints) a unix socket `unix:<path>`.
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         /// Host name or IP address.
         public var host: String
         /// TCP port (0 = any free port).
         public var port: Int
+        /// The socket path of a `unix:<path>` endpoint.
+        public var unixSocketPath: String?
         /// Creates a pair.
         public init(host: String, port: Int) {
             self.host = host
             self.port = port
         }
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        /// Creates a unix-socket endpoint.
+        public init(unixSocketPath: String) {
+            self.host = "localhost"
+            self.port = 0
+            self.unixSocketPath = unixSocketPath
+        }
+        public var description: String {
+            if let unixSocketPath { return "unix:\(unixSocketPath)" }
+            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
     }
 
     /// A gRPC backend: one or more endpoints serving the same services.

@@ -41,7 +41,8 @@ final class LoopUpstreams {
             configuration.tls = backend.tls?.upstream
             let clients = backend.endpoints.map { endpoint in
                 UpstreamClient(
-                    target: UpstreamTarget(host: endpoint.host, port: endpoint.port),
+                    target: endpoint.unixSocketPath.map(UpstreamTarget.init(unixSocketPath:))
+                        ?? UpstreamTarget(host: endpoint.host, port: endpoint.port),
                     eventLoop: eventLoop,
                     configuration: configuration,
                     logger: logger
