@@ -27,6 +27,16 @@ public final class UpstreamCall {
     var state = State.waiting
     /// Connects that failed while this call waited for them (it never reached a backend).
     public internal(set) var failedConnectAttempts = 0
+    /// The client the call was last queued on (for a transparent retry of a refused stream).
+    weak var client: UpstreamClient?
+    /// Request messages kept for one transparent retry of a stream the backend refused unprocessed
+    /// (`REFUSED_STREAM`, or above a GOAWAY's last stream id), while they fit in
+    /// ``replayLimit``; nil once they do not, or once the retry is used.
+    private var replayMessages: [ByteBuffer]? = []
+    private var replayBytes = 0
+    /// The most request bytes kept for a transparent retry.
+    static let replayLimit = 64 << 10
+
     /// Whether a failed connect may hand this call to the client's ``UpstreamClient/router``
     /// (false for calls that must reach this endpoint, such as health checks).
     public var isReroutable = true
@@ -116,11 +126,11 @@ public final class UpstreamCall {
     public func send(message: ByteBuffer) {
         self.eventLoop.preconditionInEventLoop()
         guard !self.outboundClosed, !self.isFinished else { return }
-        if self.compressesRequests {
-            self.outbound.append(message: Gzip.compress(message), compressed: true)
-        } else {
-            self.outbound.append(message: message)
+        if self.replayMessages != nil {
+            self.replayBytes += message.readableBytes
+            if self.replayBytes <= Self.replayLimit { self.replayMessages?.append(message) } else { self.replayMessages = nil }
         }
+        self.appendOutbound(message)
         if self.outbound.count >= self.sendHighWatermark { self.sendBufferWasFull = true }
         self.bodyChanged()
     }
@@ -248,8 +258,33 @@ public final class UpstreamCall {
         return 0
     }
 
+    private func appendOutbound(_ message: ByteBuffer) {
+        if self.compressesRequests {
+            self.outbound.append(message: Gzip.compress(message), compressed: true)
+        } else {
+            self.outbound.append(message: message)
+        }
+    }
+
+    /// Queues the call again on its client when the backend provably did not process it (its
+    /// stream was refused or never sent) and nothing of a response arrived: every request message
+    /// is sent again on a new stream, once. The connection has already forgotten the stream.
+    /// - Returns: whether the call was queued again.
+    func retryUnprocessed() -> Bool {
+        guard !self.isFinished, !self.receivedHeaders, let messages = self.replayMessages, let client = self.client else { return false }
+        self.replayMessages = nil
+        self.state = .waiting
+        self.outbound.removeAll()
+        self.endOfStreamSent = false
+        self.bodyDeferred = false
+        for message in messages { self.appendOutbound(message) }
+        client.adopt(self)
+        return true
+    }
+
     func streamClosed(errorCode: UInt32) {
         guard !self.isFinished, self.finishAfterMessages == nil else { return }
+        if errorCode == http2RefusedStreamCode, self.retryUnprocessed() { return }
         let status: GRPCStatus
         if errorCode != 0 {
             status = GRPCStatus(
@@ -375,3 +410,5 @@ extension UpstreamCall: Sendable {}
 
 /// RST_STREAM/GOAWAY code CANCEL (0x8).
 let http2CancelCode: UInt32 = 0x8
+/// RST_STREAM code REFUSED_STREAM (0x7): the peer did not process the stream.
+let http2RefusedStreamCode: UInt32 = 0x7

@@ -136,6 +136,7 @@ public final class UpstreamClient {
     }
 
     private func enqueue(_ call: UpstreamCall) {
+        call.client = self
         switch self.state {
         case .closed:
             call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)

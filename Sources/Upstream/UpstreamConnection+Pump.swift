@@ -84,6 +84,9 @@ extension UpstreamConnection {
             case .requestNotSent(let streamID, let libraryError):
                 if let call = self.streams.removeValue(forKey: streamID) {
                     freedStreams = true
+                    if self.streams.isEmpty { self.idleSince = .now() }
+                    // Never sent: it may go out on another connection, once.
+                    if call.retryUnprocessed() { continue }
                     let error = NGHTTP2LibraryError(code: Int(libraryError))
                     call.finish(GRPCStatus(code: .unavailable, message: "request not sent to \(self.target): \(error)"))
                 }

@@ -103,6 +103,16 @@ import Upstream
         }
     }
 
+    @Test func aRefusedStreamIsRetriedOnceWithItsRequest() async throws {
+        for path in ["/t/refusedOnce", "/t/goAwayUnprocessedOnce"] {
+            try await self.withScriptedServer { harness in
+                let outcome = try await self.call(harness, path)
+                #expect(outcome.status.code == .ok, "\(path): \(outcome.status)")
+                #expect(outcome.messageStrings.first?.hasSuffix("request") == true, "\(path): \(outcome.messageStrings)")
+            }
+        }
+    }
+
     @Test func streamEndingWithoutTrailersIsInternal() async throws {
         try await self.withScriptedServer { harness in
             let outcome = try await self.call(harness, "/t/noTrailers")

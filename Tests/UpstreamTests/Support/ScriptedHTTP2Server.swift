@@ -25,11 +25,14 @@ final class ScriptedHTTP2Server: Sendable {
     let channel: any Channel
     /// Messages the `flood` script has written so far.
     let flooded = RawTestService.Counter()
+    /// Streams refused so far by `refusedOnce` / `goAwayUnprocessedOnce`.
+    let refusals = RawTestService.Counter()
     static let floodCount = 2000
     var port: Int { self.channel.localAddress!.port! }
 
     init() async throws {
         let flooded = self.flooded
+        let refusals = self.refusals
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         self.channel = try await ServerBootstrap(group: group)
@@ -37,7 +40,7 @@ final class ScriptedHTTP2Server: Sendable {
             .childChannelInitializer { channel in
                 channel.configureHTTP2Pipeline(mode: .server) { stream in
                     stream.eventLoop.makeCompletedFuture {
-                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler(flooded: flooded))
+                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler(flooded: flooded, refusals: refusals))
                     }
                 }.map { _ in }
             }
@@ -57,10 +60,13 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
 
     private var requestHeaders = HPACKHeaders()
     private let flooded: RawTestService.Counter
+    private let refusals: RawTestService.Counter
     private var floodNext: Int?
+    private var requestBody: [UInt8] = []
 
-    init(flooded: RawTestService.Counter) {
+    init(flooded: RawTestService.Counter, refusals: RawTestService.Counter) {
         self.flooded = flooded
+        self.refusals = refusals
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -91,6 +97,7 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.requestHeaders = headers.headers
             if headers.endStream { self.respond(context: context) }
         case .data(let data):
+            if case .byteBuffer(let bytes) = data.data { self.requestBody += Array(bytes.readableBytesView) }
             if data.endStream { self.respond(context: context) }
         default:
             break
@@ -159,6 +166,26 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.flood(context: context)
         case "/t/refused":
             self.write(context, .rstStream(.refusedStream))
+        case "/t/refusedOnce", "/t/goAwayUnprocessedOnce":
+            guard self.refusals.current > 0 else {
+                self.refusals.increment()
+                if path == "/t/refusedOnce" {
+                    self.write(context, .rstStream(.refusedStream))
+                } else {
+                    // GOAWAY naming an earlier stream as the last processed: this one was not.
+                    let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
+                    let goAway = HTTP2Frame(
+                        streamID: .rootStream,
+                        payload: .goAway(lastStreamID: HTTP2StreamID(max(0, Int(Int32(streamID)) - 2)), errorCode: .noError, opaqueData: nil)
+                    )
+                    context.channel.parent!.writeAndFlush(goAway, promise: nil)
+                }
+                break
+            }
+            // The retry: echo the request body (gRPC prefix included) as the message.
+            self.write(context, self.headers(self.ok))
+            self.write(context, self.message(self.requestBody))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
         case "/t/goAway":
             let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
             let goAway = HTTP2Frame(
