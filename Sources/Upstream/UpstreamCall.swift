@@ -64,6 +64,8 @@ public final class UpstreamCall {
     private var responseEncoding: String?
     /// Whether request messages are sent gzip-compressed (`grpc-encoding: gzip`).
     let compressesRequests: Bool
+    /// The largest response header or trailer block accepted (RFC 9113 size).
+    let maxMetadataBytes: Int
     private var isPaused = false
     private var unconsumedBytes = 0
     private var isDelivering = false
@@ -78,9 +80,11 @@ public final class UpstreamCall {
         allocator: ByteBufferAllocator,
         maxMessageLength: Int,
         sendBufferWatermarks: (high: Int, low: Int),
-        compressesRequests: Bool = false
+        compressesRequests: Bool = false,
+        maxMetadataBytes: Int = 16 << 10
     ) {
         self.compressesRequests = compressesRequests
+        self.maxMetadataBytes = maxMetadataBytes
         self.path = path
         self.metadata = metadata
         self.deadline = timeout.map { .now() + $0 }
@@ -205,6 +209,16 @@ public final class UpstreamCall {
 
     func receiveHeaders(_ fields: [(name: String, value: String)], endStream: Bool) {
         guard !self.isFinished else { return }
+        // RFC 9113 §6.5.2 size: name + value + 32 per field.
+        let metadataBytes = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+        if metadataBytes > self.maxMetadataBytes {
+            let status = GRPCStatus(
+                code: .resourceExhausted,
+                message: "backend \(self.receivedHeaders ? "trailers" : "headers") of \(metadataBytes) bytes exceed the limit of \(self.maxMetadataBytes)"
+            )
+            self.finish(status, reset: http2CancelCode)
+            return
+        }
         if self.receivedHeaders {
             // Trailers. Messages still buffered behind a pause are delivered first.
             self.finishFromServer(GRPCStatus(trailers: fields), trailers: fields)

@@ -110,7 +110,8 @@ public final class UpstreamClient {
             allocator: self.allocator,
             maxMessageLength: self.configuration.maxResponseMessageLength,
             sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark),
-            compressesRequests: self.configuration.compressRequests
+            compressesRequests: self.configuration.compressRequests,
+            maxMetadataBytes: self.configuration.maxResponseMetadataBytes
         )
         call.onFinish = onFinish
         self.enqueue(call)

@@ -53,6 +53,9 @@ public struct UpstreamConfiguration: Sendable {
     public var authority: String?
     /// The `user-agent` sent on every call.
     public var userAgent: String
+    /// The largest response header or trailer block accepted from the backend (name + value +
+    /// 32 bytes per field, as RFC 9113 counts); a bigger one fails the call `RESOURCE_EXHAUSTED`.
+    public var maxResponseMetadataBytes = 16 << 10
     /// After this long without a byte from the backend, a PING checks the connection is alive;
     /// nil = no keepalive.
     public var keepaliveInterval: TimeAmount? = .seconds(30)

@@ -113,6 +113,14 @@ import Upstream
         }
     }
 
+    @Test func oversizedResponseMetadataIsResourceExhausted() async throws {
+        try await self.withScriptedServer { harness in
+            let outcome = try await self.call(harness, "/t/hugeHeaders")
+            #expect(outcome.status.code == .resourceExhausted, "\(outcome.status)")
+            #expect(outcome.messages.isEmpty)
+        }
+    }
+
     @Test func streamEndingWithoutTrailersIsInternal() async throws {
         try await self.withScriptedServer { harness in
             let outcome = try await self.call(harness, "/t/noTrailers")

@@ -21,7 +21,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -64,6 +64,10 @@ extension GatewayConfig {
                     backend.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
                 case "keepalive":
                     parseKeepalive(item, at: "\(path).keepalive", into: &backend, reader: &reader)
+                case "maxResponseMetadataBytes":
+                    if let n = reader.int(item, at: "\(path).maxResponseMetadataBytes", range: 1024...(1 << 24)) {
+                        backend.maxResponseMetadataBytes = n
+                    }
                 case "idleTimeout":
                     backend.idleTimeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).idleTimeout")
                 case "compressRequests":

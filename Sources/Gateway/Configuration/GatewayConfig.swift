@@ -102,6 +102,8 @@ public struct GatewayConfig: Sendable {
         public var keepaliveIntervalMilliseconds: Int64? = 30_000
         /// How long a keepalive PING may go unanswered before the connection is dropped.
         public var keepaliveTimeoutMilliseconds: Int64 = 10_000
+        /// The largest header or trailer block accepted from the backend (RFC 9113 size).
+        public var maxResponseMetadataBytes = 16 << 10
         /// Connections with no call for this long are closed; nil = never.
         public var idleTimeoutMilliseconds: Int64? = 300_000
         /// Active health checks with `grpc.health.v1.Health/Check`; nil = passive health only.

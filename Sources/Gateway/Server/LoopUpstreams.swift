@@ -35,6 +35,7 @@ final class LoopUpstreams {
             configuration.sendBufferHighWatermark = streaming.bufferBytes
             configuration.sendBufferLowWatermark = streaming.bufferBytes / 4
             configuration.compressRequests = backend.compressRequests
+            configuration.maxResponseMetadataBytes = backend.maxResponseMetadataBytes
             configuration.keepaliveInterval = backend.keepaliveIntervalMilliseconds.map { .milliseconds($0) }
             configuration.keepaliveTimeout = .milliseconds(backend.keepaliveTimeoutMilliseconds)
             configuration.idleTimeout = backend.idleTimeoutMilliseconds.map { .milliseconds($0) }

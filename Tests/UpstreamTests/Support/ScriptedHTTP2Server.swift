@@ -150,6 +150,11 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.write(context, self.headers(self.ok + [("grpc-encoding", "gzip")]))
             self.write(context, self.message(payload, flag: 1))
             self.write(context, self.headers(self.okTrailers, endStream: true))
+        case "/t/hugeHeaders":
+            // Ten 2,000-byte fields: 20 KB, above the 16 KiB default, within nghttp2's own limits.
+            self.write(context, self.headers(self.ok + (0..<10).map { ("x-big-\($0)", String(repeating: "b", count: 2_000)) }))
+            self.write(context, self.message(Array("unseen".utf8)))
+            self.write(context, self.headers(self.okTrailers, endStream: true))
         case "/t/noTrailers":
             self.write(context, self.headers(self.ok))
             self.write(context, self.message(Array("lonely".utf8), endStream: true))
