@@ -20,6 +20,15 @@ struct DemoBackendCommand: AsyncParsableCommand {
     @Option(help: "Listen on this unix socket instead of host:port (portico: endpoints: [unix:<path>]).")
     var unixSocket: String?
 
+    @Option(help: "Serve TLS with this PEM certificate chain (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "Require client certificates signed by this PEM CA (mutual TLS; with --tls-cert).")
+    var tlsClientCa: String?
+
     @Option(name: .customLong("files"), help: "The directory the file services read and write.")
     var files = "./demo-files"
 
@@ -30,6 +39,14 @@ struct DemoBackendCommand: AsyncParsableCommand {
         try DemoSampleFiles.install(in: self.files)
         var options = DemoBackendOptions(host: self.host, port: self.port, filesDirectory: self.files)
         options.unixSocketPath = self.unixSocket
+        switch (self.tlsCert, self.tlsKey) {
+        case (let cert?, let key?):
+            options.tls = DemoBackendTLS(certificateChainFile: cert, privateKeyFile: key, clientCAFile: self.tlsClientCa)
+        case (nil, nil):
+            guard self.tlsClientCa == nil else { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         options.shutdownGracePeriod = .milliseconds(Int(self.shutdownGrace * 1000))
         let signals = ShutdownSignals()
         let server = try await DemoBackendServer.start(options)
