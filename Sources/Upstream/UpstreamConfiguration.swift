@@ -57,8 +57,8 @@ public struct UpstreamConfiguration: Sendable {
     /// 32 bytes per field, as RFC 9113 counts); a bigger one fails the call `RESOURCE_EXHAUSTED`.
     public var maxResponseMetadataBytes = 16 << 10
     /// After this long without a byte from the backend, a PING checks the connection is alive;
-    /// nil = no keepalive.
-    public var keepaliveInterval: TimeAmount? = .seconds(30)
+    /// nil = no keepalive (the default: servers limit how often clients may ping).
+    public var keepaliveInterval: TimeAmount?
     /// How long a keepalive PING may go unanswered before the connection is closed.
     public var keepaliveTimeout: TimeAmount = .seconds(10)
     /// A connection with no open stream for this long is closed (the next call reconnects);

@@ -85,10 +85,10 @@ extension GatewayConfig {
         return backends
     }
 
-    /// `keepalive: { interval: 30s, timeout: 10s }`, or `keepalive: false` to turn it off.
+    /// `keepalive: { interval: 5m, timeout: 10s }`, or `keepalive: true` (5 minutes) / `false`.
     private static func parseKeepalive(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
         if case .scalar = node {
-            if reader.bool(node, at: path) == false { backend.keepaliveIntervalMilliseconds = nil }
+            if let on = reader.bool(node, at: path) { backend.keepaliveIntervalMilliseconds = on ? 300_000 : nil }
             return
         }
         guard let fields = reader.mapping(node, at: path) else { return }

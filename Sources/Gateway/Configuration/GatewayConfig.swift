@@ -98,8 +98,10 @@ public struct GatewayConfig: Sendable {
         public var tls: BackendTLS?
         /// Send request messages gzip-compressed (`grpc-encoding: gzip`).
         public var compressRequests = false
-        /// Keepalive PING after this long without a byte from the backend; nil = none.
-        public var keepaliveIntervalMilliseconds: Int64? = 30_000
+        /// Keepalive PING after this long without a byte from the backend; nil = none (the
+        /// default, as for gRPC clients: grpc-go servers answer pings more frequent than every 5
+        /// minutes, by default, with GOAWAY `too_many_pings`).
+        public var keepaliveIntervalMilliseconds: Int64?
         /// How long a keepalive PING may go unanswered before the connection is dropped.
         public var keepaliveTimeoutMilliseconds: Int64 = 10_000
         /// The largest header or trailer block accepted from the backend (RFC 9113 size).
