@@ -35,10 +35,10 @@ final class BackendEndpoints: UpstreamCallRouter {
         prober?.stop()
     }
 
-    /// Whether `client` may take new calls: not failed by active checks, not ejected.
-    private func isInRotation(_ client: UpstreamClient, now: NIODeadline) -> Bool {
-        if let prober, let index = clients.firstIndex(where: { $0 === client }), !prober.isHealthy(index) { return false }
-        return !isEjected(client, now: now)
+    /// Whether endpoint `index` may take new calls: not failed by active checks, not ejected.
+    private func isInRotation(_ index: Int, now: NIODeadline) -> Bool {
+        if let prober, !prober.isHealthy(index) { return false }
+        return !isEjected(clients[index], now: now)
     }
 
     /// The endpoint for a new call: a healthy one by the balancing policy, or, when every
@@ -63,19 +63,20 @@ final class BackendEndpoints: UpstreamCallRouter {
         // Each endpoint gets at most one try per call.
         guard call.failedConnectAttempts < clients.count else { return false }
         let now = NIODeadline.now()
-        let other = choose { $0 !== client && self.isInRotation($0, now: now) } ?? choose { $0 !== client }
+        let other =
+            choose { self.clients[$0] !== client && self.isInRotation($0, now: now) } ?? choose { self.clients[$0] !== client }
         guard let other else { return false }
         other.adopt(call)
         return true
     }
 
-    /// The endpoint the policy prefers among those `eligible` accepts, starting the rotation at
+    /// The endpoint the policy prefers among the indices `eligible` accepts, starting the rotation at
     /// `next` so round-robin and ties take endpoints in turn; advances the rotation.
-    private func choose(_ eligible: (UpstreamClient) -> Bool) -> UpstreamClient? {
+    private func choose(_ eligible: (Int) -> Bool) -> UpstreamClient? {
         var chosen: Int?
         for k in 0..<clients.count {
             let index = (next + k) % clients.count
-            guard eligible(clients[index]) else { continue }
+            guard eligible(index) else { continue }
             if balancing == .roundRobin {
                 chosen = index
                 break
