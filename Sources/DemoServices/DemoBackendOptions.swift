@@ -22,6 +22,8 @@ public struct DemoBackendOptions: Sendable {
     public var gzip = false
     /// Listen on this unix socket instead of `host:port` (a stale socket file is replaced).
     public var unixSocketPath: String?
+    /// The `SETTINGS_MAX_CONCURRENT_STREAMS` advertised to clients; nil = the transport's default.
+    public var maxConcurrentStreams: Int?
 
     /// Creates options.
     /// - Parameters:

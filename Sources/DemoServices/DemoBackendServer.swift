@@ -51,7 +51,10 @@ public final class DemoBackendServer: Sendable {
         let transport = HTTP2ServerTransport.Posix(
             address: address,
             transportSecurity: options.tls?.transportSecurity ?? .plaintext,
-            config: .defaults { $0.compression.enabledAlgorithms = options.gzip ? .all : .none }
+            config: .defaults {
+                $0.compression.enabledAlgorithms = options.gzip ? .all : .none
+                if let streams = options.maxConcurrentStreams { $0.http2.maxConcurrentStreams = streams }
+            }
         )
         let server = GRPCServer(
             transport: transport,

@@ -27,7 +27,9 @@ extension UpstreamCallDelegate {
     public func upstreamCallSendBufferDrained(_ call: UpstreamCall) {}
 }
 
-/// Re-routes calls whose connect failed, typically to another endpoint of the same backend.
+/// Re-routes calls that have not reached a backend: those whose connect failed (typically to
+/// another endpoint of the same backend) and those waiting for a stream on a full connection
+/// (typically to another connection to the same endpoint).
 ///
 /// Such a call never reached any backend, so starting it elsewhere is safe for every call kind
 /// (its messages are still buffered). Called on the client's event loop.
@@ -37,4 +39,14 @@ public protocol UpstreamCallRouter: AnyObject {
     /// ``UpstreamClient/adopt(_:)``, or `false` to let it fail with `UNAVAILABLE`. Never adopt it
     /// back into `client` from here.
     func upstreamClient(_ client: UpstreamClient, couldNotConnectFor call: UpstreamCall) -> Bool
+
+    /// `client`'s connection has no free stream (its peer's `SETTINGS_MAX_CONCURRENT_STREAMS` is
+    /// reached) and calls are waiting: take them with ``UpstreamClient/takeWaitingCalls()`` and
+    /// ``UpstreamClient/adopt(_:)`` them elsewhere, or leave them to wait for a stream.
+    func upstreamClientRanOutOfStreams(_ client: UpstreamClient)
+}
+
+extension UpstreamCallRouter {
+    /// Leaves the calls waiting for a stream on the same connection.
+    public func upstreamClientRanOutOfStreams(_ client: UpstreamClient) {}
 }

@@ -21,10 +21,12 @@ import NIOSSL
 ///
 /// Connection policy:
 /// - Calls made while there is no connection wait for one; if the connect fails they finish with
-///   `UNAVAILABLE`, and calls fail fast for a backoff period before the next attempt. With TLS,
-///   the connect includes the handshake (ALPN `h2` required) and the backend's first bytes, so a
-///   refused certificate either way is a failed connect whose reason names the TLS error.
-/// - Calls beyond the stream limit wait, in order, for a free stream on the same connection.
+///   `UNAVAILABLE`, and calls fail fast for a backoff period before the next attempt. The
+///   connect includes the backend's HTTP/2 preface (its first SETTINGS, with its stream limit)
+///   within the connect timeout. With TLS, it also includes the handshake (ALPN `h2` required),
+///   so a refused certificate either way is a failed connect whose reason names the TLS error.
+/// - Calls beyond the stream limit wait, in order, for a free stream on the same connection; the
+///   ``router`` hears of it and may move them to another connection (a connection pool).
 /// - After GOAWAY the connection only finishes its streams; new calls open a fresh connection.
 /// - When the connection dies, its calls finish with `UNAVAILABLE`; the next call reconnects.
 public final class UpstreamClient {
@@ -136,6 +138,31 @@ public final class UpstreamClient {
         return count
     }
 
+    /// Whether a new call here would wait for a stream: the connection is at its peer's stream
+    /// limit (or calls already wait), or a connect is pending with as many calls waiting as a
+    /// connection is assumed to take.
+    public var isSaturated: Bool {
+        switch self.state {
+        case .ready(let connection):
+            return !self.waiting.isEmpty || !connection.canStartStream
+        case .connecting:
+            return self.waiting.count >= min(self.configuration.maxConcurrentStreams, self.configuration.unadvertisedPeerMaxConcurrentStreams)
+        case .idle, .backingOff, .closed:
+            return false
+        }
+    }
+
+    /// Removes and returns the calls waiting for a stream or a connection, in order, so a router
+    /// can ``adopt(_:)`` them into another client. Must be called on ``eventLoop``.
+    public func takeWaitingCalls() -> [UpstreamCall] {
+        self.eventLoop.preconditionInEventLoop()
+        var calls: [UpstreamCall] = []
+        while let call = self.waiting.popFirst() {
+            if case .waiting = call.state { calls.append(call) }
+        }
+        return calls
+    }
+
     private func enqueue(_ call: UpstreamCall) {
         call.client = self
         switch self.state {
@@ -143,6 +170,9 @@ public final class UpstreamClient {
             call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
         case .ready(let connection) where self.waiting.isEmpty && connection.canStartStream:
             connection.start(call)
+        case .ready:
+            self.waiting.append(call)
+            if !self.isDrainingWaiting { self.router?.upstreamClientRanOutOfStreams(self) }
         case .backingOff(let until, let reason) where NIODeadline.now() < until:
             call.finish(GRPCStatus(code: .unavailable, message: reason), deferred: true)
         default:
@@ -221,6 +251,8 @@ public final class UpstreamClient {
         let connecting: EventLoopFuture<any Channel>
         if let path = target.unixSocketPath {
             connecting = bootstrap.connect(unixDomainSocketPath: path)
+        } else if let address = target.resolvedAddress {
+            connecting = bootstrap.connect(to: address)
         } else {
             connecting = bootstrap.connect(host: target.host, port: target.port)
         }
@@ -235,6 +267,14 @@ public final class UpstreamClient {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
                 return gate.established.map { channel as any Channel }
+            }
+            .flatMap { (channel: any Channel) -> EventLoopFuture<any Channel> in
+                // Calls start once the backend's SETTINGS (and so its stream limit) are known.
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self) else {
+                    channel.close(promise: nil)
+                    return channel.eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(target) closed right after connecting"))
+                }
+                return connection.awaitPreface(timeout: configuration.connectTimeout, on: channel.eventLoop).map { channel as any Channel }
             }
         self.state = .connecting(future)
         future.assumeIsolated().whenComplete { [self] result in
@@ -264,6 +304,8 @@ public final class UpstreamClient {
             self.startWaitingCalls()
         case .failure(let error as UpstreamTLSError):
             self.connectFailed(reason: error.description)
+        case .failure(let error as UpstreamConnectError):
+            self.connectFailed(reason: error.reason)
         case .failure(let error):
             self.connectFailed(reason: "connect to \(self.target) failed: \(error)")
         }
@@ -300,10 +342,11 @@ public final class UpstreamClient {
     private func startWaitingCalls() {
         guard case .ready(let connection) = self.state, !self.isDrainingWaiting else { return }
         self.isDrainingWaiting = true
-        defer { self.isDrainingWaiting = false }
         while connection.canStartStream, let call = self.waiting.popFirst() {
             if case .waiting = call.state { connection.start(call) }
         }
+        self.isDrainingWaiting = false
+        if !self.waiting.isEmpty { self.router?.upstreamClientRanOutOfStreams(self) }
     }
 
     private func failWaiting(_ status: GRPCStatus, deferred: Bool) {

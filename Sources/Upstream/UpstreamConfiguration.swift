@@ -9,14 +9,20 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
     public var port: Int
     /// The socket's path, when the backend listens on a unix socket instead of TCP.
     public var unixSocketPath: String?
+    /// The address to connect to when `host` is a name already resolved (one address of a DNS
+    /// answer); nil = resolve `host` at each connect. `host` still names the backend in
+    /// `:authority` and TLS SNI.
+    public var resolvedAddress: SocketAddress?
 
     /// Creates a TCP target.
     /// - Parameters:
     ///   - host: Host name or IP address.
     ///   - port: TCP port.
-    public init(host: String, port: Int) {
+    ///   - resolvedAddress: One of `host`'s addresses to connect to; nil = resolve at connect.
+    public init(host: String, port: Int, resolvedAddress: SocketAddress? = nil) {
         self.host = host
         self.port = port
+        self.resolvedAddress = resolvedAddress
     }
 
     /// Creates a unix-socket target (a sidecar, a backend in the same pod or host).
@@ -26,14 +32,19 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
         self.unixSocketPath = unixSocketPath
     }
 
-    /// `host:port` (IPv6 literals in brackets), or `unix:<path>`.
+    /// `host:port` (IPv6 literals in brackets), `host:port (address)` when resolved, or `unix:<path>`.
     public var description: String {
         if let unixSocketPath { return "unix:\(unixSocketPath)" }
-        return self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+        guard let ip = self.resolvedAddress?.ipAddress else { return self.hostPort }
+        return "\(self.hostPort) (\(ip))"
     }
 
     /// The `:authority` for calls: `host:port`, or `localhost` for a unix socket (as gRPC does).
-    public var authority: String { self.unixSocketPath == nil ? self.description : "localhost" }
+    public var authority: String { self.unixSocketPath == nil ? self.hostPort : "localhost" }
+
+    private var hostPort: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
 }
 
 /// Tuning for one ``UpstreamClient``. Start from ``defaults`` and change what you need.

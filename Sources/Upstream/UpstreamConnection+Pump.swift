@@ -103,6 +103,7 @@ extension UpstreamConnection {
 
             case .settingsChanged:
                 freedStreams = true
+                self.receivedPeerSettings()
 
             case .pingAcknowledged:
                 self.pingSentAt = nil

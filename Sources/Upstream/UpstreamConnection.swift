@@ -50,6 +50,9 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     var idleSince: NIODeadline? = .now()
     /// The pending keepalive/idle check (see +Keepalive).
     var livenessCheck: Scheduled<Void>?
+    /// Succeeds on the backend's first SETTINGS frame (its connection preface), fails if the
+    /// connection closes first; nil once completed.
+    private var preface: EventLoopPromise<Void>?
 
     init(target: UpstreamTarget, configuration: UpstreamConfiguration, logger: Logger) {
         self.target = target
@@ -157,6 +160,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.preface = context.eventLoop.makePromise()
         do {
             let session = try NGHTTP2Session(allocator: context.channel.allocator)
             session.bodySource = self
@@ -238,7 +242,31 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         self.context = nil
     }
 
+    /// Waits for the backend's connection preface (its first SETTINGS, which carries its stream
+    /// limit), as gRPC clients do before using a connection; closes the connection when none
+    /// arrives within `timeout`. Fails with ``UpstreamConnectError``.
+    func awaitPreface(timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let preface else {
+            if self.isClosed { return eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(self.target) closed")) }
+            return eventLoop.makeSucceededVoidFuture()
+        }
+        let expiry = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            self.closed(reason: "no HTTP/2 SETTINGS from \(self.target) within \(timeout)")
+            self.context?.close(promise: nil)
+        }
+        preface.futureResult.whenComplete { _ in expiry.cancel() }
+        return preface.futureResult
+    }
+
+    /// The backend's preface arrived.
+    func receivedPeerSettings() {
+        self.preface?.succeed()
+        self.preface = nil
+    }
+
     func closed(reason: String) {
+        self.preface?.fail(UpstreamConnectError(reason: reason))
+        self.preface = nil
         guard !self.isClosed else { return }
         self.livenessCheck?.cancel()
         self.livenessCheck = nil
@@ -253,3 +281,10 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
 
 @available(*, unavailable)
 extension UpstreamConnection: Sendable {}
+
+/// A connection that closed, or stayed silent, before the backend's HTTP/2 preface: the call
+/// never reached the backend.
+struct UpstreamConnectError: Error {
+    /// Why, for the call's `UNAVAILABLE` status.
+    let reason: String
+}
