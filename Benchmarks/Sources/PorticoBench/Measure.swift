@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,18 @@ struct Measurement {
     func megabytesPerSecond(bytes: Int) -> Double {
         Double(bytes) / median * 1_000
     }
+
+    /// The same figures per item, for an operation that handles `count` items.
+    func divided(by count: Int) -> Measurement {
+        Measurement(median: median / Double(count), min: min / Double(count), max: max / Double(count))
+    }
+}
+
+/// `median (min–max)` in nanoseconds: one decimal below 100 ns, else whole with separators.
+func formatNanoseconds(_ measurement: Measurement) -> String {
+    guard measurement.max < 100 else { return format(measurement) }
+    func oneDecimal(_ value: Double) -> String { String(format: "%.1f", value) }
+    return "\(oneDecimal(measurement.median)) (\(oneDecimal(measurement.min))–\(oneDecimal(measurement.max)))"
 }
 
 /// Times `operation`: a warm-up, then `rounds` rounds of at least `roundSeconds` each.

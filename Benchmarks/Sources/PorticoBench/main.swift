@@ -1,6 +1,11 @@
 import Foundation
 
-/// `portico-bench [json]`: runs the micro-benchmarks and prints markdown tables.
+/// `PorticoBench [json] [route] [framing]`: runs the micro-benchmarks (all three without
+/// arguments) and prints markdown tables.
+///
+/// `PorticoBench grpc-body <message type> <JSON file>` is a helper for `Benchmarks/bench.sh`: it
+/// writes the JSON file's message as a gRPC request body (5-byte prefix, protobuf bytes) to
+/// standard output, transcoded by Portico's own codec over `Protos/demo.binpb`.
 let benchmarksDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 let repositoryRoot = benchmarksDirectory.deletingLastPathComponent()
@@ -11,14 +16,31 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     for row in rows { print("| " + row.joined(separator: " | ") + " |") }
 }
 
-let selected = Set(CommandLine.arguments.dropFirst())
+let arguments = Array(CommandLine.arguments.dropFirst())
+let selected = Set(arguments)
+let demoDescriptorSet = repositoryRoot.appendingPathComponent("Protos/demo.binpb").path
 do {
+    if arguments.first == "grpc-body" {
+        guard arguments.count == 3 else { throw BenchmarkError("usage: PorticoBench grpc-body <message type> <JSON file>") }
+        FileHandle.standardOutput.write(Data(try grpcBody(descriptorSet: demoDescriptorSet, type: arguments[1], jsonFile: arguments[2])))
+        exit(0)
+    }
     if selected.isEmpty || selected.contains("json") {
         let benchmark = try JSONBenchmark(
             descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
         )
         print("### JSON transcoding: TestAllTypesProto3, median of 5 rounds of 0.3 s\n")
         printTable(JSONBenchmark.header, try benchmark.run())
+        print()
+    }
+    if selected.isEmpty || selected.contains("route") {
+        print("### Route match: RouteTable.lookup, median of 5 rounds of 0.3 s\n")
+        printTable(RouteBenchmark.header, try RouteBenchmark(descriptorSet: demoDescriptorSet).run())
+        print()
+    }
+    if selected.isEmpty || selected.contains("framing") {
+        print("### gRPC message framing (Upstream's GRPCSendBuffer and GRPCMessageDeframer), median of 5 rounds of 0.3 s\n")
+        printTable(FramingBenchmark.header, try FramingBenchmark().run())
         print()
     }
     if selected.contains("json-profile") {

@@ -1,0 +1,1 @@
+../../../../Sources/Upstream/GRPCMessageFraming.swift

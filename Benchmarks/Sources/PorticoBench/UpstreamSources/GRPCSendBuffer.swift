@@ -1,0 +1,1 @@
+../../../../Sources/Upstream/GRPCSendBuffer.swift
