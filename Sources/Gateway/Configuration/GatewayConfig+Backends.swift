@@ -13,6 +13,8 @@ extension GatewayConfig {
     ///     ejection: { afterFailures: 2, time: 5s, maxTime: 30s }
     ///     maxConcurrentRequests: 1000
     ///     tls: { ca: certs/ca.pem }          # see BackendTLS
+    ///     dns: { refreshInterval: 5s }       # each address of a name is an endpoint
+    ///     maxConnectionsPerEndpoint: 16      # per event loop, when streams run out
     /// ```
     static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
         var backends: [String: Backend] = [:]
@@ -21,7 +23,7 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes"],
+                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes", "dns", "maxConnectionsPerEndpoint"],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -68,6 +70,12 @@ extension GatewayConfig {
                     if let n = reader.int(item, at: "\(path).maxResponseMetadataBytes", range: 1024...(1 << 24)) {
                         backend.maxResponseMetadataBytes = n
                     }
+                case "dns":
+                    parseDNS(item, at: "\(path).dns", into: &backend, reader: &reader)
+                case "maxConnectionsPerEndpoint":
+                    if let n = reader.int(item, at: "\(path).maxConnectionsPerEndpoint", range: 1...1000) {
+                        backend.maxConnectionsPerEndpoint = n
+                    }
                 case "idleTimeout":
                     backend.idleTimeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).idleTimeout")
                 case "compressRequests":
@@ -99,6 +107,25 @@ extension GatewayConfig {
             case "timeout":
                 if let ms = reader.durationMilliseconds(item, at: "\(path).timeout") { backend.keepaliveTimeoutMilliseconds = ms }
             default: break
+            }
+        }
+    }
+
+    /// `dns: { refreshInterval: 5s }`, or `dns: true` (every 5 seconds) / `false`.
+    private static func parseDNS(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+        if case .scalar = node {
+            if let on = reader.bool(node, at: path) { backend.dnsRefreshMilliseconds = on ? 5_000 : nil }
+            return
+        }
+        guard let fields = reader.mapping(node, at: path) else { return }
+        reader.rejectUnknownKeys(fields, known: ["refreshInterval"], at: path)
+        backend.dnsRefreshMilliseconds = 5_000
+        for (key, item) in fields where key == "refreshInterval" {
+            guard let ms = reader.durationMilliseconds(item, at: "\(path).refreshInterval") else { continue }
+            if ms < 10 {
+                reader.report("\(path).refreshInterval", "must be at least 10ms", at: item)
+            } else {
+                backend.dnsRefreshMilliseconds = ms
             }
         }
     }

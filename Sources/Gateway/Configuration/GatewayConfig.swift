@@ -110,6 +110,12 @@ public struct GatewayConfig: Sendable {
         public var idleTimeoutMilliseconds: Int64? = 300_000
         /// Active health checks with `grpc.health.v1.Health/Check`; nil = passive health only.
         public var healthCheck: HealthCheck?
+        /// Resolve endpoints given by host name every this long, each address becoming an
+        /// endpoint (`dns:`); nil = connect by name, to whichever address answers first.
+        public var dnsRefreshMilliseconds: Int64?
+        /// Connections each event loop may open to one endpoint: another opens when every one is
+        /// at the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`.
+        public var maxConnectionsPerEndpoint = 16
         /// Retries of this backend's unary calls; nil = none (methods may still set their own).
         public var retry: RetryPolicy?
         /// The retry throttle shared by every retry to this backend.

@@ -15,18 +15,26 @@ public final class GatewayServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let logger: Logger
-    /// Each loop's upstream clients, created on that loop when its first connection arrives.
+    /// Each loop's upstream clients, created on that loop when the server starts.
     private let upstreams: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>]
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    private let resolver: any HostResolver
 
     /// Creates a server; call ``start()`` to bind.
     /// - Parameters:
     ///   - snapshot: routes, descriptors and options.
     ///   - group: event loops to use; by default one per core (or `eventLoops` from the config).
     ///   - logger: where connection-level problems are logged.
-    public init(snapshot: GatewaySnapshot, group: MultiThreadedEventLoopGroup? = nil, logger: Logger) {
+    ///   - resolver: resolves backend host names for backends with `dns:` set.
+    public init(
+        snapshot: GatewaySnapshot,
+        group: MultiThreadedEventLoopGroup? = nil,
+        logger: Logger,
+        resolver: any HostResolver = SystemHostResolver()
+    ) {
         self.snapshot = snapshot
         self.logger = logger
+        self.resolver = resolver
         if let group {
             self.group = group
             self.ownsGroup = false
@@ -49,6 +57,7 @@ public final class GatewayServer: Sendable {
         let snapshot = self.snapshot
         let upstreams = self.upstreams
         let logger = self.logger
+        let resolver = self.resolver
         let webSocketUpgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: snapshot.config.streaming.maxMessageBytes,
             automaticErrorHandling: true,
@@ -64,7 +73,7 @@ public final class GatewayServer: Sendable {
                     guard case .success(let match) = WebSocketRouting.match(head, snapshot: snapshot) else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    let loopUpstreams = try Self.loopUpstreams(for: channel, boxes: upstreams, snapshot: snapshot, logger: logger)
+                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
                     let limit = snapshot.config.streaming.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandlers(
                         NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: limit),
@@ -87,7 +96,7 @@ public final class GatewayServer: Sendable {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let loopUpstreams = try Self.loopUpstreams(for: channel, boxes: upstreams, snapshot: snapshot, logger: logger)
+                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
                     let sync = channel.pipeline.syncOperations
                     if let tls = snapshot.config.tls?.context {
                         // First in line: everything after it, WebSocket upgrades included, sees plaintext.
@@ -111,26 +120,35 @@ public final class GatewayServer: Sendable {
                     )
                 }
             }
+        // Each loop's upstreams start now, so DNS discovery and health checks run before the
+        // first request.
+        for (_, box) in upstreams {
+            try await box.eventLoop.submit {
+                _ = try Self.loopUpstreams(on: box.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
+            }.get()
+        }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
         self.channel.withLockedValue { $0 = channel }
         guard let local = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return local
     }
 
-    /// The upstream clients of `channel`'s event loop, created there by its first connection.
+    /// The upstream clients of `eventLoop`, created there when the server starts.
     private static func loopUpstreams(
-        for channel: any Channel,
+        on eventLoop: any EventLoop,
         boxes: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>],
         snapshot: GatewaySnapshot,
+        resolver: any HostResolver,
         logger: Logger
     ) throws -> LoopUpstreams {
-        guard let box = boxes[ObjectIdentifier(channel.eventLoop)] else { throw ChannelError.ioOnClosedChannel }
+        guard let box = boxes[ObjectIdentifier(eventLoop)] else { throw ChannelError.ioOnClosedChannel }
         if let existing = box.value { return existing }
         let created = LoopUpstreams(
-            eventLoop: channel.eventLoop,
+            eventLoop: eventLoop,
             backends: snapshot.config.backends,
             limits: snapshot.concurrencyLimits,
             streaming: snapshot.config.streaming,
+            resolver: resolver,
             logger: logger
         )
         box.value = created

@@ -9,25 +9,17 @@ import Upstream
 final class HealthProber {
     static let checkPath = "/grpc.health.v1.Health/Check"
 
-    private let clients: [UpstreamClient]
+    /// The endpoints to check each round (the list may change between rounds).
+    private let endpoints: () -> [EndpointPool]
     private let settings: GatewayConfig.Backend.HealthCheck
-    /// Per endpoint: healthy now, passes and failures in a row, a check in flight.
-    private var healthy: [Bool]
-    private var passes: [Int]
-    private var failures: [Int]
-    private var inFlight: [Bool]
     private var next: Scheduled<Void>?
     private var isStopped = true
     /// The serialized `HealthCheckRequest`.
     private let request: ByteBuffer
 
-    init(clients: [UpstreamClient], settings: GatewayConfig.Backend.HealthCheck) {
-        self.clients = clients
+    init(settings: GatewayConfig.Backend.HealthCheck, endpoints: @escaping () -> [EndpointPool]) {
+        self.endpoints = endpoints
         self.settings = settings
-        self.healthy = Array(repeating: true, count: clients.count)
-        self.passes = Array(repeating: 0, count: clients.count)
-        self.failures = Array(repeating: 0, count: clients.count)
-        self.inFlight = Array(repeating: false, count: clients.count)
         var request = ByteBuffer()
         let service = Array(settings.service.utf8)
         if !service.isEmpty {
@@ -44,10 +36,7 @@ final class HealthProber {
         self.request = request
     }
 
-    /// Whether endpoint `index` is in rotation as far as active checks know.
-    func isHealthy(_ index: Int) -> Bool { healthy[index] }
-
-    /// Starts checking on `eventLoop` (the clients' loop), the first round right away.
+    /// Starts checking on `eventLoop` (the endpoints' loop), the first round right away.
     func start(on eventLoop: any EventLoop) {
         isStopped = false
         round(on: eventLoop)
@@ -62,19 +51,20 @@ final class HealthProber {
 
     private func round(on eventLoop: any EventLoop) {
         guard !isStopped else { return }
-        for index in clients.indices where !inFlight[index] { check(index) }
+        for endpoint in endpoints() where !endpoint.health.isChecking { check(endpoint) }
         next = eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(settings.intervalMilliseconds)) { [self] in
             self.round(on: eventLoop)
         }
     }
 
-    private func check(_ index: Int) {
-        inFlight[index] = true
-        let probe = Probe { [self] passed in
-            inFlight[index] = false
-            record(passed, for: index)
+    private func check(_ endpoint: EndpointPool) {
+        endpoint.health.isChecking = true
+        let settings = self.settings
+        let probe = Probe { passed in
+            endpoint.health.isChecking = false
+            endpoint.health.record(passed, settings: settings)
         }
-        let call = clients[index].startCall(
+        let call = endpoint.primary.startCall(
             path: Self.checkPath,
             metadata: [],
             timeout: .milliseconds(settings.timeoutMilliseconds),
@@ -83,18 +73,6 @@ final class HealthProber {
         call.isReroutable = false
         call.send(message: request)
         call.finish()
-    }
-
-    private func record(_ passed: Bool, for index: Int) {
-        if passed {
-            passes[index] += 1
-            failures[index] = 0
-            if !healthy[index] && passes[index] >= settings.healthyThreshold { healthy[index] = true }
-        } else {
-            failures[index] += 1
-            passes[index] = 0
-            if healthy[index] && failures[index] >= settings.unhealthyThreshold { healthy[index] = false }
-        }
     }
 
     /// Collects one check's answer: passed when the call is OK and the status is `SERVING` (1).
@@ -120,3 +98,19 @@ final class HealthProber {
 
 @available(*, unavailable)
 extension HealthProber: Sendable {}
+
+extension EndpointHealth {
+    /// Counts one check: `unhealthyThreshold` failures in a row take the endpoint out of
+    /// rotation, `healthyThreshold` passes bring it back.
+    mutating func record(_ passed: Bool, settings: GatewayConfig.Backend.HealthCheck) {
+        if passed {
+            passes += 1
+            failures = 0
+            if !isHealthy && passes >= settings.healthyThreshold { isHealthy = true }
+        } else {
+            failures += 1
+            passes = 0
+            if isHealthy && failures >= settings.unhealthyThreshold { isHealthy = false }
+        }
+    }
+}

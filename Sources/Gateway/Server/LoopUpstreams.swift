@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import Upstream
 
-/// The upstream clients owned by one event loop: per backend, one ``UpstreamClient`` (one HTTP/2
-/// connection) per endpoint, balanced by ``BackendEndpoints``. Only touched on its own loop, so a
+/// The upstream clients owned by one event loop: per backend, a pool of ``UpstreamClient``s (one
+/// per HTTP/2 connection) per endpoint, balanced by ``BackendEndpoints``. Only touched on its own loop, so a
 /// request never leaves the loop that accepted it and no locks are needed (the per-backend
 /// ``ConcurrencyLimit``s, shared by every loop, are atomics).
 final class LoopUpstreams {
@@ -17,6 +17,7 @@ final class LoopUpstreams {
         backends: [String: GatewayConfig.Backend],
         limits: [String: ConcurrencyLimit],
         streaming: GatewayConfig.StreamingSettings,
+        resolver: any HostResolver,
         logger: Logger
     ) {
         self.eventLoop = eventLoop
@@ -40,16 +41,15 @@ final class LoopUpstreams {
             configuration.keepaliveTimeout = .milliseconds(backend.keepaliveTimeoutMilliseconds)
             configuration.idleTimeout = backend.idleTimeoutMilliseconds.map { .milliseconds($0) }
             configuration.tls = backend.tls?.upstream
-            let clients = backend.endpoints.map { endpoint in
-                UpstreamClient(
-                    target: endpoint.unixSocketPath.map(UpstreamTarget.init(unixSocketPath:))
-                        ?? UpstreamTarget(host: endpoint.host, port: endpoint.port),
-                    eventLoop: eventLoop,
-                    configuration: configuration,
-                    logger: logger
-                )
+            self.backends[name] = BackendEndpoints(
+                name: name,
+                backend: backend,
+                eventLoop: eventLoop,
+                resolver: resolver,
+                logger: logger
+            ) { target in
+                UpstreamClient(target: target, eventLoop: eventLoop, configuration: configuration, logger: logger)
             }
-            self.backends[name] = BackendEndpoints(name: name, backend: backend, clients: clients)
         }
     }
 
@@ -60,13 +60,13 @@ final class LoopUpstreams {
 
     /// Connections opened so far across every backend of this loop.
     var connectionCount: Int {
-        backends.values.reduce(0) { $0 + $1.clients.reduce(0) { $0 + $1.connectionCount } }
+        backends.values.reduce(0) { $0 + $1.allPools.reduce(0) { $0 + $1.connectionCount } }
     }
 
     /// Closes every upstream connection of this loop.
     func close() -> EventLoopFuture<Void> {
         for endpoints in backends.values { endpoints.stop() }
-        let futures = backends.values.flatMap { $0.clients.map { $0.close() } }
+        let futures = backends.values.flatMap { $0.allPools.flatMap { $0.close() } }
         return EventLoopFuture.andAllComplete(futures, on: eventLoop)
     }
 }

@@ -13,16 +13,22 @@ final class MultiBackendHarness: Sendable {
     /// What each backend's health service answers.
     let healths: [DemoHealthStatus]
     let ports: [Int]
+    /// The address each backend is bound to.
+    let hosts: [String]
     let gateway: GatewayServer
     let gatewayPort: Int
     let group: MultiThreadedEventLoopGroup
     private let servers: NIOLockedValueBox<[DemoBackendServer?]>
 
-    private init(files: String, observers: [DemoCallObserver], healths: [DemoHealthStatus], ports: [Int], servers: [DemoBackendServer], gateway: GatewayServer, gatewayPort: Int, group: MultiThreadedEventLoopGroup) {
+    private let maxConcurrentStreams: Int?
+
+    private init(files: String, observers: [DemoCallObserver], healths: [DemoHealthStatus], ports: [Int], hosts: [String], maxConcurrentStreams: Int?, servers: [DemoBackendServer], gateway: GatewayServer, gatewayPort: Int, group: MultiThreadedEventLoopGroup) {
         self.files = files
         self.observers = observers
         self.healths = healths
         self.ports = ports
+        self.hosts = hosts
+        self.maxConcurrentStreams = maxConcurrentStreams
         self.servers = NIOLockedValueBox(servers)
         self.gateway = gateway
         self.gatewayPort = gatewayPort
@@ -48,17 +54,29 @@ final class MultiBackendHarness: Sendable {
 
     /// Starts backend `index` again on its old port, counting into the same observer.
     func restart(_ index: Int) async throws {
-        var options = DemoBackendOptions(host: "127.0.0.1", port: ports[index], filesDirectory: files)
+        var options = DemoBackendOptions(host: hosts[index], port: ports[index], filesDirectory: files)
         options.observer = observers[index]
         options.health = healths[index]
+        options.maxConcurrentStreams = maxConcurrentStreams
         let server = try await DemoBackendServer.start(options)
         servers.withLockedValue { $0[index] = server }
     }
 
     /// Starts `count` backends and a gateway with `backendExtra` under `backends.demo`, runs
     /// `body`, then stops everything.
+    /// - Parameters:
+    ///   - hosts: Addresses to bind the backends to (one per backend, sharing one port, as the
+    ///     pods behind a DNS name do); nil = `count` backends on 127.0.0.1, each on its own port.
+    ///   - endpoints: The `endpoints:` value, with `PORT` standing for the backends' port; nil =
+    ///     each backend's `host:port`.
+    ///   - maxConcurrentStreams: What the backends advertise in `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    ///   - resolver: Resolves host names for `dns:`; nil = the system resolver.
     static func with<T>(
-        count: Int,
+        count: Int = 1,
+        hosts: [String]? = nil,
+        endpoints: String? = nil,
+        maxConcurrentStreams: Int? = nil,
+        resolver: (any HostResolver)? = nil,
         backendExtra: String = "",
         extraConfig: String = "",
         eventLoops: Int = 1,
@@ -66,25 +84,32 @@ final class MultiBackendHarness: Sendable {
     ) async throws -> T {
         let files = NSTemporaryDirectory() + "portico-multi-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: files) }
+        let hosts = hosts ?? Array(repeating: "127.0.0.1", count: count)
+        let sharedPort = hosts.count > 1 && Set(hosts).count == hosts.count
         var servers: [DemoBackendServer] = []
         var observers: [DemoCallObserver] = []
-        let healths = (0..<count).map { _ in DemoHealthStatus() }
-        for index in 0..<count {
+        let healths = hosts.map { _ in DemoHealthStatus() }
+        for (index, host) in hosts.enumerated() {
             let observer = DemoCallObserver()
-            var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
+            let port = sharedPort && index > 0 ? servers[0].port : 0
+            var options = DemoBackendOptions(host: host, port: port, filesDirectory: files)
             options.observer = observer
             options.health = healths[index]
             options.shutdownGracePeriod = .milliseconds(100)
+            options.maxConcurrentStreams = maxConcurrentStreams
             servers.append(try await DemoBackendServer.start(options))
             observers.append(observer)
         }
         let ports = servers.map(\.port)
+        let endpointList =
+            endpoints?.replacingOccurrences(of: "PORT", with: "\(ports[0])")
+            ?? "[\(zip(hosts, ports).map { "\($0):\($1)" }.joined(separator: ", "))]"
         let yaml = """
             listen: 127.0.0.1:0
             protos: [Protos/demo.binpb]
             backends:
               demo:
-                endpoints: [\(ports.map { "127.0.0.1:\($0)" }.joined(separator: ", "))]
+                endpoints: \(endpointList)
                 timeout: 5s
             \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             \(extraConfig)
@@ -93,10 +118,11 @@ final class MultiBackendHarness: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         var logger = Logger(label: "portico-test")
         logger.logLevel = .critical
-        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
+        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger, resolver: resolver ?? SystemHostResolver())
         let address = try await gateway.start()
         let harness = MultiBackendHarness(
-            files: files, observers: observers, healths: healths, ports: ports, servers: servers,
+            files: files, observers: observers, healths: healths, ports: ports, hosts: hosts,
+            maxConcurrentStreams: maxConcurrentStreams, servers: servers,
             gateway: gateway, gatewayPort: address.port ?? 0, group: group
         )
         do {
