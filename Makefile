@@ -20,9 +20,7 @@ check: build
 	$$($(SWIFT) build --show-bin-path)/portico check --config Gateway.yaml
 
 bench: deps
-	cd Benchmarks && $(SWIFT) run -c release PorticoBench
-	@bash Benchmarks/run.sh
-	@bash Benchmarks/streaming.sh
+	@bash Benchmarks/bench.sh
 
 # protobuf's official conformance runner against our codec (builds the runner once).
 conformance: deps

@@ -11,6 +11,15 @@ work=$(mktemp -d)
 cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
+# A port already taken (another gateway on this machine) would make the readiness check below
+# talk to someone else's process.
+for port in "$GATEWAY_PORT" "$BACKEND_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already in use; set GATEWAY_PORT / BACKEND_PORT" >&2
+    exit 1
+  fi
+done
+
 sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
   -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/Gateway.yaml"
 mkdir -p "$work/files"
@@ -18,4 +27,10 @@ mkdir -p "$work/files"
 be=$!
 "$bin/portico" serve --config "$work/Gateway.yaml" --log-level error &
 gw=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$GATEWAY_PORT/v1/users/1" && break; sleep 0.1; done
+ready=no
+for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$GATEWAY_PORT/v1/users/1" && ready=yes && break; sleep 0.1; done
+if [ "$ready" = no ] || ! kill -0 "$gw" 2>/dev/null || ! kill -0 "$be" 2>/dev/null; then
+  echo "demo-backend or Portico did not start (or GET /v1/users/1 fails); backend log:" >&2
+  cat "$work/backend.log" >&2
+  exit 1
+fi

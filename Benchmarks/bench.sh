@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# `make bench`: Portico's micro-benchmarks (Benchmarks/Sources/PorticoBench), then one
+# end-to-end table on release builds of demo-backend and Portico (started by stack.sh):
+#   - GET /v1/users/1 and POST /v1/echo (~1 KB JSON) with wrk, and the same two calls sent as gRPC
+#     straight to demo-backend with h2load (the floor);
+#   - one server stream of 1 KiB chunks through GET /v1/files/zeros-<N>:chunks (NDJSON) and
+#     GET /v1/files/zeros-<N> (raw bytes) with curl;
+#   - RSS while 10^6 GET /v1/users/1 go through; RSS with 10,000 idle keep-alive connections.
+# Each figure is the median of RUNS runs (min–max); gateway CPU is utime+stime of the portico
+# process from /proc/PID/stat around each run. The report goes to stdout and to OUT.
+#
+# Knobs: RUNS (3), DURATION (s per unary run, 10), CONNECTIONS (50), THREADS (wrk/h2load threads,
+#        1), STREAM_MB (MiB per stream run, 256), RSS_REQUESTS (1000000; 0 skips that load),
+#        RSS_CHUNK (s, longest wrk run between RSS samples, 10), IDLE_CONNECTIONS (10000; 0 skips),
+#        MICRO (1; 0 skips the micro-benchmarks), LOADS ("get echo direct ndjson raw rss idle"),
+#        OUT (Benchmarks/results/latest.md), BACKEND_PORT (50153), GATEWAY_PORT (8183).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-1}
+STREAM_MB=${STREAM_MB:-256}
+RSS_REQUESTS=${RSS_REQUESTS:-1000000}
+RSS_CHUNK=${RSS_CHUNK:-10}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+MICRO=${MICRO:-1}
+LOADS=${LOADS:-"get echo direct ndjson raw rss idle"}
+OUT=${OUT:-Benchmarks/results/latest.md}
+BACKEND_PORT=${BACKEND_PORT:-50153}
+GATEWAY_PORT=${GATEWAY_PORT:-8183}
+export DURATION CONNECTIONS THREADS STREAM_MB IDLE_CONNECTIONS
+[ "$RSS_REQUESTS" -gt 0 ] || LOADS=${LOADS//rss/}
+[ "$IDLE_CONNECTIONS" -gt 0 ] || LOADS=${LOADS//idle/}
+wants() { [[ " $LOADS " == *" $1 "* ]]; }
+
+# Load generators (Debian packages), installed when missing.
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
+command -v curl >/dev/null || missing+=(curl)
+command -v python3 >/dev/null || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+machine() {
+  local dirty=""
+  [ -z "$(git status --porcelain -- Sources Package.swift 2>/dev/null)" ] || dirty=" (plus uncommitted changes in Sources/)"
+  echo "# Portico benchmarks"
+  echo
+  echo "| machine | |"
+  echo "|---|---|"
+  echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+  echo "| git commit | $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty |"
+  echo "| CPU | $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores (load generators, demo-backend and Portico share them) |"
+  echo "| RAM | $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |"
+  echo "| kernel | $(uname -r) |"
+  echo "| Debian | $(cat /etc/debian_version 2>/dev/null || echo unknown) |"
+  echo "| Swift | $(swift --version 2>&1 | head -1) |"
+  echo "| tools | $( (wrk -v 2>&1 || true) | head -1 | cut -d' ' -f1-2), $(h2load --version | head -1), curl $(curl --version | head -1 | cut -d' ' -f2) |"
+}
+
+# Micro-benchmarks first, on an idle machine (the stack is not started yet).
+micro=""
+if [ "$MICRO" = 1 ] || wants direct; then
+  (cd Benchmarks && swift build -c release --product PorticoBench >/dev/null)
+  benchbin=$(cd Benchmarks && swift build -c release --show-bin-path)
+fi
+if [ "$MICRO" = 1 ]; then
+  echo "micro-benchmarks (about 1 minute)..." >&2
+  micro=$("$benchbin/PorticoBench" | tee /dev/stderr)
+fi
+
+# 10,000 connections need as many descriptors in Portico (it does not raise RLIMIT_NOFILE
+# itself) and in the client; both inherit this shell's soft limit.
+fd_note=""
+if wants idle; then
+  want=$((IDLE_CONNECTIONS + 1024))
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then
+    echo "warning: the hard descriptor limit ($hard) is below $want" >&2
+    want=$hard
+  fi
+  if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$want" ]; then
+    fd_note="this script raised the soft descriptor limit from $(ulimit -Sn) to $want before starting Portico (which does not raise it itself)"
+    ulimit -Sn "$want"
+  fi
+fi
+
+echo "building and starting demo-backend and Portico (release)..." >&2
+source Benchmarks/stack.sh
+
+hz=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+record() { local IFS=$'\t'; echo "$*" >> "$work/runs.tsv"; }
+fail() { echo "bench: $*" >&2; exit 1; }
+: > "$work/runs.tsv"
+gateway=http://127.0.0.1:$GATEWAY_PORT
+backend=http://127.0.0.1:$BACKEND_PORT
+export BODY_FILE=$PWD/Benchmarks/lib/echo-body.json
+stream_bytes=$((STREAM_MB * 1048576))
+
+# Every load is checked once before it is timed.
+user=$(curl -s -w ' %{http_code}' "$gateway/v1/users/1")
+[[ "$user" == '{"id":1,'*'} 200' ]] || fail "GET /v1/users/1 answers $user"
+code=$(curl -s -o "$work/echo.json" -w '%{http_code}' -H 'content-type: application/json' --data-binary "@$BODY_FILE" "$gateway/v1/echo")
+[ "$code" = 200 ] || fail "POST /v1/echo answers $code: $(cat "$work/echo.json")"
+python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' "$BODY_FILE" "$work/echo.json" ||
+  fail "POST /v1/echo does not echo the body: $(cat "$work/echo.json")"
+[ "$(curl -s -o /dev/null -w '%{size_download}' "$gateway/v1/files/zeros-1048576")" = 1048576 ] || fail "raw download size"
+[ "$(curl -s "$gateway/v1/files/zeros-1048576:chunks" | wc -l)" = 1024 ] || fail "NDJSON download: not 1024 lines"
+if wants direct; then
+  printf '\x00\x00\x00\x00\x02\x08\x01' > "$work/user.grpc"   # UserRequest{id: 1}: field 1, varint 1
+  "$benchbin/PorticoBench" grpc-body demo.echo.v1.Everything "$BODY_FILE" > "$work/echo.grpc"
+  for call in user.v1.UserService/GetUser:user echo.v1.EchoService/Echo:echo; do
+    curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary "@$work/${call#*:}.grpc" \
+      -D "$work/direct.headers" -o /dev/null "$backend/demo.${call%:*}"
+    grep -qi '^grpc-status: 0' "$work/direct.headers" || fail "$call straight to the backend: $(cat "$work/direct.headers")"
+  done
+fi
+
+wrk_run() { # <load> <run> <path> [wrk options]
+  local load=$1 run=$2 path=$3 before after; shift 3
+  before=$(ticks "$gw")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$gateway$path" > "$work/$load-$run.txt"
+  after=$(ticks "$gw")
+  record "$load" "$run" wrk "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$gw")"
+}
+
+h2load_run() { # <load> <run> <gRPC method path> <request body file>
+  local load=$1 run=$2 path=$3 body=$4 before after
+  before=$(ticks "$be")
+  h2load -t"$THREADS" -c"$CONNECTIONS" -m1 -D"$DURATION" -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' \
+    --log-file="$work/$load-$run.log" "$backend$path" > "$work/$load-$run.txt"
+  after=$(ticks "$be")
+  record "$load" "$run" h2load "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$be")" "$work/$load-$run.log"
+}
+
+stream_run() { # <load> <run> <path>
+  local load=$1 run=$2 path=$3 before after
+  before=$(ticks "$gw")
+  curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}\n' "$gateway$path" > "$work/$load-$run.txt"
+  after=$(ticks "$gw")
+  record "$load" "$run" curl "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$gw")" "$stream_bytes"
+}
+
+rss_load() { # RSS_REQUESTS × GET /v1/users/1, sampling RSS after each wrk run (at most RSS_CHUNK s,
+             # shortened so that samples land on the half-way mark and the end).
+  local total=0 i=0 n before after rate=0 goal seconds
+  record rss 0 wrk - 0 "$(rss_kib "$gw")" 0
+  for goal in $((RSS_REQUESTS / 2)) "$RSS_REQUESTS"; do
+    while [ "$total" -lt "$goal" ]; do
+      seconds=$RSS_CHUNK
+      if [ "$rate" -gt 0 ]; then seconds=$(( ((goal - total) * 21 / 20 + rate - 1) / rate )); fi   # 5% margin
+      if [ "$seconds" -gt "$RSS_CHUNK" ]; then seconds=$RSS_CHUNK; fi
+      if [ "$seconds" -lt 1 ]; then seconds=1; fi
+      i=$((i + 1))
+      before=$(ticks "$gw")
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency "$gateway/v1/users/1" > "$work/rss-$i.txt"
+      after=$(ticks "$gw")
+      n=$(awk '/requests in/ {print $1}' "$work/rss-$i.txt")
+      total=$((total + n))
+      rate=$((n / seconds))
+      record rss "$i" wrk "$work/rss-$i.txt" $((after - before)) "$(rss_kib "$gw")" "$total"
+      echo "  RSS load: $total requests, RSS $(rss_kib "$gw") KiB" >&2
+    done
+  done
+}
+
+idle_run() { # <run>: IDLE_CONNECTIONS connections that each answered a GET, then a curl meanwhile
+  local run=$1 out="$work/idle-$1.txt" pid code fds rss
+  python3 Benchmarks/lib/idle_connections.py 127.0.0.1 "$GATEWAY_PORT" "$IDLE_CONNECTIONS" > "$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && ! grep -q '^ready' "$out"; do sleep 0.2; done
+  grep -q '^ready' "$out" || { kill "$pid" 2>/dev/null; fail "idle connections: $(cat "$out")"; }
+  sleep 1
+  rss=$(rss_kib "$gw")
+  fds=$(ls "/proc/$gw/fd" | wc -l)
+  code=$(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' --max-time 10 "$gateway/v1/users/1" || true)
+  kill -TERM "$pid"
+  wait "$pid" || fail "idle connections: $(cat "$out")"
+  # Wait until Portico has closed them all before the next run.
+  for _ in $(seq 1 100); do [ "$(ls "/proc/$gw/fd" | wc -l)" -lt $((fds - IDLE_CONNECTIONS + 100)) ] && break; sleep 0.1; done
+  sleep 1
+  record idle "$run" idle "$out" - "$rss" "$code" "$fds" "$(rss_kib "$gw")"
+}
+
+echo "warming up..." >&2
+wrk -t1 -c8 -d2s "$gateway/v1/users/1" > /dev/null
+wrk -t1 -c8 -d2s -s Benchmarks/lib/post-json.lua "$gateway/v1/echo" > /dev/null
+if wants direct; then
+  h2load -c8 -m1 -D2 -d "$work/user.grpc" -H 'content-type: application/grpc' -H 'te: trailers' "$backend/demo.user.v1.UserService/GetUser" > /dev/null
+fi
+
+if wants rss; then
+  echo "RSS load: $RSS_REQUESTS requests..." >&2
+  rss_load
+fi
+# The runs of the other loads are interleaved, so that a slow spell of the shared machine does
+# not land on all runs of one load.
+for run in $(seq 1 "$RUNS"); do
+  echo "run $run of $RUNS..." >&2
+  if wants get; then wrk_run get "$run" /v1/users/1; fi
+  if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi
+  if wants direct; then
+    h2load_run direct-get "$run" /demo.user.v1.UserService/GetUser "$work/user.grpc"
+    h2load_run direct-echo "$run" /demo.echo.v1.EchoService/Echo "$work/echo.grpc"
+  fi
+  if wants ndjson; then stream_run ndjson "$run" "/v1/files/zeros-$stream_bytes:chunks"; fi
+  if wants raw; then stream_run raw "$run" "/v1/files/zeros-$stream_bytes"; fi
+  if wants idle; then idle_run "$run"; fi
+done
+
+report=$(python3 Benchmarks/lib/report.py "$work/runs.tsv" "$hz")
+command_line="make bench"
+[ -z "${MAKELEVEL:-}" ] && command_line="bash Benchmarks/bench.sh"
+settings="RUNS=$RUNS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS STREAM_MB=$STREAM_MB RSS_REQUESTS=$RSS_REQUESTS IDLE_CONNECTIONS=$IDLE_CONNECTIONS"
+{
+  machine
+  echo
+  if [ -n "$micro" ]; then
+    echo "## Micro-benchmarks"
+    echo
+    echo "$micro"
+  fi
+  echo "## End to end"
+  echo
+  echo "\`$command_line\` with $settings. Median of $RUNS runs (min–max), runs of the loads interleaved;"
+  echo "the RSS load is one run. Gateway CPU: utime+stime of the portico process over the run divided by"
+  echo "the requests (or 1 KiB chunks); RSS: the process's VmRSS after the run. Floor rows: the same gRPC"
+  echo "call sent straight to demo-backend by h2load (\`-c$CONNECTIONS -m1\`: $CONNECTIONS HTTP/2 connections, one"
+  echo "stream each, like wrk's $CONNECTIONS keep-alive connections), latency from h2load's per-request log; their"
+  echo "CPU and RSS columns are demo-backend's. Streams: one \`curl\` download of $STREAM_MB MiB of \`zeros-<N>\`;"
+  echo "MB/s is payload (10⁶ bytes) per second. Errors: socket errors and non-2xx responses (wrk), failed"
+  echo "requests (h2load), a non-200 or short download (curl), unanswered idle connections or curl."
+  [ -z "$fd_note" ] || echo "Descriptors: $fd_note."
+  echo
+  echo "$report"
+} > "$work/report.md"
+mkdir -p "$(dirname "$OUT")"
+cp "$work/report.md" "$OUT"
+echo
+sed -n '/^## End to end/,$p' "$work/report.md"
+echo
+echo "(written to $OUT)"
