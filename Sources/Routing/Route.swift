@@ -10,8 +10,9 @@ public enum BodySelector: Hashable, Sendable {
     case field(FieldDescriptor)
 }
 
-/// A validated binding in a ``RouteTable``, with every field path resolved.
-public struct Route: Sendable, CustomStringConvertible {
+/// A validated binding in a ``RouteTable``, with every field path resolved. A class, built once:
+/// each request's match refers to it instead of copying (and retaining) every field.
+public final class Route: Sendable, CustomStringConvertible {
     /// The gRPC method the route calls.
     public let method: MethodDescriptor
     /// The HTTP method, or a custom kind (`HEAD`, `*` for any method).
@@ -30,6 +31,29 @@ public struct Route: Sendable, CustomStringConvertible {
     public let rejectUnknownQueryParameters: Bool
     /// The resolved field path of each of ``template``'s variables, in the same order.
     public let variableFields: [[FieldDescriptor]]
+
+    /// Creates a route; ``RouteTable`` builds them from validated definitions.
+    public init(
+        method: MethodDescriptor,
+        verb: String,
+        template: PathTemplate,
+        pathTemplate: String,
+        body: BodySelector,
+        responseBody: FieldDescriptor?,
+        source: String,
+        rejectUnknownQueryParameters: Bool,
+        variableFields: [[FieldDescriptor]]
+    ) {
+        self.method = method
+        self.verb = verb
+        self.template = template
+        self.pathTemplate = pathTemplate
+        self.body = body
+        self.responseBody = responseBody
+        self.source = source
+        self.rejectUnknownQueryParameters = rejectUnknownQueryParameters
+        self.variableFields = variableFields
+    }
 
     /// `GET /v1/users/{id} -> demo.user.v1.UserService.GetUser (unary)`.
     public var description: String {

@@ -20,8 +20,11 @@ public final class UpstreamCall {
     let path: String
     /// Validated metadata: lower-case names, no reserved or connection-specific fields.
     let metadata: [(name: String, value: String)]
-    /// When the call times out (from its `timeout`), if it has a deadline.
+    /// When the call times out (from its `timeout`), if it has a deadline. The client holding the
+    /// call enforces it (see `UpstreamClient+Deadlines.swift`).
     public let deadline: NIODeadline?
+    /// The timeout the deadline came from, for the status message.
+    let timeout: TimeAmount?
     /// The client's event loop: every method must be called on it, every callback runs on it.
     public let eventLoop: any EventLoop
     var state = State.waiting
@@ -44,7 +47,6 @@ public final class UpstreamCall {
     /// ``UpstreamClient/startCall(path:metadata:timeout:delegate:onFinish:)``).
     var onFinish: (() -> Void)?
     private var delegate: (any UpstreamCallDelegate)?
-    private var deadlineTask: Scheduled<Void>?
 
     // Outbound: framed messages not yet taken by nghttp2.
     private var outbound: GRPCSendBuffer
@@ -88,20 +90,21 @@ public final class UpstreamCall {
         self.path = path
         self.metadata = metadata
         self.deadline = timeout.map { .now() + $0 }
+        self.timeout = timeout
         self.delegate = delegate
         self.eventLoop = eventLoop
         self.outbound = GRPCSendBuffer(allocator: allocator)
         self.sendHighWatermark = max(1, sendBufferWatermarks.high)
         self.sendLowWatermark = min(max(1, sendBufferWatermarks.low), self.sendHighWatermark)
         self.deframer = GRPCMessageDeframer(maxMessageLength: maxMessageLength)
-        if let timeout {
-            self.deadlineTask = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                self.finish(
-                    GRPCStatus(code: .deadlineExceeded, message: "deadline of \(timeout) exceeded"),
-                    reset: http2CancelCode
-                )
-            }
-        }
+    }
+
+    /// The deadline has passed: resets the stream and finishes with `DEADLINE_EXCEEDED`.
+    func expire() {
+        self.finish(
+            GRPCStatus(code: .deadlineExceeded, message: "deadline of \(self.timeout ?? .zero) exceeded"),
+            reset: http2CancelCode
+        )
     }
 
     /// Whether `didFinishWith` has been delivered or scheduled.
@@ -389,8 +392,6 @@ public final class UpstreamCall {
         self.state = .finished
         self.onFinish.take()?()
         self.finishAfterMessages = nil
-        self.deadlineTask?.cancel()
-        self.deadlineTask = nil
         self.outbound.removeAll()
         self.sendBufferWasFull = false
         guard let delegate = self.delegate.take() else { return }

@@ -59,6 +59,8 @@ public final class UpstreamClient {
     private var draining: [ObjectIdentifier: UpstreamConnection] = [:]
     private var nextBackoff: TimeAmount
     private var isDrainingWaiting = false
+    /// The pending deadline check and when it fires (see `UpstreamClient+Deadlines.swift`).
+    var deadlineCheck: (task: Scheduled<Void>, at: NIODeadline)?
 
     /// Connections successfully opened over the client's lifetime.
     public private(set) var connectionCount = 0
@@ -129,6 +131,14 @@ public final class UpstreamClient {
         self.enqueue(call)
     }
 
+    /// Every call this client holds: waiting, or open on its current or draining connections.
+    var heldCalls: [UpstreamCall] {
+        var calls = Array(self.waiting)
+        if case .ready(let connection) = self.state { calls.append(contentsOf: connection.streams.values) }
+        for connection in self.draining.values { calls.append(contentsOf: connection.streams.values) }
+        return calls
+    }
+
     /// Calls waiting for a connection or a stream, plus streams open on this client's
     /// connections: the load figure for least-outstanding balancing.
     public var outstandingCalls: Int {
@@ -165,6 +175,7 @@ public final class UpstreamClient {
 
     private func enqueue(_ call: UpstreamCall) {
         call.client = self
+        self.watchDeadline(of: call)
         switch self.state {
         case .closed:
             call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
@@ -197,6 +208,8 @@ public final class UpstreamClient {
             break
         }
         self.state = .closed
+        self.deadlineCheck?.task.cancel()
+        self.deadlineCheck = nil
         self.failWaiting(status, deferred: true)
         let connections = self.draining.values
         self.draining.removeAll()

@@ -24,6 +24,14 @@ enum UpstreamMetadata {
 
     /// The name in lower case if it is a non-empty RFC 9110 token, else `nil`.
     private static func lowercasedToken(_ name: String) -> String? {
+        // Most names arrive lower-case already (NIO keeps them as sent; clients mostly send
+        // them so): return them without a copy.
+        var isLowercaseToken = !name.isEmpty
+        for byte in name.utf8 where !Self.isLowercaseTokenByte(byte) {
+            isLowercaseToken = false
+            break
+        }
+        if isLowercaseToken { return name }
         var bytes = [UInt8]()
         bytes.reserveCapacity(name.utf8.count)
         for byte in name.utf8 {
@@ -41,6 +49,15 @@ enum UpstreamMetadata {
             }
         }
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func isLowercaseTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
     }
 
     /// The value without surrounding blanks, or `nil` if it contains CR, LF or NUL.

@@ -6,7 +6,9 @@ public import Transcoding
 /// Everything a request needs that is decided once: descriptors, compiled routes, backend
 /// assignment and options. Built and validated from a ``GatewayConfig``, then only read.
 /// Reloading means building a new snapshot; requests in flight keep the one they started with.
-public struct GatewaySnapshot: Sendable {
+/// A class: every request holds it, and sharing one reference costs one retain where copying a
+/// struct of this many fields retained each of them.
+public final class GatewaySnapshot: Sendable {
     /// The merged descriptor pool.
     public let pool: DescriptorPool
     /// Compiled routes.

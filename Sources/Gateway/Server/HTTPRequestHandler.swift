@@ -51,6 +51,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var pipelined: [HTTPServerRequestPart] = []
     /// When a request part last arrived or a response last completed (idle timeout).
     var lastActivity = NIODeadline.now()
+    /// The client's IP address (for `x-forwarded-for`), read once per connection.
+    private lazy var clientAddress: String? = context?.channel.remoteAddress?.ipAddress
     /// When the current request's head arrived (request-read timeout).
     var requestStarted = NIODeadline.now()
     /// The one pending timeout check, re-armed lazily when it fires (see +Timeouts).
@@ -276,7 +278,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             call = try upstreams.startCall(
                 route: exchange.route,
                 headers: exchange.head.headers,
-                clientAddress: context.channel.remoteAddress?.ipAddress,
+                clientAddress: clientAddress,
                 snapshot: snapshot,
                 delegate: exchange,
                 deadline: deadline
@@ -324,7 +326,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             call = try upstreams.startCall(
                 route: match.route,
                 headers: head.headers,
-                clientAddress: context.channel.remoteAddress?.ipAddress,
+                clientAddress: clientAddress,
                 snapshot: snapshot,
                 delegate: exchange
             )
@@ -353,9 +355,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let body, head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let done = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
             done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
         state = requestStillArriving ? .draining : .idle
