@@ -67,7 +67,7 @@ machine() {
 # Micro-benchmarks first, on an idle machine (the stack is not started yet).
 micro=""
 if [ "$MICRO" = 1 ] || wants direct; then
-  (cd Benchmarks && swift build -c release --product PorticoBench >/dev/null)
+  build_log=$(cd Benchmarks && swift build -c release --product PorticoBench 2>&1) || { echo "$build_log" >&2; exit 1; }
   benchbin=$(cd Benchmarks && swift build -c release --show-bin-path)
 fi
 if [ "$MICRO" = 1 ]; then
@@ -104,6 +104,9 @@ gateway=http://127.0.0.1:$GATEWAY_PORT
 backend=http://127.0.0.1:$BACKEND_PORT
 export BODY_FILE=$PWD/Benchmarks/lib/echo-body.json
 stream_bytes=$((STREAM_MB * 1048576))
+# Portico runs one event loop per core (Gateway.yaml sets no eventLoops) and each loop opens one
+# HTTP/2 connection to the backend: the second floor sends the same load in that shape.
+loops=$(nproc)
 
 # Every load is checked once before it is timed.
 user=$(curl -s -w ' %{http_code}' "$gateway/v1/users/1")
@@ -132,13 +135,13 @@ wrk_run() { # <load> <run> <path> [wrk options]
   record "$load" "$run" wrk "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$gw")"
 }
 
-h2load_run() { # <load> <run> <gRPC method path> <request body file>
-  local load=$1 run=$2 path=$3 body=$4 before after
+h2load_run() { # <load> <run> <gRPC method path> <request body file> <connections> <streams per connection>
+  local load=$1 run=$2 path=$3 body=$4 clients=$5 streams=$6 before after
   before=$(ticks "$be")
-  h2load -t"$THREADS" -c"$CONNECTIONS" -m1 -D"$DURATION" -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' \
+  h2load -t"$THREADS" -c"$clients" -m"$streams" -D"$DURATION" -d "$body" -H 'content-type: application/grpc' -H 'te: trailers' \
     --log-file="$work/$load-$run.log" "$backend$path" > "$work/$load-$run.txt"
   after=$(ticks "$be")
-  record "$load" "$run" h2load "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$be")" "$work/$load-$run.log"
+  record "$load" "$run" h2load "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$be")" "$work/$load-$run.log" "-c$clients -m$streams"
 }
 
 stream_run() { # <load> <run> <path>
@@ -208,13 +211,22 @@ for run in $(seq 1 "$RUNS"); do
   if wants get; then wrk_run get "$run" /v1/users/1; fi
   if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi
   if wants direct; then
-    h2load_run direct-get "$run" /demo.user.v1.UserService/GetUser "$work/user.grpc"
-    h2load_run direct-echo "$run" /demo.echo.v1.EchoService/Echo "$work/echo.grpc"
+    h2load_run direct-get "$run" /demo.user.v1.UserService/GetUser "$work/user.grpc" "$CONNECTIONS" 1
+    h2load_run direct-get-mux "$run" /demo.user.v1.UserService/GetUser "$work/user.grpc" "$loops" $((CONNECTIONS / loops))
+    h2load_run direct-echo "$run" /demo.echo.v1.EchoService/Echo "$work/echo.grpc" "$CONNECTIONS" 1
+    h2load_run direct-echo-mux "$run" /demo.echo.v1.EchoService/Echo "$work/echo.grpc" "$loops" $((CONNECTIONS / loops))
   fi
   if wants ndjson; then stream_run ndjson "$run" "/v1/files/zeros-$stream_bytes:chunks"; fi
   if wants raw; then stream_run raw "$run" "/v1/files/zeros-$stream_bytes"; fi
-  if wants idle; then idle_run "$run"; fi
 done
+# Last: the memory these connections took is not given back to the system when they close, and
+# would show in the RSS column of every load run after them.
+if wants idle; then
+  for run in $(seq 1 "$RUNS"); do
+    echo "idle connections, run $run of $RUNS..." >&2
+    idle_run "$run"
+  done
+fi
 
 report=$(python3 Benchmarks/lib/report.py "$work/runs.tsv" "$hz")
 command_line="make bench"
@@ -227,18 +239,25 @@ settings="RUNS=$RUNS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREAD
     echo "## Micro-benchmarks"
     echo
     echo "$micro"
+    echo
   fi
   echo "## End to end"
   echo
-  echo "\`$command_line\` with $settings. Median of $RUNS runs (min–max), runs of the loads interleaved;"
-  echo "the RSS load is one run. Gateway CPU: utime+stime of the portico process over the run divided by"
-  echo "the requests (or 1 KiB chunks); RSS: the process's VmRSS after the run. Floor rows: the same gRPC"
-  echo "call sent straight to demo-backend by h2load (\`-c$CONNECTIONS -m1\`: $CONNECTIONS HTTP/2 connections, one"
-  echo "stream each, like wrk's $CONNECTIONS keep-alive connections), latency from h2load's per-request log; their"
-  echo "CPU and RSS columns are demo-backend's. Streams: one \`curl\` download of $STREAM_MB MiB of \`zeros-<N>\`;"
-  echo "MB/s is payload (10⁶ bytes) per second. Errors: socket errors and non-2xx responses (wrk), failed"
-  echo "requests (h2load), a non-200 or short download (curl), unanswered idle connections or curl."
-  [ -z "$fd_note" ] || echo "Descriptors: $fd_note."
+  echo "\`$command_line\` with $settings."
+  echo
+  echo "- Each figure: median of $RUNS runs (min–max). The runs of the loads are interleaved; the RSS load"
+  echo "  is one run, before the others; the idle-connection runs come last."
+  echo "- Gateway CPU: utime+stime of the portico process (/proc/PID/stat) over the run, divided by the"
+  echo "  requests or by the 1 KiB chunks. RSS: the process's VmRSS after the run."
+  echo "- Floor rows: the same gRPC call sent straight to demo-backend by h2load with $CONNECTIONS calls in flight,"
+  echo "  in two shapes: \`-c$CONNECTIONS -m1\` ($CONNECTIONS HTTP/2 connections with one stream each, like wrk's $CONNECTIONS"
+  echo "  keep-alive connections) and \`-c$loops -m$((CONNECTIONS / loops))\` (what demo-backend sees behind Portico: one connection"
+  echo "  per event loop, $loops loops). Latency from h2load's per-request log; CPU and RSS are demo-backend's."
+  echo "- Streams: one \`curl\` download of $STREAM_MB MiB of \`zeros-<N>\` per run; MB/s is payload (10⁶ bytes)"
+  echo "  per second (NDJSON carries it base64-encoded, about 1.37× on the wire)."
+  echo "- Errors: socket errors and non-2xx responses (wrk), failed requests (h2load), a non-200 or"
+  echo "  short download (curl), unanswered idle connections or a failed curl beside them."
+  [ -z "$fd_note" ] || echo "- Descriptors: $fd_note."
   echo
   echo "$report"
 } > "$work/report.md"

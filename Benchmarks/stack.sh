@@ -3,13 +3,14 @@
 # Sets: bin, work (a temp dir removed on exit), be and gw (PIDs, killed on exit).
 # Needs: BACKEND_PORT, GATEWAY_PORT. demo-backend serves and stores files in $work/files.
 
-swift build -c release --product portico >/dev/null
-swift build -c release --product demo-backend >/dev/null
-bin=$(swift build -c release --show-bin-path)
-
 work=$(mktemp -d)
 cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+
+for product in portico demo-backend; do
+  swift build -c release --product "$product" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+done
+bin=$(swift build -c release --show-bin-path)
 
 # A port already taken (another gateway on this machine) would make the readiness check below
 # talk to someone else's process.

@@ -5,7 +5,7 @@ Usage: report.py RUNS_TSV CLK_TCK. Settings come from the environment (DURATION,
 STREAM_MB, RSS_REQUESTS, IDLE_CONNECTIONS, THREADS). Each RUNS_TSV line is tab-separated:
 
   <load> <run> wrk    <wrk output> <gateway CPU ticks> <gateway RSS KiB>
-  <load> <run> h2load <h2load output> <backend CPU ticks> <backend RSS KiB> <h2load --log-file>
+  <load> <run> h2load <h2load output> <backend CPU ticks> <backend RSS KiB> <h2load --log-file> <h2load -c -m>
   <load> <run> curl   <curl -w output> <gateway CPU ticks> <gateway RSS KiB> <payload bytes>
   rss    <i>   wrk    <wrk output or -> <gateway CPU ticks> <gateway RSS KiB> <requests so far>
   idle   <run> idle   <idle_connections.py output> - <gateway RSS KiB> <curl code> <gateway fds> <RSS KiB after>
@@ -111,10 +111,11 @@ def unary_row(load, label, target, check):
     check(statistics.median(cpu), statistics.median([p["p99"] for p in parsed]))
 
 
-def direct_row(load, label):
+def direct_row(load, call, why):
     runs = rows.get(load)
     if not runs:
         return
+    label = f"↳ floor: {call} straight to demo-backend, h2load {runs[0][7]} ({why}), {duration} s"
     parsed = [parse_h2load(r[3], r[6]) for r in runs]
     cpu = [cpu_us(r[4], p["requests"]) for r, p in zip(runs, parsed)]
     table.append([
@@ -207,12 +208,14 @@ unary_row(
     "get", f"GET /v1/users/1, wrk -t{threads} -c{connections}, {duration} s", "≤ 25 µs CPU/req, p99 ≤ 2 ms",
     lambda cpu, p99: verdict("GET /v1/users/1", cpu <= 25 and p99 <= 2, f"median {cpu:.1f} µs CPU per request, p99 {p99:.2f} ms"),
 )
-direct_row("direct-get", f"↳ floor: GetUser straight to demo-backend, h2load -c{connections} -m1, {duration} s")
+direct_row("direct-get", "GetUser", "wrk's shape: a connection per client")
+direct_row("direct-get-mux", "GetUser", "Portico's upstream shape: one connection per event loop")
 unary_row(
     "echo", f"POST /v1/echo, ~1 KB JSON (11 fields), wrk -t{threads} -c{connections}, {duration} s", "≤ 45 µs CPU/req",
     lambda cpu, p99: verdict("POST /v1/echo", cpu <= 45, f"median {cpu:.1f} µs CPU per request"),
 )
-direct_row("direct-echo", f"↳ floor: Echo straight to demo-backend, h2load -c{connections} -m1, {duration} s")
+direct_row("direct-echo", "Echo", "wrk's shape: a connection per client")
+direct_row("direct-echo-mux", "Echo", "Portico's upstream shape: one connection per event loop")
 stream_row("ndjson", f"server stream, {stream_mb} MiB of 1 KiB chunks, NDJSON (curl)", "≤ 3.5 µs CPU/chunk", 3.5)
 stream_row("raw", f"same stream as raw bytes (curl)", "≤ 1 µs CPU/chunk", 1.0)
 rss_row()
