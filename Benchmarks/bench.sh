@@ -64,6 +64,9 @@ machine() {
   echo "| tools | $( (wrk -v 2>&1 || true) | head -1 | cut -d' ' -f1-2), $(h2load --version | head -1), curl $(curl --version | head -1 | cut -d' ' -f2) |"
 }
 
+# Taken now: the commit is the one built (another commit may land while the loads run).
+header=$(machine)
+
 # Micro-benchmarks first, on an idle machine (the stack is not started yet).
 micro=""
 if [ "$MICRO" = 1 ] || wants direct; then
@@ -233,7 +236,7 @@ command_line="make bench"
 [ -z "${MAKELEVEL:-}" ] && command_line="bash Benchmarks/bench.sh"
 settings="RUNS=$RUNS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS STREAM_MB=$STREAM_MB RSS_REQUESTS=$RSS_REQUESTS IDLE_CONNECTIONS=$IDLE_CONNECTIONS"
 {
-  machine
+  echo "$header"
   echo
   if [ -n "$micro" ]; then
     echo "## Micro-benchmarks"
