@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
             printError("\(config): \(error)")
             throw ExitCode(2)
         }
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        logger.info("open-file limit", metadata: ["RLIMIT_NOFILE": "\(descriptors.map(String.init) ?? "unknown")"])
         let server = GatewayServer(snapshot: snapshot, logger: logger)
         let group = ServiceGroup(
             services: [GatewayService(server: server, logger: logger)],

@@ -11,12 +11,13 @@ import Upstream
 ///   a `bytes`/`google.api.HttpBody` `response_body`.
 /// - Server-streaming (and bidi) calls: chunked, one framed message per upstream message
 ///   (NDJSON by default, SSE for `Accept: text/event-stream`, one JSON array for
-///   `Accept: application/json`), flushed as messages arrive (one flush per event-loop tick).
+///   `Accept: application/json`), flushed as messages arrive: the messages of one event-loop
+///   tick (one upstream read) go out as one HTTP chunk and one flush.
 ///   Raw responses stream the bytes themselves. An error after the first byte is a final
 ///   `{"error": ...}` element, plus `grpc-status`/`grpc-message` trailers when the client sent
 ///   `TE: trailers`; a raw stream that fails without trailers is cut short (no final chunk) so the
 ///   client sees an incomplete transfer instead of a truncated file.
-final class ResponseEmitter: TickFlushing {
+final class ResponseEmitter {
     private let head: HTTPRequestHead
     private let snapshot: GatewaySnapshot
     private let isStreaming: Bool
@@ -29,8 +30,13 @@ final class ResponseEmitter: TickFlushing {
     private(set) var hasStarted = false
     private var unaryMessage: ByteBuffer?
     private var extraMessages = 0
-    /// Whether a flush is scheduled for this tick (``TickFlushing``).
-    var flushScheduled = false
+    /// Whether the pending chunk is scheduled to go out at the end of this tick.
+    private var flushScheduled = false
+    /// Stream bytes of this tick not yet written: one HTTP chunk per tick instead of one per
+    /// message (a chunk costs a header, a pipeline write and an entry in NIO's write queue).
+    private var pendingChunk: ByteBuffer?
+    /// A pending chunk this large is written at once, so a tick's burst stays bounded.
+    private static let pendingChunkLimit = 64 << 10
 
     init(head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot) {
         self.head = head
@@ -50,26 +56,58 @@ final class ResponseEmitter: TickFlushing {
             if unaryMessage == nil { unaryMessage = message } else { extraMessages += 1 }
             return
         }
-        var chunk: ByteBuffer
         if bodyWriter.isRaw {
-            let raw = try bodyWriter.raw(message)
+            var raw = try bodyWriter.raw(message)
             if !hasStarted {
                 writeStreamHead(contentType: raw.contentType, context: context)
             }
             guard raw.data.readableBytes > 0 else { return }
-            chunk = raw.data
+            if pendingChunk == nil {
+                // The first message of the tick is kept as it is (no copy when it is the only one).
+                pendingChunk = raw.data
+            } else {
+                pendingChunk!.writeBuffer(&raw.data)
+            }
         } else {
-            chunk = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 32)
+            var chunk = pendingChunk.take() ?? context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 32)
             if !hasStarted {
                 writeStreamHead(contentType: framer.contentType, context: context)
                 framer.writePrologue(into: &chunk)
             }
-            try framer.writeMessage(into: &chunk) { (out: inout ByteBuffer) throws(TranscodingError) in
-                try bodyWriter.writeJSON(message, into: &out)
+            let messageStart = chunk.writerIndex
+            do {
+                try framer.writeMessage(into: &chunk) { (out: inout ByteBuffer) throws(TranscodingError) in
+                    try bodyWriter.writeJSON(message, into: &out)
+                }
+            } catch {
+                // Nothing of a message that failed to transcode goes out.
+                chunk.moveWriterIndex(to: messageStart)
+                pendingChunk = chunk
+                throw error
             }
+            pendingChunk = chunk
         }
-        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+        if pendingChunk!.readableBytes >= Self.pendingChunkLimit {
+            writePendingChunk(context: context)
+        }
         scheduleFlush(context: context)
+    }
+
+    /// Writes the stream bytes collected this tick as one HTTP chunk.
+    private func writePendingChunk(context: ChannelHandlerContext) {
+        guard let chunk = pendingChunk.take() else { return }
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+    }
+
+    /// At the end of this tick: the pending chunk, then one flush.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.writePendingChunk(context: context)
+            context.flush()
+        }
     }
 
     private func writeStreamHead(contentType: String, context: ChannelHandlerContext) {
@@ -90,6 +128,7 @@ final class ResponseEmitter: TickFlushing {
     /// - Returns: whether the connection must close (a raw stream failed without trailers).
     @discardableResult
     func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
+        writePendingChunk(context: context)
         if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
             if let error {
