@@ -5,38 +5,51 @@ public import NIOCore
 public enum Base64 {
     private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
+    /// Every 12-bit value's two output characters, as the two bytes of a `UInt16` in memory
+    /// order: one lookup and one 2-byte store per 12 input bits instead of two of each.
+    private static let pairs: [UInt16] = {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        return (0..<4096).map { value in
+            let first = UInt16(table[value >> 6])
+            let second = UInt16(table[value & 63])
+            // Stored with storeBytes, so the first character goes to the lower address.
+            return (first | second << 8).littleEndian
+        }
+    }()
+
     /// Writes `bytes` base64-encoded (standard alphabet, padded), without quotes.
     public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
         let n = bytes.count
         guard n > 0 else { return }
         let length = (n + 2) / 3 * 4
-        // One capacity check and one unchecked pass: per-byte writeInteger calls cost a capacity
-        // check and an exclusivity check each (75% of a 1 KiB-chunk NDJSON stream's CPU).
+        // One capacity check and one unchecked pass (per-byte writeInteger calls cost a capacity
+        // and an exclusivity check each: 75% of a 1 KiB-chunk NDJSON stream's CPU), two output
+        // characters per table lookup.
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
-            alphabet.withUTF8Buffer { table in
-                var i = 0
-                var o = 0
-                while i + 3 <= n {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    target[o] = table[Int(v >> 18)]
-                    target[o + 1] = table[Int(v >> 12 & 63)]
-                    target[o + 2] = table[Int(v >> 6 & 63)]
-                    target[o + 3] = table[Int(v & 63)]
-                    i += 3
-                    o += 4
-                }
-                if n - i == 1 {
-                    let v = UInt32(bytes[i]) << 16
-                    target[o] = table[Int(v >> 18)]
-                    target[o + 1] = table[Int(v >> 12 & 63)]
-                    target[o + 2] = UInt8(ascii: "=")
-                    target[o + 3] = UInt8(ascii: "=")
-                } else if n - i == 2 {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                    target[o] = table[Int(v >> 18)]
-                    target[o + 1] = table[Int(v >> 12 & 63)]
-                    target[o + 2] = table[Int(v >> 6 & 63)]
-                    target[o + 3] = UInt8(ascii: "=")
+            pairs.withUnsafeBufferPointer { pairs in
+                alphabet.withUTF8Buffer { table in
+                    var i = 0
+                    var o = 0
+                    while i + 3 <= n {
+                        let v = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
+                        target.storeBytes(of: pairs[v >> 12], toByteOffset: o, as: UInt16.self)
+                        target.storeBytes(of: pairs[v & 0xFFF], toByteOffset: o + 2, as: UInt16.self)
+                        i += 3
+                        o += 4
+                    }
+                    if n - i == 1 {
+                        let v = UInt32(bytes[i]) << 16
+                        target[o] = table[Int(v >> 18)]
+                        target[o + 1] = table[Int(v >> 12 & 63)]
+                        target[o + 2] = UInt8(ascii: "=")
+                        target[o + 3] = UInt8(ascii: "=")
+                    } else if n - i == 2 {
+                        let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+                        target[o] = table[Int(v >> 18)]
+                        target[o + 1] = table[Int(v >> 12 & 63)]
+                        target[o + 2] = table[Int(v >> 6 & 63)]
+                        target[o + 3] = UInt8(ascii: "=")
+                    }
                 }
             }
             return length
