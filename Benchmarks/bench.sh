@@ -78,8 +78,8 @@ if [ "$MICRO" = 1 ]; then
   micro=$("$benchbin/PorticoBench" | tee /dev/stderr)
 fi
 
-# 10,000 connections need as many descriptors in Portico (it does not raise RLIMIT_NOFILE
-# itself) and in the client; both inherit this shell's soft limit.
+# 10,000 connections need as many descriptors in the client (which inherits this shell's soft
+# limit); `portico serve` raises its own soft limit to the hard limit.
 fd_note=""
 if wants idle; then
   want=$((IDLE_CONNECTIONS + 1024))
@@ -89,7 +89,7 @@ if wants idle; then
     want=$hard
   fi
   if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$want" ]; then
-    fd_note="this script raised the soft descriptor limit from $(ulimit -Sn) to $want before starting Portico (which does not raise it itself)"
+    fd_note="this script raised the soft descriptor limit from $(ulimit -Sn) to $want for the idle-connection client"
     ulimit -Sn "$want"
   fi
 fi
