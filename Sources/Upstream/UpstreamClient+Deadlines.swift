@@ -9,12 +9,11 @@ import NIOCore
 extension UpstreamClient {
     /// Makes sure a check runs no later than `call`'s deadline.
     func watchDeadline(of call: UpstreamCall) {
-        guard let deadline = call.deadline else { return }
-        if let armed = self.deadlineCheck, armed.at <= deadline { return }
-        self.armDeadlineCheck(at: deadline)
+        if let deadline = call.deadline { self.watchDeadline(at: deadline) }
     }
 
-    private func armDeadlineCheck(at deadline: NIODeadline) {
+    private func watchDeadline(at deadline: NIODeadline) {
+        if let armed = self.deadlineCheck, armed.at <= deadline { return }
         self.deadlineCheck?.task.cancel()
         let task = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.deadlineCheck = nil
@@ -39,10 +38,5 @@ extension UpstreamClient {
         // Expiring runs delegates, which may start calls (and arm a check) on this client.
         for call in overdue { call.expire() }
         if let next { self.watchDeadline(at: next) }
-    }
-
-    private func watchDeadline(at deadline: NIODeadline) {
-        if let armed = self.deadlineCheck, armed.at <= deadline { return }
-        self.armDeadlineCheck(at: deadline)
     }
 }

@@ -24,36 +24,28 @@ enum UpstreamMetadata {
 
     /// The name in lower case if it is a non-empty RFC 9110 token, else `nil`.
     private static func lowercasedToken(_ name: String) -> String? {
-        // Most names arrive lower-case already (NIO keeps them as sent; clients mostly send
-        // them so): return them without a copy.
-        var isLowercaseToken = !name.isEmpty
-        for byte in name.utf8 where !Self.isLowercaseTokenByte(byte) {
-            isLowercaseToken = false
-            break
-        }
-        if isLowercaseToken { return name }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(name.utf8.count)
+        var hasUppercase = false
         for byte in name.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                bytes.append(byte | 0x20)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                bytes.append(byte)
-            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-                bytes.append(byte)
-            default:
-                return nil
-            }
+            guard self.isTokenByte(byte) else { return nil }
+            if self.isUppercase(byte) { hasUppercase = true }
         }
-        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+        guard !name.isEmpty else { return nil }
+        // Most names arrive lower-case already (clients mostly send them so): no copy then.
+        guard hasUppercase else { return name }
+        return String(decoding: name.utf8.map { self.isUppercase($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
-    private static func isLowercaseTokenByte(_ byte: UInt8) -> Bool {
+    private static func isUppercase(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
             return false

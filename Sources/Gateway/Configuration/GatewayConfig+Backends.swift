@@ -1,3 +1,4 @@
+import Upstream
 import Yams
 
 extension GatewayConfig {
@@ -36,13 +37,13 @@ extension GatewayConfig {
                             if socket.isEmpty {
                                 reader.report("\(path).endpoints[\(i)]", "unix: needs a socket path (unix:/run/app.sock)", at: endpoint)
                             } else {
-                                backend.endpoints.append(HostPort(unixSocketPath: socket))
+                                backend.endpoints.append(UpstreamTarget(unixSocketPath: socket))
                             }
                         } else if let hostPort = reader.hostPort(endpoint, at: "\(path).endpoints[\(i)]") {
                             if hostPort.port == 0 {
                                 reader.report("\(path).endpoints[\(i)]", "port 0 is not a backend port", at: endpoint)
                             }
-                            backend.endpoints.append(hostPort)
+                            backend.endpoints.append(UpstreamTarget(host: hostPort.host, port: hostPort.port))
                         }
                     }
                 case "timeout":

@@ -1,4 +1,5 @@
 public import ProtoSchema
+public import Upstream
 
 /// Everything `Gateway.yaml` says, as plain values. Decoding and validation live in
 /// `GatewayConfig+YAML.swift`; turning it into a runnable ``GatewaySnapshot`` lives there too.
@@ -53,35 +54,26 @@ public struct GatewayConfig: Sendable {
     /// gzip of responses for clients that accept it.
     public var compression = CompressionSettings()
 
-    /// A `host:port` pair, or (for backend endpoints) a unix socket `unix:<path>`.
+    /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         /// Host name or IP address.
         public var host: String
         /// TCP port (0 = any free port).
         public var port: Int
-        /// The socket path of a `unix:<path>` endpoint.
-        public var unixSocketPath: String?
         /// Creates a pair.
         public init(host: String, port: Int) {
             self.host = host
             self.port = port
         }
-        /// Creates a unix-socket endpoint.
-        public init(unixSocketPath: String) {
-            self.host = "localhost"
-            self.port = 0
-            self.unixSocketPath = unixSocketPath
-        }
         public var description: String {
-            if let unixSocketPath { return "unix:\(unixSocketPath)" }
-            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
     }
 
     /// A gRPC backend: one or more endpoints serving the same services.
     public struct Backend: Sendable {
-        /// Endpoints, balanced by each event loop (see ``balancing``).
-        public var endpoints: [HostPort]
+        /// Endpoints (`host:port` or `unix:<path>`), balanced by each event loop (see ``balancing``).
+        public var endpoints: [UpstreamTarget]
         /// Deadline applied to calls that don't carry `Grpc-Timeout`; nil = none.
         public var timeoutMilliseconds: Int64?
         /// How each event loop picks an endpoint for a call.

@@ -17,7 +17,7 @@ import Upstream
 ///   `{"error": ...}` element, plus `grpc-status`/`grpc-message` trailers when the client sent
 ///   `TE: trailers`; a raw stream that fails without trailers is cut short (no final chunk) so the
 ///   client sees an incomplete transfer instead of a truncated file.
-final class ResponseEmitter {
+final class ResponseEmitter: TickFlushing {
     private let head: HTTPRequestHead
     private let snapshot: GatewaySnapshot
     private let isStreaming: Bool
@@ -30,8 +30,8 @@ final class ResponseEmitter {
     private(set) var hasStarted = false
     private var unaryMessage: ByteBuffer?
     private var extraMessages = 0
-    /// Whether the pending chunk is scheduled to go out at the end of this tick.
-    private var flushScheduled = false
+    /// Whether the pending chunk is scheduled to go out at the end of this tick (``TickFlushing``).
+    var flushScheduled = false
     /// Stream bytes of this tick not yet written: one HTTP chunk per tick instead of one per
     /// message (a chunk costs a header, a pipeline write and an entry in NIO's write queue).
     private var pendingChunk: ByteBuffer?
@@ -88,26 +88,15 @@ final class ResponseEmitter {
             pendingChunk = chunk
         }
         if pendingChunk!.readableBytes >= Self.pendingChunkLimit {
-            writePendingChunk(context: context)
+            writeHeldBack(context: context)
         }
         scheduleFlush(context: context)
     }
 
-    /// Writes the stream bytes collected this tick as one HTTP chunk.
-    private func writePendingChunk(context: ChannelHandlerContext) {
+    /// Writes the stream bytes collected this tick as one HTTP chunk (``TickFlushing``).
+    func writeHeldBack(context: ChannelHandlerContext) {
         guard let chunk = pendingChunk.take() else { return }
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
-    }
-
-    /// At the end of this tick: the pending chunk, then one flush.
-    private func scheduleFlush(context: ChannelHandlerContext) {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            self.writePendingChunk(context: context)
-            context.flush()
-        }
     }
 
     private func writeStreamHead(contentType: String, context: ChannelHandlerContext) {
@@ -128,7 +117,7 @@ final class ResponseEmitter {
     /// - Returns: whether the connection must close (a raw stream failed without trailers).
     @discardableResult
     func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
-        writePendingChunk(context: context)
+        writeHeldBack(context: context)
         if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
             if let error {

@@ -24,15 +24,21 @@ struct UpstreamReceiveGate {
 protocol TickFlushing: AnyObject {
     /// Whether a flush is already scheduled for this tick.
     var flushScheduled: Bool { get set }
+    /// Writes what the writer held back during the tick, just before the tick's flush.
+    func writeHeldBack(context: ChannelHandlerContext)
 }
 
 extension TickFlushing {
+    /// Holds nothing back.
+    func writeHeldBack(context: ChannelHandlerContext) {}
+
     /// Schedules a flush at the end of this tick unless one is already scheduled.
     func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute {
             self.flushScheduled = false
+            self.writeHeldBack(context: context)
             context.flush()
         }
     }

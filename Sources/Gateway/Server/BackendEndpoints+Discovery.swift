@@ -15,7 +15,7 @@ extension BackendEndpoints {
     }
 
     /// Configured endpoints given by host name (not IP literals, not unix sockets), by index.
-    private var namedEndpoints: [(origin: Int, endpoint: GatewayConfig.HostPort)] {
+    private var namedEndpoints: [(origin: Int, endpoint: UpstreamTarget)] {
         backend.endpoints.enumerated().compactMap { origin, endpoint in
             guard endpoint.unixSocketPath == nil, (try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port)) == nil else { return nil }
             return (origin, endpoint)
@@ -52,7 +52,7 @@ extension BackendEndpoints {
 
     /// Makes the endpoints from configured endpoint `origin` exactly `addresses` (kept in place,
     /// new ones appended, others retired).
-    private func apply(_ addresses: [SocketAddress], for endpoint: GatewayConfig.HostPort, origin: Int) {
+    private func apply(_ addresses: [SocketAddress], for endpoint: UpstreamTarget, origin: Int) {
         guard !addresses.isEmpty else { return }
         let wanted = addresses.map { UpstreamTarget(host: endpoint.host, port: endpoint.port, resolvedAddress: $0) }
         var kept: [EndpointPool] = []

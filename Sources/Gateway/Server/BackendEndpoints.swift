@@ -50,7 +50,7 @@ final class BackendEndpoints: UpstreamCallRouter {
         self.maxEjection = .milliseconds(backend.maxEjectionMilliseconds)
         // Until the first DNS answer, a name is one endpoint connected by name.
         self.pools = backend.endpoints.enumerated().map { origin, endpoint in
-            makePool(for: Self.target(of: endpoint), origin: origin)
+            makePool(for: endpoint, origin: origin)
         }
         if let settings = backend.healthCheck {
             let prober = HealthProber(settings: settings) { [unowned self] in self.pools }
@@ -77,10 +77,6 @@ final class BackendEndpoints: UpstreamCallRouter {
             client.router = self
             return client
         }
-    }
-
-    private static func target(of endpoint: GatewayConfig.HostPort) -> UpstreamTarget {
-        endpoint.unixSocketPath.map(UpstreamTarget.init(unixSocketPath:)) ?? UpstreamTarget(host: endpoint.host, port: endpoint.port)
     }
 
     // MARK: Picking

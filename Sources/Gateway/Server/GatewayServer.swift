@@ -73,7 +73,7 @@ public final class GatewayServer: Sendable {
                     guard case .success(let match) = WebSocketRouting.match(head, snapshot: snapshot) else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
+                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams)
                     let limit = snapshot.config.streaming.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandlers(
                         NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: limit),
@@ -96,7 +96,7 @@ public final class GatewayServer: Sendable {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
+                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams)
                     let sync = channel.pipeline.syncOperations
                     if let tls = snapshot.config.tls?.context {
                         // First in line: everything after it, WebSocket upgrades included, sees plaintext.
@@ -123,8 +123,17 @@ public final class GatewayServer: Sendable {
         // Each loop's upstreams start now, so DNS discovery and health checks run before the
         // first request.
         for (_, box) in upstreams {
-            try await box.eventLoop.submit {
-                _ = try Self.loopUpstreams(on: box.eventLoop, boxes: upstreams, snapshot: snapshot, resolver: resolver, logger: logger)
+            let loop = box.eventLoop
+            try await loop.submit {
+                guard box.value == nil else { return }
+                box.value = LoopUpstreams(
+                    eventLoop: loop,
+                    backends: snapshot.config.backends,
+                    limits: snapshot.concurrencyLimits,
+                    streaming: snapshot.config.streaming,
+                    resolver: resolver,
+                    logger: logger
+                )
             }.get()
         }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
@@ -136,23 +145,10 @@ public final class GatewayServer: Sendable {
     /// The upstream clients of `eventLoop`, created there when the server starts.
     private static func loopUpstreams(
         on eventLoop: any EventLoop,
-        boxes: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>],
-        snapshot: GatewaySnapshot,
-        resolver: any HostResolver,
-        logger: Logger
+        boxes: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>]
     ) throws -> LoopUpstreams {
-        guard let box = boxes[ObjectIdentifier(eventLoop)] else { throw ChannelError.ioOnClosedChannel }
-        if let existing = box.value { return existing }
-        let created = LoopUpstreams(
-            eventLoop: eventLoop,
-            backends: snapshot.config.backends,
-            limits: snapshot.concurrencyLimits,
-            streaming: snapshot.config.streaming,
-            resolver: resolver,
-            logger: logger
-        )
-        box.value = created
-        return created
+        guard let upstreams = boxes[ObjectIdentifier(eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
+        return upstreams
     }
 
     /// The bound port, once started.
