@@ -44,6 +44,27 @@ struct BackendLifecycleTests {
         try await group.shutdownGracefully()
     }
 
+    @Test func backendKilledDuringACallWithAUnaryResponseIsAPromptJSONError() async throws {
+        try await withGateway { harness in
+            // A client-streaming upload (one JSON response) that the backend takes slowly: 100
+            // messages at 50 ms each would need 5 s; the backend goes away after 300 ms.
+            let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/uploads")
+            for index in 0..<100 {
+                try await client.send(#"{"name":"slow-killed.bin","content":"\#(Data("chunk \(index)".utf8).base64EncodedString())"}"# + "\n")
+            }
+            try await client.end()
+            try await Task.sleep(for: .milliseconds(300))
+            let start = ContinuousClock.now
+            await harness.backend.stop()
+            let response = await client.collect()
+            await client.close()
+            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect([499, 503].contains(response.status), "\(response.status) \(response.text)")
+            let code = try response.jsonObject()["code"] as? Int
+            #expect([1, 14].contains(code ?? -1), "\(response.text)")
+        }
+    }
+
     @Test func twoThousandRequestsOverAHundredKeepAliveConnections() async throws {
         try await withGateway(eventLoops: 2) { harness in
             let connections = 100
