@@ -54,7 +54,10 @@ public enum WireType: UInt8, Sendable {
 }
 
 /// One field of a message type.
-public struct FieldDescriptor: Hashable, Sendable {
+///
+/// A class (immutable, built once with the pool) so that the codecs' per-field accesses share one
+/// reference instead of copying two strings and the rest on every lookup.
+public final class FieldDescriptor: Hashable, Sendable {
     /// The name in the `.proto` file (`user_id`).
     public let name: String
     /// The proto3 JSON name (`userId`, or the `json_name` option).
@@ -75,13 +78,69 @@ public struct FieldDescriptor: Hashable, Sendable {
     public let hasPresence: Bool
     /// `proto3 optional` (a synthetic oneof in the descriptor).
     public let isProto3Optional: Bool
+    /// `"jsonName":` as UTF-8, ready to write as an object key (nil when the name needs escaping).
+    public let jsonNameKey: [UInt8]?
+    /// `"name":` as UTF-8, ready to write as an object key (nil when the name needs escaping).
+    public let protoNameKey: [UInt8]?
+
+    init(
+        name: String,
+        jsonName: String,
+        number: Int32,
+        type: FieldType,
+        isRepeated: Bool,
+        isPacked: Bool,
+        mapEntry: MessageID?,
+        oneofIndex: Int?,
+        hasPresence: Bool,
+        isProto3Optional: Bool
+    ) {
+        self.name = name
+        self.jsonName = jsonName
+        self.number = number
+        self.type = type
+        self.isRepeated = isRepeated
+        self.isPacked = isPacked
+        self.mapEntry = mapEntry
+        self.oneofIndex = oneofIndex
+        self.hasPresence = hasPresence
+        self.isProto3Optional = isProto3Optional
+        self.jsonNameKey = Self.objectKey(jsonName)
+        self.protoNameKey = Self.objectKey(name)
+    }
 
     /// Whether the field is a map.
     public var isMap: Bool { mapEntry != nil }
+
+    /// `"name":` when `name` is printable ASCII without `"` or `\` (so nothing in it needs a JSON
+    /// escape); nil otherwise, and the writer escapes it.
+    private static func objectKey(_ name: String) -> [UInt8]? {
+        guard name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+            return nil
+        }
+        return [UInt8(ascii: "\"")] + Array(name.utf8) + [UInt8(ascii: "\""), UInt8(ascii: ":")]
+    }
+
+    public static func == (lhs: FieldDescriptor, rhs: FieldDescriptor) -> Bool {
+        lhs === rhs
+            || (lhs.name == rhs.name && lhs.jsonName == rhs.jsonName && lhs.number == rhs.number && lhs.type == rhs.type
+                && lhs.isRepeated == rhs.isRepeated && lhs.isPacked == rhs.isPacked && lhs.mapEntry == rhs.mapEntry
+                && lhs.oneofIndex == rhs.oneofIndex && lhs.hasPresence == rhs.hasPresence
+                && lhs.isProto3Optional == rhs.isProto3Optional)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(number)
+        hasher.combine(type)
+    }
 }
 
 /// A message type, with its fields indexed by number and by both name styles.
-public struct MessageDescriptor: Sendable {
+///
+/// A class (immutable, built once with the pool): `pool[id]` hands out a reference, not a copy of
+/// every name, array and table.
+public final class MessageDescriptor: Sendable {
     /// Fully qualified name without leading dot (`demo.user.v1.UserRequest`).
     public let fullName: String
     /// The file that defines it.
@@ -98,6 +157,9 @@ public struct MessageDescriptor: Sendable {
     public let wellKnownType: WellKnownType?
 
     private let indexByNumber: [Int32: Int]
+    /// `denseIndexByNumber[n]` is the index of field `n` (-1: none) when the numbers are small
+    /// (most messages): an array read instead of hashing on every field of every message.
+    private let denseIndexByNumber: [Int32]
     private let indexByName: [String: Int]
 
     init(
@@ -131,11 +193,21 @@ public struct MessageDescriptor: Sendable {
         }
         self.indexByNumber = byNumber
         self.indexByName = byName
+        let largest = Int(fields.map(\.number).max() ?? 0)
+        var dense: [Int32] = []
+        if largest < Self.denseNumberLimit {
+            dense = Array(repeating: -1, count: largest + 1)
+            for (i, field) in fields.enumerated() { dense[Int(field.number)] = Int32(i) }
+        }
+        self.denseIndexByNumber = dense
     }
+
+    /// Field numbers below this use the dense table.
+    private static let denseNumberLimit = 1024
 
     /// The field with this number, if any.
     public func field(number: Int32) -> FieldDescriptor? {
-        indexByNumber[number].map { fields[$0] }
+        fieldIndex(number: number).map { fields[$0] }
     }
 
     /// The field with this proto name or JSON name, if any.
@@ -150,7 +222,10 @@ public struct MessageDescriptor: Sendable {
 
     /// The position in ``fields`` of the field with this number.
     public func fieldIndex(number: Int32) -> Int? {
-        indexByNumber[number]
+        guard !denseIndexByNumber.isEmpty else { return indexByNumber[number] }
+        guard number >= 0, Int(number) < denseIndexByNumber.count else { return nil }
+        let index = denseIndexByNumber[Int(number)]
+        return index < 0 ? nil : Int(index)
     }
 }
 

@@ -117,21 +117,49 @@ struct ResponseWriter {
     ) throws(TranscodingError) {
         let occurrences = try scan(descriptor, segments)
         let inner = try nested()
-        var k = 0
-        for (index, field) in descriptor.fields.enumerated() {
-            let start = k
-            while k < occurrences.count && occurrences[k].fieldIndex == index { k += 1 }
-            let found = occurrences[start..<k]
-            if found.isEmpty || (!field.hasPresence && !field.isRepeated && isDefault(found.last!)) {
-                guard options.emitUnpopulated && !field.hasPresence else { continue }
+        let fields = descriptor.fields
+        if options.emitUnpopulated {
+            var k = 0
+            for index in fields.indices {
+                let start = k
+                while k < occurrences.count && occurrences[k].fieldIndex == index { k += 1 }
+                try inner.writeMember(fields[index], occurrences[start..<k], first: &first, into: &out)
             }
-            if !first { out.writeInteger(UInt8(ascii: ",")) }
-            first = false
+            return
+        }
+        // Only the fields on the wire: a message with 3 of its 200 fields set costs 3 steps.
+        var k = 0
+        while k < occurrences.count {
+            let start = k
+            let index = occurrences[k].fieldIndex
+            while k < occurrences.count && occurrences[k].fieldIndex == index { k += 1 }
+            try inner.writeMember(fields[index], occurrences[start..<k], first: &first, into: &out)
+        }
+    }
+
+    /// Writes `"name":value` for one field (and the comma before it unless `first`), or nothing
+    /// when the field is absent or at its default and unpopulated fields are not wanted.
+    private func writeMember(
+        _ field: FieldDescriptor,
+        _ found: ArraySlice<Occurrence>,
+        first: inout Bool,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
+        if found.isEmpty || (!field.hasPresence && !field.isRepeated && isDefault(found.last!)) {
+            guard options.emitUnpopulated && !field.hasPresence else { return }
+        }
+        if !first { out.writeInteger(UInt8(ascii: ",")) }
+        first = false
+        if let key = options.useProtoNames ? field.protoNameKey : field.jsonNameKey {
+            out.writeBytes(key)
+        } else {
             JSONWriter.writeString(name(of: field), into: &out)
             out.writeInteger(UInt8(ascii: ":"))
-            try withPath(.field(name(of: field))) { () throws(TranscodingError) in
-                try inner.writeValue(field, found, into: &out)
-            }
+        }
+        do {
+            try writeValue(field, found, into: &out)
+        } catch {
+            throw error.prepending(.field(name(of: field)))
         }
     }
 
