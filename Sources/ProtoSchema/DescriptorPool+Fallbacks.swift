@@ -8,7 +8,7 @@ extension DescriptorPool {
     /// file name) always wins and never collides. Fallback sets list files in dependency order,
     /// as `protoc --include_imports` writes them.
     /// - Throws: ``SchemaError`` as ``init(serializedSets:)`` does.
-    public init(serializedSets: [[UInt8]], fallbackSets: [[UInt8]]) throws(SchemaError) {
+    public convenience init(serializedSets: [[UInt8]], fallbackSets: [[UInt8]]) throws(SchemaError) {
         var files = try Self.files(in: serializedSets)
         var fileNames = Set(files.map(\.name))
         var typeNames = Set(files.flatMap(Self.typeNames(in:)))

@@ -3,14 +3,15 @@ public import SwiftProtobuf
 /// An immutable, indexed view of every type and service in a set of descriptor files.
 ///
 /// Built once at startup (or reload) from one or more serialized `FileDescriptorSet`s, then only
-/// read: every lookup a request needs is an array index or a dictionary probe.
+/// read: every lookup a request needs is an array index or a dictionary probe. A class, so the
+/// codecs that hold it (one copy per nesting level) share one reference.
 ///
 /// ```swift
 /// let pool = try DescriptorPool(serializedSets: [bytes])
 /// let method = pool.method(named: "demo.user.v1.UserService.GetUser")!
 /// let request = pool[method.input]
 /// ```
-public struct DescriptorPool: Sendable {
+public final class DescriptorPool: Sendable {
     /// All message types, indexed by ``MessageID``.
     public let messages: [MessageDescriptor]
     /// All enum types, indexed by ``EnumID``.
@@ -28,7 +29,7 @@ public struct DescriptorPool: Sendable {
     ///
     /// A file present in several sets is used once when its definitions are identical.
     /// - Throws: ``SchemaError`` naming the file and type of the first problem found.
-    public init(serializedSets: [[UInt8]]) throws(SchemaError) {
+    public convenience init(serializedSets: [[UInt8]]) throws(SchemaError) {
         try self.init(files: try Self.files(in: serializedSets))
     }
 

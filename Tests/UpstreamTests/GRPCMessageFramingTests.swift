@@ -48,6 +48,51 @@ import Testing
         #expect(out == Self.messages)
     }
 
+    /// DATA-frame-sized and larger chunks behind a partial message: every message comes out
+    /// whole whatever the chunk sizes, also when several chunks arrive before the reader drains
+    /// (a paused call).
+    @Test(arguments: [4096, 4097, 5000, 16384, 70000])
+    func largeChunksBehindAPartialMessage(chunkSize: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let sizes = (0..<60).map { i in i % 7 == 0 ? Int.random(in: 4000...9000, using: &generator) : Int.random(in: 0...1500, using: &generator) }
+        let messages = sizes.enumerated().map { i, size in (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) } }
+        var framed = ByteBuffer()
+        for message in messages { GRPCMessageFramer.frame(ByteBuffer(bytes: message), into: &framed) }
+        let bytes = Array(framed.readableBytesView)
+        for drainEvery in [1, 3] {
+            for lead in [0, 1, 3, 7, 100] {
+                var deframer = GRPCMessageDeframer(maxMessageLength: 1 << 20)
+                var out: [[UInt8]] = []
+                // A small first chunk leaves a partial message for the large ones to complete.
+                var offset = min(lead, bytes.count)
+                deframer.append(ByteBuffer(bytes: bytes[..<offset]))
+                var appended = 0
+                while offset < bytes.count {
+                    let end = min(offset + chunkSize, bytes.count)
+                    deframer.append(ByteBuffer(bytes: bytes[offset..<end]))
+                    offset = end
+                    appended += 1
+                    if appended % drainEvery == 0 { Self.drain(&deframer, into: &out) }
+                }
+                Self.drain(&deframer, into: &out)
+                #expect(out.count == messages.count, "chunk \(chunkSize), lead \(lead), drain every \(drainEvery)")
+                #expect(out == messages, "chunk \(chunkSize), lead \(lead), drain every \(drainEvery)")
+                #expect(!deframer.hasBufferedBytes)
+            }
+        }
+    }
+
+    @Test func oversizedMessageInALargeChunkBehindAPartialPrefix() {
+        var deframer = GRPCMessageDeframer(maxMessageLength: 10)
+        deframer.append(ByteBuffer(bytes: [0, 0, 0]))
+        deframer.append(ByteBuffer(bytes: [0, 11] + Array(repeating: 0, count: 5000)))
+        guard case .tooLarge(let length) = deframer.next() else {
+            Issue.record("expected tooLarge")
+            return
+        }
+        #expect(length == 11)
+    }
+
     @Test func truncatedStreamLeavesBufferedBytes() {
         var deframer = GRPCMessageDeframer(maxMessageLength: 1 << 20)
         deframer.append(ByteBuffer(bytes: [0, 0, 0, 0, 4, 1, 2]))
