@@ -1,13 +1,17 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps build run test check bench conformance protos clean
+.PHONY: deps build release run test check bench conformance protos clean
 
 deps:
 	@bash scripts/install-deps.sh
 
 build: deps
 	$(SWIFT) build
+
+# Release binaries as shipped (see scripts/build-release.sh for the flags and why).
+release: deps
+	@bash scripts/build-release.sh portico demo-backend
 
 run: build
 	@bash scripts/run-demo.sh

@@ -70,8 +70,7 @@ header=$(machine)
 # Micro-benchmarks first, on an idle machine (the stack is not started yet).
 micro=""
 if [ "$MICRO" = 1 ] || wants direct; then
-  build_log=$(cd Benchmarks && swift build -c release --product PorticoBench 2>&1) || { echo "$build_log" >&2; exit 1; }
-  benchbin=$(cd Benchmarks && swift build -c release --show-bin-path)
+  benchbin=$(bash scripts/build-release.sh --package-path Benchmarks PorticoBench)
 fi
 if [ "$MICRO" = 1 ]; then
   echo "micro-benchmarks (about 1 minute)..." >&2

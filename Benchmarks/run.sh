@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: end-to-end unary benchmark of Portico in front of demo-backend (release builds).
+# A focused end-to-end unary benchmark of Portico in front of demo-backend (release builds).
 # Reports requests/s, latency percentiles (wrk), and the gateway's CPU time per request
 # (user+sys from /proc, the robust figure on a shared 2-core machine) and peak RSS.
 #

@@ -7,10 +7,7 @@ work=$(mktemp -d)
 cleanup() { kill "${gw:-}" "${be:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-for product in portico demo-backend; do
-  swift build -c release --product "$product" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-done
-bin=$(swift build -c release --show-bin-path)
+bin=$(bash scripts/build-release.sh portico demo-backend)
 
 # A port already taken (another gateway on this machine) would make the readiness check below
 # talk to someone else's process.
