@@ -2,6 +2,7 @@ import ArgumentParser
 import Gateway
 import ProtoSchema
 import Routing
+import Upstream
 
 /// `portico check --config Gateway.yaml`: build everything a server would, print the route
 /// table, exit non-zero listing every problem.

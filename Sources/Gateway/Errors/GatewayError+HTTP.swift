@@ -71,3 +71,15 @@ extension GatewayError {
     /// The message type of `grpc-status-details-bin`.
     static let statusTypeName = "google.rpc.Status"
 }
+
+extension GatewayError {
+    /// A request NIO's HTTP/1.1 parser refused: 431 for an oversized header block, 400 otherwise.
+    static func malformedRequest(_ error: HTTPParserError) -> GatewayError {
+        GatewayError(
+            code: .invalidArgument,
+            message: "malformed HTTP request: \(error.debugDescription)",
+            httpStatusOverride: error == .headerOverflow ? 431 : nil,
+            cause: error
+        )
+    }
+}

@@ -113,7 +113,9 @@ public final class GatewayServer: Sendable {
                                 }
                             }
                         ),
-                        withErrorHandling: true
+                        // HTTPRequestHandler answers parse errors itself, with a JSON body, after
+                        // the responses already due (NIO's handler sends an empty 400, at once).
+                        withErrorHandling: false
                     )
                     try sync.addHandler(
                         HTTPRequestHandler(snapshot: snapshot, upstreams: loopUpstreams, logger: logger)

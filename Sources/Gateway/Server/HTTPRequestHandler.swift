@@ -49,6 +49,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     /// Parts of pipelined requests that arrived while a response was still being written.
     private(set) var pipelined: [HTTPServerRequestPart] = []
+    /// A parse error that arrived while earlier requests were still being answered: it is
+    /// answered after them (see +MalformedRequests).
+    var malformedRequest: GatewayError?
     /// When a request part last arrived or a response last completed (idle timeout).
     var lastActivity = NIODeadline.now()
     /// The client's IP address (for `x-forwarded-for`), read once per connection.
@@ -94,6 +97,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let part = pipelined.removeFirst()
             process(part, context: context)
         }
+        if answerMalformedRequestIfDue() { return }
         if readPending && !readingPaused {
             readPending = false
             context.read()
@@ -167,6 +171,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         logger.debug("connection error", metadata: ["error": "\(error)"])
         // A malformed WebSocket handshake is answered as a request (see receivedHead).
         if error is NIOWebSocketUpgradeError { return }
+        if let parserError = error as? HTTPParserError {
+            refuseMalformedRequest(.malformedRequest(parserError), context: context)
+            return
+        }
         context.close(promise: nil)
     }
 
@@ -272,7 +280,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts another attempt of a unary call whose last attempt failed retryably (see
     /// ``CallExchange``): same request, within the first attempt's deadline.
     func restartCall(_ exchange: CallExchange, request: ByteBuffer, deadline: NIODeadline?) {
-        guard let context, case .calling(let current) = state, current === exchange else { return }
+        guard context != nil, case .calling(let current) = state, current === exchange else { return }
         let call: UpstreamCall
         do {
             call = try upstreams.startCall(
@@ -367,6 +375,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         resumeReading()
         if !pipelined.isEmpty, keepAlive {
             context.eventLoop.assumeIsolated().execute { self.servePipelined() }
+        } else if keepAlive {
+            _ = answerMalformedRequestIfDue()
         }
     }
 
@@ -403,6 +413,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
         } else if !pipelined.isEmpty, let context {
             context.eventLoop.assumeIsolated().execute { self.servePipelined() }
+        } else {
+            _ = answerMalformedRequestIfDue()
         }
     }
 }
