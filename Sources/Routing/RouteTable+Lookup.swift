@@ -18,16 +18,15 @@ extension RouteTable {
                 message: "the path has a '%' that is not followed by two hex digits"
             )
         }
-        var segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        var segments = path[path.utf8.index(after: path.startIndex)...].splitASCII(UInt8(ascii: "/"))
         // The verb is split off before trailing slashes are dropped: `/a/b:verb/` has no verb.
         var verb: Substring?
         var verbSegments: [Substring] = []
-        if let last = segments.last, let colon = last.lastIndex(of: ":") {
-            let candidate = last[last.index(after: colon)...]
+        if let last = segments.last, let (stem, candidate) = last.splitAtLastASCII(UInt8(ascii: ":")) {
             if trie.verbs.contains(candidate) {
                 verb = candidate
                 verbSegments = segments
-                verbSegments[verbSegments.count - 1] = last[..<colon]
+                verbSegments[verbSegments.count - 1] = stem
                 Self.dropTrailingEmpty(&verbSegments)
             }
         }

@@ -14,10 +14,10 @@ extension RouteTable {
     ) throws(RoutingError) {
         let pathBindings = bindings.count
         let resolver = FieldPathResolver(pool: pool)
-        for parameter in query.split(separator: "&") {
-            let equals = parameter.firstIndex(of: "=")
+        for parameter in query.splitASCII(UInt8(ascii: "&")) where !parameter.isEmpty {
+            let equals = parameter.utf8.firstIndex(of: UInt8(ascii: "="))
             let rawName = parameter[..<(equals ?? parameter.endIndex)]
-            let rawValue = equals.map { parameter[parameter.index(after: $0)...] } ?? ""
+            let rawValue = equals.map { parameter[parameter.utf8.index(after: $0)...] } ?? ""
             guard let name = PercentDecoding.decodedString(rawName, plusAsSpace: true) else {
                 throw RoutingError(
                     code: .invalidQueryParameter,

@@ -73,22 +73,22 @@ struct RouteTrie: Sendable {
     }
 
     private func find(node: Int, index: Int, _ keys: [Substring], verb: Substring?, method: Substring) -> Int? {
-        let current = nodes[node]
+        // `nodes[node].x` reads one member in place; a `let` copy of the node retained all four.
         if index == keys.count {
-            return pick(current.terminal, verb: verb, method: method)
-                ?? pick(current.deepTerminal, verb: verb, method: method)
+            return pick(nodes[node].terminal, verb: verb, method: method)
+                ?? pick(nodes[node].deepTerminal, verb: verb, method: method)
         }
-        if let child = current.literals[keys[index]],
+        if let child = nodes[node].literals[keys[index]],
             let found = find(node: child, index: index + 1, keys, verb: verb, method: method)
         {
             return found
         }
-        if let child = current.wildcard,
+        if let child = nodes[node].wildcard,
             let found = find(node: child, index: index + 1, keys, verb: verb, method: method)
         {
             return found
         }
-        return pick(current.deepTerminal, verb: verb, method: method)
+        return pick(nodes[node].deepTerminal, verb: verb, method: method)
     }
 
     private func pick(_ entries: [Entry], verb: Substring?, method: Substring) -> Int? {

@@ -1,4 +1,4 @@
-public import ProtoSchema
+import ProtoSchema
 import Yams
 
 extension GatewayConfig {

@@ -5,7 +5,8 @@ extension HTTPRequestHead {
     /// (nil when there is no `?`). Both stay percent-encoded.
     var pathAndQuery: (path: Substring, query: Substring?) {
         let target = uri[...]
-        guard let mark = target.firstIndex(of: "?") else { return (target, nil) }
-        return (target[..<mark], target[target.index(after: mark)...])
+        // By bytes: a character walk would read grapheme clusters of every request target.
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+        return (target[..<mark], target[target.utf8.index(after: mark)...])
     }
 }
