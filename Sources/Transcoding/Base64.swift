@@ -8,7 +8,7 @@ public enum Base64 {
     /// Every 12-bit value's two output characters, as the two bytes of a `UInt16` in memory
     /// order: one lookup and one 2-byte store per 12 input bits instead of two of each.
     private static let pairs: [UInt16] = {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        let table = alphabet.withUTF8Buffer { Array($0) }
         return (0..<4096).map { value in
             let first = UInt16(table[value >> 6])
             let second = UInt16(table[value & 63])

@@ -156,10 +156,8 @@ struct ResponseWriter {
             JSONWriter.writeString(name(of: field), into: &out)
             out.writeInteger(UInt8(ascii: ":"))
         }
-        do {
+        try withPath(.field(name(of: field))) { () throws(TranscodingError) in
             try writeValue(field, found, into: &out)
-        } catch {
-            throw error.prepending(.field(name(of: field)))
         }
     }
 

@@ -14,9 +14,6 @@ struct ResponseBodyWriter {
     /// The raw `Content-Type` when `HttpBody.content_type` does not say: the method's
     /// `rawContentType`, else `streaming.rawContentType` (empty for JSON routes).
     let defaultRawContentType: String
-    /// Whether responses are raw bytes rather than JSON. Stored: testing the double optional
-    /// copies a `FieldDescriptor` through generic value witnesses, on every streamed message.
-    let isRaw: Bool
 
     /// The writer for `route`'s responses.
     init(route: Route, snapshot: GatewaySnapshot) {
@@ -28,10 +25,12 @@ struct ResponseBodyWriter {
         } else {
             rawField = RawBody.isHttpBody(route.method.output, in: pool) ? .some(nil) : nil
         }
-        isRaw = rawField != nil
         // Only raw routes need it; JSON routes skip the per-method lookup on every request.
-        defaultRawContentType = isRaw ? snapshot.rawContentType(for: route) : ""
+        defaultRawContentType = rawField == nil ? "" : snapshot.rawContentType(for: route)
     }
+
+    /// Whether responses are raw bytes rather than JSON.
+    var isRaw: Bool { rawField != nil }
 
     /// Writes the JSON of `message` (or of its `response_body` field).
     func writeJSON(_ message: ByteBuffer, into out: inout ByteBuffer) throws(TranscodingError) {

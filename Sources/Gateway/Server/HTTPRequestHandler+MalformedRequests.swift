@@ -10,16 +10,11 @@ extension HTTPRequestHandler {
     /// a request body cut by it (a streaming call) ends the connection with no answer.
     func refuseMalformedRequest(_ error: GatewayError, context: ChannelHandlerContext) {
         switch state {
-        case .idle:
-            if pipelined.isEmpty {
-                respond(to: Self.unparsedRequest, error: error, forceClose: true)
-            } else {
-                malformedRequest = error
-            }
         case .collecting(let head, _, _), .discarding(let head, _):
             respond(to: head, error: error, forceClose: true)
-        case .calling:
+        case .idle, .calling:
             malformedRequest = error
+            answerMalformedRequestIfDue()
         case .streaming, .draining:
             context.close(promise: nil)
         }
@@ -27,6 +22,7 @@ extension HTTPRequestHandler {
 
     /// Answers a held-back parse error once every request before it has been answered.
     /// - Returns: whether it did (the connection is then closing).
+    @discardableResult
     func answerMalformedRequestIfDue() -> Bool {
         guard pipelined.isEmpty, case .idle = state, let error = malformedRequest else { return false }
         malformedRequest = nil

@@ -376,7 +376,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !pipelined.isEmpty, keepAlive {
             context.eventLoop.assumeIsolated().execute { self.servePipelined() }
         } else if keepAlive {
-            _ = answerMalformedRequestIfDue()
+            answerMalformedRequestIfDue()
         }
     }
 
@@ -414,7 +414,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else if !pipelined.isEmpty, let context {
             context.eventLoop.assumeIsolated().execute { self.servePipelined() }
         } else {
-            _ = answerMalformedRequestIfDue()
+            answerMalformedRequestIfDue()
         }
     }
 }
