@@ -48,19 +48,25 @@ let package = Package(
 
         // MARK: Libraries
         .target(
+            name: "TextCoding",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ProtoSchema",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Routing",
-            dependencies: ["ProtoSchema"],
+            dependencies: ["ProtoSchema", "TextCoding"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "Transcoding",
             dependencies: [
                 "ProtoSchema",
+                "TextCoding",
                 "CJansson",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -69,6 +75,7 @@ let package = Package(
         .target(
             name: "Upstream",
             dependencies: [
+                "TextCoding",
                 "CNGHTTP2",
                 "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -83,6 +90,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "ProtoSchema",
+                "TextCoding",
                 "Routing",
                 "Transcoding",
                 "Upstream",
@@ -106,6 +114,7 @@ let package = Package(
                 "Gateway",
                 "ProtoSchema",
                 "Routing",
+                "Upstream",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,6 +157,11 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(
+            name: "TextCodingTests",
+            dependencies: ["TextCoding", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ProtoSchemaTests",
             dependencies: ["ProtoSchema", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

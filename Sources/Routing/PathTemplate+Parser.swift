@@ -1,3 +1,5 @@
+import TextCoding
+
 /// The path template grammar of `google.api.HttpRule`:
 ///
 /// ```
@@ -138,7 +140,7 @@ private struct PathTemplateParser {
     private mutating func skipLiteral(stopAtColon: Bool) throws(RouteConfigError) {
         while let byte = peek {
             if byte == percent {
-                guard position + 2 < bytes.count, bytes[position + 1].isHexDigit, bytes[position + 2].isHexDigit else {
+                guard position + 2 < bytes.count, PercentEncoding.isHexDigit(bytes[position + 1]), PercentEncoding.isHexDigit(bytes[position + 2]) else {
                     throw error("'%' must be followed by two hex digits")
                 }
                 position += 3
@@ -191,12 +193,6 @@ private struct PathTemplateParser {
 }
 
 extension UInt8 {
-    var isHexDigit: Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
-            || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
-            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
-    }
-
     fileprivate var isIdentifierStart: Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self)
             || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
@@ -207,15 +203,9 @@ extension UInt8 {
         isIdentifierStart || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
     }
 
-    /// RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
-    var isUnreserved: Bool {
-        isIdentifierContinuation || self == UInt8(ascii: "-") || self == UInt8(ascii: ".")
-            || self == UInt8(ascii: "~")
-    }
-
     /// pchar without ':' and '%XX': unreserved, sub-delims and '@'.
     fileprivate var isLiteralCharacter: Bool {
-        if isUnreserved { return true }
+        if PercentEncoding.isUnreserved(self) { return true }
         switch self {
         case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
             UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),

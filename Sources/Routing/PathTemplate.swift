@@ -1,3 +1,5 @@
+import TextCoding
+
 /// A parsed `google.api.HttpRule` path template such as `/v1/{name=shelves/*/books/*}:archive`.
 ///
 /// Variables are flattened into ``segments``: `{name=shelves/*}` contributes the segments
@@ -86,7 +88,7 @@ public struct PathTemplate: Hashable, Sendable, CustomStringConvertible {
     /// (`/v1/*/books/*:verb`): two templates with the same shape match exactly the same paths.
     var shape: String {
         let parts = segments.map { segment in
-            if case .literal(let text) = segment { return String(PercentDecoding.normalizedLiteral(text[...])) }
+            if case .literal(let text) = segment { return String(PercentEncoding.normalizedLiteral(text[...])) }
             return Self.text(of: segment)
         }
         return "/" + parts.joined(separator: "/") + (verb.map { ":" + $0 } ?? "")

@@ -1,3 +1,4 @@
+import TextCoding
 import ProtoSchema
 
 extension RouteTable {
@@ -12,7 +13,7 @@ extension RouteTable {
     ///   percent-encoding, or a query parameter that is unknown (strict routes) or not settable.
     public func lookup(method: String, path: Substring, query: Substring?) throws(RoutingError) -> RouteLookup {
         guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }
-        guard PercentDecoding.isWellFormed(path) else {
+        guard PercentEncoding.isWellFormed(path) else {
             throw RoutingError(
                 code: .invalidPathEncoding,
                 message: "the path has a '%' that is not followed by two hex digits"
@@ -58,7 +59,7 @@ extension RouteTable {
     /// The segments in literal normal form; the same array when no segment has an escape.
     private static func keys(_ segments: [Substring]) -> [Substring] {
         guard segments.contains(where: { $0.utf8.contains(UInt8(ascii: "%")) }) else { return segments }
-        return segments.map(PercentDecoding.normalizedLiteral)
+        return segments.map(PercentEncoding.normalizedLiteral)
     }
 
     private static func dropTrailingEmpty(_ segments: inout [Substring]) {
@@ -88,12 +89,12 @@ extension RouteTable {
         variable: PathTemplate.Variable
     ) throws(RoutingError) -> String {
         if !multiSegment, let segment = segments.first {
-            if let value = PercentDecoding.decodedString(segment, plusAsSpace: false) { return value }
+            if let value = PercentEncoding.decodedString(segment, plusAsSpace: false) { return value }
         } else {
             var bytes: [UInt8] = []
             for (offset, segment) in segments.enumerated() {
                 if offset > 0 { bytes.append(UInt8(ascii: "/")) }
-                _ = PercentDecoding.decode(segment, into: &bytes, keepEncodedSlash: true, plusAsSpace: false)
+                _ = PercentEncoding.decode(segment, into: &bytes, keepEncodedSlash: true, plusAsSpace: false)
             }
             if let value = String(validating: bytes, as: UTF8.self) { return value }
         }

@@ -1,3 +1,4 @@
+import TextCoding
 import ProtoSchema
 
 extension RouteTable {
@@ -18,14 +19,14 @@ extension RouteTable {
             let equals = parameter.utf8.firstIndex(of: UInt8(ascii: "="))
             let rawName = parameter[..<(equals ?? parameter.endIndex)]
             let rawValue = equals.map { parameter[parameter.utf8.index(after: $0)...] } ?? ""
-            guard let name = PercentDecoding.decodedString(rawName, plusAsSpace: true) else {
+            guard let name = PercentEncoding.decodedString(rawName, plusAsSpace: true) else {
                 throw RoutingError(
                     code: .invalidQueryParameter,
                     message: "query parameter name '\(rawName)' is not valid percent-encoded UTF-8",
                     parameter: String(rawName)
                 )
             }
-            guard let value = PercentDecoding.decodedString(rawValue, plusAsSpace: true) else {
+            guard let value = PercentEncoding.decodedString(rawValue, plusAsSpace: true) else {
                 throw RoutingError(
                     code: .invalidQueryParameter,
                     message: "the value of query parameter '\(name)' is not valid percent-encoded UTF-8",

@@ -1,3 +1,5 @@
+import TextCoding
+
 /// The path index of a ``RouteTable``: a trie over template segments.
 ///
 /// Each node has literal children (keyed by the RFC 3986 normal form of the literal), at most one
@@ -37,7 +39,7 @@ struct RouteTrie: Sendable {
         for segment in template.segments {
             switch segment {
             case .literal(let text):
-                let key = PercentDecoding.normalizedLiteral(Substring(text))
+                let key = PercentEncoding.normalizedLiteral(Substring(text))
                 if let child = nodes[node].literals[key] {
                     node = child
                 } else {

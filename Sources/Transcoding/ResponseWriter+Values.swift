@@ -1,5 +1,6 @@
 import NIOCore
 import ProtoSchema
+import TextCoding
 
 /// Scalar values: wire bytes to proto3 JSON text.
 extension ResponseWriter {

@@ -1,5 +1,6 @@
 import NIOCore
 import ProtoSchema
+import TextCoding
 
 /// A scalar parsed from JSON or text, ready to be written after its tag.
 enum WireScalar {

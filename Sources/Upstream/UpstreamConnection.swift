@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TextCoding
 
 /// What a connection tells its ``UpstreamClient``.
 protocol UpstreamConnectionOwner: AnyObject {

@@ -28,19 +28,6 @@ import Testing
         #expect(GRPCStatus(trailers: [("grpc-status", "99")]).code == .unknown)
     }
 
-    @Test func percentDecodingKeepsMalformedEscapes() {
-        #expect(GRPCStatus.percentDecoded("100%") == "100%")
-        #expect(GRPCStatus.percentDecoded("%zz%4") == "%zz%4")
-        #expect(GRPCStatus.percentDecoded("a%25b") == "a%b")
-    }
-
-    @Test func base64AcceptsPaddingAndURLAlphabet() {
-        #expect(Base64.decode("aGk=") == Array("hi".utf8))
-        #expect(Base64.decode("aGk") == Array("hi".utf8))
-        #expect(Base64.decode("-_8") == [0xFB, 0xFF])
-        #expect(Base64.decode("a b") == nil)
-    }
-
     @Test func httpStatusMapping() {
         let expected: [Int: GRPCStatus.Code] = [
             400: .internalError, 401: .unauthenticated, 403: .permissionDenied, 404: .unimplemented,
@@ -54,16 +41,6 @@ import Testing
         #expect(GRPCStatus.Code(http2ErrorCode: 0x7) == .unavailable)
         #expect(GRPCStatus.Code(http2ErrorCode: 0xB) == .resourceExhausted)
         #expect(GRPCStatus.Code(http2ErrorCode: 0x2) == .internalError)
-    }
-
-    @Test func timeoutEncoding() {
-        #expect(GRPCTimeout.encode(nanoseconds: 1_500_000_000) == "1500m")
-        #expect(GRPCTimeout.encode(nanoseconds: 2_000_000_000) == "2S")
-        #expect(GRPCTimeout.encode(nanoseconds: 3_600_000_000_000) == "1H")
-        #expect(GRPCTimeout.encode(nanoseconds: 1_234_567_891) == "1234568u")
-        #expect(GRPCTimeout.encode(nanoseconds: 0) == "1n")
-        let huge = GRPCTimeout.encode(nanoseconds: .max)
-        #expect(huge.count <= 9)
     }
 
     @Test func metadataIsLowerCasedAndFiltered() {

@@ -1,5 +1,6 @@
 public import NIOHTTP1
 import NIOCore
+import TextCoding
 import Transcoding
 
 /// Which HTTP request headers travel to the backend as gRPC metadata, and how backend
@@ -112,10 +113,7 @@ public struct HeaderPolicy: Sendable {
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                 || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
         }
-        guard !isBase64 else { return value }
-        var encoded = ByteBuffer()
-        Array(value.utf8).withUnsafeBytes { Base64.encode($0, into: &encoded) }
-        return String(buffer: encoded)
+        return isBase64 ? value : Base64.encodedString(value.utf8)
     }
 }
 

@@ -3,6 +3,7 @@ import NIOHTTP1
 import ProtoSchema
 import Routing
 import Transcoding
+import TextCoding
 import Upstream
 
 /// Writes the HTTP response of one call in the form its route and `Accept` header ask for.
@@ -137,7 +138,7 @@ final class ResponseEmitter: TickFlushing {
         if wantsTrailers {
             var fields = HTTPHeaders()
             fields.add(name: "grpc-status", value: String(error?.code.rawValue ?? 0))
-            if let error { fields.add(name: "grpc-message", value: Self.percentEncoded(error.message)) }
+            if let error { fields.add(name: "grpc-message", value: PercentEncoding.grpcMessageEncoded(error.message)) }
             snapshot.headerPolicy.responseHeaders(metadata: [], trailers: trailers, into: &fields)
             httpTrailers = fields
         }
@@ -183,20 +184,6 @@ final class ResponseEmitter: TickFlushing {
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &headers)
         return (headers, body)
-    }
-
-    /// gRPC's `grpc-message` encoding: printable ASCII except `%` as is, the rest `%XX`.
-    static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
-            }
-        }
-        return out
     }
 }
 

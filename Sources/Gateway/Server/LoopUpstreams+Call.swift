@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import ProtoSchema
 import Routing
+import TextCoding
 import Upstream
 
 extension LoopUpstreams {

@@ -1,14 +1,16 @@
-/// Percent-decoding for URL paths and query strings, per the `google.api.HttpRule` rules.
-enum PercentDecoding {
+/// Percent-encoding (`%XX`) in its two uses: URL paths and query strings, decoded per the
+/// `google.api.HttpRule` rules, and gRPC's `grpc-message` values (PROTOCOL-HTTP2.md), encoded and
+/// decoded.
+public enum PercentEncoding {
     /// Whether every `%` in `text` starts a valid `%XX` escape.
-    static func isWellFormed(_ text: Substring) -> Bool {
+    public static func isWellFormed(_ text: Substring) -> Bool {
         let utf8 = text.utf8
         var index = utf8.startIndex
         while let found = utf8[index...].firstIndex(of: UInt8(ascii: "%")) {
             let first = utf8.index(after: found)
-            guard first != utf8.endIndex, utf8[first].isHexDigit else { return false }
+            guard first != utf8.endIndex, isHexDigit(utf8[first]) else { return false }
             let second = utf8.index(after: first)
-            guard second != utf8.endIndex, utf8[second].isHexDigit else { return false }
+            guard second != utf8.endIndex, isHexDigit(utf8[second]) else { return false }
             index = utf8.index(after: second)
         }
         return true
@@ -17,10 +19,12 @@ enum PercentDecoding {
     /// Appends the decoded bytes of `text` to `output`.
     ///
     /// - Parameters:
+    ///   - text: URL text, still percent-encoded.
+    ///   - output: receives the decoded bytes.
     ///   - keepEncodedSlash: leave `%2F`/`%2f` as written (multi-segment path variables).
     ///   - plusAsSpace: decode `+` as a space (query strings).
     /// - Returns: false if an escape is malformed.
-    static func decode(
+    public static func decode(
         _ text: Substring,
         into output: inout [UInt8],
         keepEncodedSlash: Bool,
@@ -51,7 +55,10 @@ enum PercentDecoding {
     }
 
     /// Decodes `text`, returning nil if an escape is malformed or the result is not UTF-8.
-    static func decodedString(_ text: Substring, plusAsSpace: Bool) -> String? {
+    /// - Parameters:
+    ///   - text: URL text, still percent-encoded.
+    ///   - plusAsSpace: decode `+` as a space (query strings).
+    public static func decodedString(_ text: Substring, plusAsSpace: Bool) -> String? {
         if !text.utf8.contains(UInt8(ascii: "%")) && !(plusAsSpace && text.utf8.contains(UInt8(ascii: "+"))) {
             return String(text)
         }
@@ -65,7 +72,8 @@ enum PercentDecoding {
     /// unreserved characters are decoded and other escapes get upper-case hex digits.
     ///
     /// Returns `text` unchanged (no allocation) when it has no `%`.
-    static func normalizedLiteral(_ text: Substring) -> Substring {
+    /// - Parameter text: One path segment, still percent-encoded.
+    public static func normalizedLiteral(_ text: Substring) -> Substring {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
@@ -78,7 +86,7 @@ enum PercentDecoding {
                 let second = utf8.index(after: first)
                 if second != utf8.endIndex, let low = utf8[second].hexValue {
                     let decoded = high << 4 | low
-                    if decoded.isUnreserved {
+                    if isUnreserved(decoded) {
                         bytes.append(decoded)
                     } else {
                         bytes.append(UInt8(ascii: "%"))
@@ -93,6 +101,75 @@ enum PercentDecoding {
             index = first
         }
         return Substring(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension PercentEncoding {
+    /// Whether `byte` is an ASCII hex digit.
+    public static func isHexDigit(_ byte: UInt8) -> Bool {
+        byte.hexValue != nil
+    }
+
+    /// Whether `byte` is RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+}
+
+extension PercentEncoding {
+    /// gRPC's `grpc-message` encoding: printable ASCII except `%` as is, every other byte of the
+    /// UTF-8 text as `%XX`.
+    /// - Parameter text: The status message.
+    public static func grpcMessageEncoded(_ text: String) -> String {
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") }) { return text }
+        let hex: StaticString = "0123456789ABCDEF"
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count * 3)
+        hex.withUTF8Buffer { hex in
+            for byte in utf8 {
+                if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") {
+                    out.append(byte)
+                } else {
+                    out.append(UInt8(ascii: "%"))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 15)])
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes a `grpc-message` value. Unlike URL text, a malformed escape is kept as written and
+    /// bytes that are not UTF-8 become U+FFFD, so a bad message never fails a call.
+    /// - Parameter value: The header value.
+    public static func grpcMessageDecoded(_ value: String) -> String {
+        let utf8 = value.utf8
+        guard utf8.contains(UInt8(ascii: "%")) else { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let first = utf8.index(after: index)
+            if byte == UInt8(ascii: "%"), first != utf8.endIndex, let high = utf8[first].hexValue {
+                let second = utf8.index(after: first)
+                if second != utf8.endIndex, let low = utf8[second].hexValue {
+                    out.append(high << 4 | low)
+                    index = utf8.index(after: second)
+                    continue
+                }
+            }
+            out.append(byte)
+            index = first
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -1,6 +1,7 @@
 public import NIOCore
 
-/// Base64 for `bytes` fields: standard alphabet with padding on output; standard or URL-safe,
+/// Base64 (RFC 4648) as Portico meets it: `bytes` fields in JSON, `-bin` metadata and
+/// `grpc-status-details-bin`. Standard alphabet with padding on output; standard or URL-safe,
 /// padded or not, on input.
 public enum Base64 {
     private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -113,5 +114,23 @@ public enum Base64 {
             out.writeInteger(UInt8(truncatingIfNeeded: v >> 8))
         }
         return true
+    }
+
+    /// Decodes base64 text (either alphabet, padding optional).
+    /// - Parameter text: The text, e.g. a `-bin` metadata value.
+    /// - Returns: The bytes, or nil when the text is not valid base64.
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        var out = ByteBuffer()
+        var text = String(text)
+        let valid = text.withUTF8 { decode(UnsafeRawBufferPointer($0), into: &out) }
+        return valid ? Array(out.readableBytesView) : nil
+    }
+
+    /// Encodes bytes as base64 text (standard alphabet, padded).
+    /// - Parameter bytes: The bytes.
+    public static func encodedString(_ bytes: some Collection<UInt8>) -> String {
+        var out = ByteBuffer()
+        Array(bytes).withUnsafeBytes { encode($0, into: &out) }
+        return String(buffer: out)
     }
 }
