@@ -26,7 +26,7 @@ echo "wrote Protos/demo.binpb"
 
 # Built into portico: the google.rpc error types (and their google.protobuf imports), added to
 # the user's descriptor sets when those lack them, so error details always render.
-builtin=Sources/Gateway/Errors/BuiltinDescriptorSet.swift
+builtin=Sources/Gateway/Snapshot/BuiltinDescriptorSet.swift
 protoc -I Protos -I /usr/include --include_imports --descriptor_set_out=/dev/stdout \
   google/rpc/status.proto google/rpc/error_details.proto google/rpc/code.proto | base64 -w 120 > "$builtin.b64"
 {

@@ -17,10 +17,9 @@ struct Check: AsyncParsableCommand {
     func run() async throws {
         let snapshot: GatewaySnapshot
         do {
-            let loaded = try GatewayConfig.load(path: config)
-            snapshot = try GatewaySnapshot(config: loaded.config, baseDirectory: loaded.baseDirectory)
+            snapshot = try GatewaySnapshot.load(configPath: config)
         } catch {
-            printError("\(config): \(error)")
+            printError("\(error)")
             throw ExitCode(1)
         }
         print("\(config): OK")
@@ -29,9 +28,8 @@ struct Check: AsyncParsableCommand {
             print("backend \(name): \(backend.endpoints.map(\.description).joined(separator: ", "))")
         }
         print("routes:")
-        for route in snapshot.routes.routes {
-            let backend = snapshot.backendByService[route.method.serviceFullName] ?? "?"
-            print("  \(route.description)  [backend \(backend)]")
+        for plan in snapshot.plans {
+            print("  \(plan.route.description)  [backend \(plan.labels.backend)]")
         }
         for service in snapshot.unservedServices {
             print("note: \(service) has HTTP annotations but no backend; its routes are not served")

@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// `portico serve --config Gateway.yaml`: validate the configuration, then serve until SIGTERM.
+/// `portico serve --config Gateway.yaml`: validate the configuration, then serve until SIGTERM;
+/// SIGHUP reloads the configuration.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the routes of a Gateway.yaml.")
 
@@ -22,24 +23,45 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "portico")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let snapshot: GatewaySnapshot
+        let listenOverride: GatewayConfig.HostPort?
         do {
             var loaded = try GatewayConfig.load(path: config)
-            if let listen {
-                loaded.config.listen = try GatewayConfig.parseHostPort(listen)
+            listenOverride = try listen.map { address throws(ConfigError) in try GatewayConfig.parseHostPort(address) }
+            if let listenOverride { loaded.config.listen = listenOverride }
+            do {
+                snapshot = try SnapshotBuilder(config: loaded.config, baseDirectory: loaded.baseDirectory).build()
+            } catch {
+                throw error.titled(config)
             }
-            snapshot = try GatewaySnapshot(config: loaded.config, baseDirectory: loaded.baseDirectory)
         } catch {
-            printError("\(config): \(error)")
+            printError("\(error)")
             throw ExitCode(2)
         }
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["RLIMIT_NOFILE": "\(descriptors.map(String.init) ?? "unknown")"])
         let server = GatewayServer(snapshot: snapshot, logger: logger)
+        let reloader = ConfigReloader(server: server, configPath: config, listenOverride: listenOverride)
         let group = ServiceGroup(
-            services: [GatewayService(server: server, logger: logger)],
+            services: [GatewayService(server: server, logger: logger), ReloadOnHangup(reloader: reloader, logger: logger)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         try await group.run()
+    }
+}
+
+/// Reloads the configuration on every SIGHUP (a bad configuration is logged and changes
+/// nothing), until the service group shuts down.
+struct ReloadOnHangup: Service {
+    let reloader: ConfigReloader
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                await reloader.reloadLogging(to: logger, trigger: "SIGHUP")
+            }
+        }
     }
 }

@@ -13,6 +13,9 @@ public enum BodySelector: Hashable, Sendable {
 /// A validated binding in a ``RouteTable``, with every field path resolved. A class, built once:
 /// each request's match refers to it instead of copying (and retaining) every field.
 public final class Route: Sendable, CustomStringConvertible {
+    /// The route's position in ``RouteTable/routes``: per-route data kept beside the table (a
+    /// gateway's per-route plans) is an array indexed by it.
+    public let index: Int
     /// The gRPC method the route calls.
     public let method: MethodDescriptor
     /// The HTTP method, or a custom kind (`HEAD`, `*` for any method).
@@ -34,6 +37,7 @@ public final class Route: Sendable, CustomStringConvertible {
 
     /// Creates a route; ``RouteTable`` builds them from validated definitions.
     public init(
+        index: Int,
         method: MethodDescriptor,
         verb: String,
         template: PathTemplate,
@@ -44,6 +48,7 @@ public final class Route: Sendable, CustomStringConvertible {
         rejectUnknownQueryParameters: Bool,
         variableFields: [[FieldDescriptor]]
     ) {
+        self.index = index
         self.method = method
         self.verb = verb
         self.template = template

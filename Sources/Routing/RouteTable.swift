@@ -48,7 +48,7 @@ public struct RouteTable: Sendable {
         var sourceByKey: [String: String] = [:]
         let validator = RouteValidator(pool: pool)
         for definition in definitions {
-            guard let route = validator.validate(definition, problems: &problems) else { continue }
+            guard let route = validator.validate(definition, index: routes.count, problems: &problems) else { continue }
             let key = "\(definition.verb) \(route.template.shape)"
             if let other = sourceByKey[key] {
                 problems.append(

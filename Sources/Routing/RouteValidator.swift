@@ -5,7 +5,7 @@ struct RouteValidator {
     let pool: DescriptorPool
 
     /// The route, or nil after appending the definition's problems.
-    func validate(_ definition: RouteDefinition, problems: inout [RouteConfigError]) -> Route? {
+    func validate(_ definition: RouteDefinition, index: Int, problems: inout [RouteConfigError]) -> Route? {
         let source = definition.source
         let before = problems.count
         func report(_ code: RouteConfigError.Code, _ message: String) {
@@ -86,6 +86,7 @@ struct RouteValidator {
 
         guard problems.count == before else { return nil }
         return Route(
+            index: index,
             method: method,
             verb: definition.verb,
             template: template,

@@ -77,7 +77,6 @@ public final class UpstreamCall {
         path: String,
         metadata: [(name: String, value: String)],
         timeout: TimeAmount?,
-        delegate: any UpstreamCallDelegate,
         eventLoop: any EventLoop,
         allocator: ByteBufferAllocator,
         maxMessageLength: Int,
@@ -91,12 +90,25 @@ public final class UpstreamCall {
         self.metadata = metadata
         self.deadline = timeout.map { .now() + $0 }
         self.timeout = timeout
-        self.delegate = delegate
         self.eventLoop = eventLoop
         self.outbound = GRPCSendBuffer(allocator: allocator)
         self.sendHighWatermark = max(1, sendBufferWatermarks.high)
         self.sendLowWatermark = min(max(1, sendBufferWatermarks.low), self.sendHighWatermark)
         self.deframer = GRPCMessageDeframer(maxMessageLength: maxMessageLength)
+    }
+
+    /// Queues the call on the client that made it; `delegate` then hears of its response. Call it
+    /// once, on the client's event loop; it never calls the delegate before returning.
+    /// - Parameter delegate: Receives the response; kept alive until the call finishes.
+    public func start(delegate: any UpstreamCallDelegate) {
+        self.eventLoop.preconditionInEventLoop()
+        precondition(self.delegate == nil, "an upstream call is started once")
+        self.delegate = delegate
+        guard let client = self.client else {
+            self.finish(GRPCStatus(code: .unavailable, message: "upstream client is gone"), deferred: true)
+            return
+        }
+        client.start(self)
     }
 
     /// The deadline has passed: resets the stream and finishes with `DEADLINE_EXCEEDED`.

@@ -79,29 +79,25 @@ public final class UpstreamClient {
         self.nextBackoff = configuration.reconnectBackoffInitial
     }
 
-    /// Starts a call: `POST path` with `content-type: application/grpc`, `te: trailers`,
-    /// `user-agent`, `grpc-timeout` (when `timeout` is given) and `metadata`.
-    ///
-    /// Never throws and never calls the delegate before returning: failures (no connection, client
-    /// closed) arrive as `didFinishWith(UNAVAILABLE)` on a later tick. Must be called on
-    /// ``eventLoop``.
+    /// Makes a call that is not started yet: `POST path` with `content-type: application/grpc`,
+    /// `te: trailers`, `user-agent`, `grpc-timeout` (when `timeout` is given) and `metadata`, once
+    /// ``UpstreamCall/start(delegate:)`` queues it. Splitting the two lets the delegate hold the
+    /// call from its own initializer. Must be called on ``eventLoop``.
     /// - Parameters:
     ///   - path: The gRPC method path, e.g. `/demo.user.v1.UserService/GetUser`.
     ///   - metadata: Request metadata. Names are lower-cased; names invalid in HTTP/2, reserved
     ///     (`grpc-timeout`, `content-type`, `te`, `user-agent`, pseudo-headers) or connection-specific
     ///     are skipped, as are values containing CR, LF or NUL. Values are sent as given (callers
     ///     base64-encode `-bin` values); surrounding blanks are trimmed.
-    ///   - timeout: The deadline, sent as `grpc-timeout` and enforced locally: on expiry the stream
-    ///     is reset and the call finishes with `DEADLINE_EXCEEDED`.
-    ///   - delegate: Receives the response; kept alive until the call finishes.
+    ///   - timeout: The deadline, from now, sent as `grpc-timeout` and enforced locally: on expiry
+    ///     the stream is reset and the call finishes with `DEADLINE_EXCEEDED`.
     ///   - onFinish: Runs once when the call finishes, however it ends, before the delegate
     ///     hears of it (accounting such as concurrency limits).
-    /// - Returns: The call, to send messages on, half-close or cancel.
-    public func startCall(
+    /// - Returns: The call, to start, then send messages on, half-close or cancel.
+    public func makeCall(
         path: String,
         metadata: [(name: String, value: String)],
         timeout: TimeAmount?,
-        delegate: any UpstreamCallDelegate,
         onFinish: (() -> Void)? = nil
     ) -> UpstreamCall {
         self.eventLoop.preconditionInEventLoop()
@@ -109,7 +105,6 @@ public final class UpstreamClient {
             path: path,
             metadata: UpstreamMetadata.validated(metadata),
             timeout: timeout,
-            delegate: delegate,
             eventLoop: self.eventLoop,
             allocator: self.allocator,
             maxMessageLength: self.configuration.maxResponseMessageLength,
@@ -118,8 +113,32 @@ public final class UpstreamClient {
             maxMetadataBytes: self.configuration.maxResponseMetadataBytes
         )
         call.onFinish = onFinish
-        self.enqueue(call)
+        call.client = self
         return call
+    }
+
+    /// Makes a call and starts it (``makeCall(path:metadata:timeout:onFinish:)`` then
+    /// ``UpstreamCall/start(delegate:)``).
+    ///
+    /// Never throws and never calls the delegate before returning: failures (no connection, client
+    /// closed) arrive as `didFinishWith(UNAVAILABLE)` on a later tick. Must be called on
+    /// ``eventLoop``.
+    /// - Returns: The call, to send messages on, half-close or cancel.
+    public func startCall(
+        path: String,
+        metadata: [(name: String, value: String)],
+        timeout: TimeAmount?,
+        delegate: any UpstreamCallDelegate,
+        onFinish: (() -> Void)? = nil
+    ) -> UpstreamCall {
+        let call = self.makeCall(path: path, metadata: metadata, timeout: timeout, onFinish: onFinish)
+        call.start(delegate: delegate)
+        return call
+    }
+
+    /// Queues `call` (made by ``makeCall(path:metadata:timeout:onFinish:)``) on this client.
+    func start(_ call: UpstreamCall) {
+        self.enqueue(call)
     }
 
     /// Takes over a call that never reached a backend (another client's connect failed): it

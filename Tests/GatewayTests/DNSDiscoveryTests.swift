@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
+import Upstream
 
 /// `backends.<name>.dns`: each address of a host name is an endpoint, and the list follows the
 /// answers as they change (a Kubernetes headless Service). The backends are real demo servers

@@ -64,7 +64,6 @@ import Testing
             path: "/a.B/C",
             metadata: [],
             timeout: nil,
-            delegate: IgnoringDelegate(),
             eventLoop: client.eventLoop,
             allocator: ByteBufferAllocator(),
             maxMessageLength: 1 << 20,

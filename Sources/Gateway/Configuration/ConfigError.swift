@@ -21,7 +21,7 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// `Gateway.yaml` could not be turned into a running gateway: every problem found, at once.
+/// A configuration could not be turned into a running gateway: every problem found, at once.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -50,6 +50,24 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.problems = problems
         self.cause = cause
+    }
+
+    /// The configuration was read but has `problems`.
+    static func invalid(_ problems: [ConfigProblem]) -> ConfigError {
+        ConfigError(code: .invalid, message: "the configuration has problems", problems: problems)
+    }
+
+    /// This error with a message naming the file it is about (`gw.yaml has problems`).
+    /// - Parameter path: The configuration file.
+    public func titled(_ path: String) -> ConfigError {
+        var titled = self
+        switch code {
+        case .invalid: titled.message = "\(path) has problems"
+        default:
+            let generic = "the configuration"
+            if message.hasPrefix(generic) { titled.message = path + message.dropFirst(generic.count) }
+        }
+        return titled
     }
 
     public var description: String {

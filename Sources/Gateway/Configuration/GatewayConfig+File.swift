@@ -19,7 +19,12 @@ extension GatewayConfig {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(code: .unreadable, message: "\(path) is not UTF-8 text")
         }
-        let config = try parse(yaml: text)
+        let config: GatewayConfig
+        do {
+            config = try parse(yaml: text)
+        } catch {
+            throw error.titled(path)
+        }
         let directory = (path as NSString).deletingLastPathComponent
         return Loaded(config: config, baseDirectory: directory.isEmpty ? "." : directory)
     }

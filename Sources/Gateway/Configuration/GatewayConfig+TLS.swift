@@ -1,6 +1,3 @@
-import Foundation
-import NIOSSL
-import Upstream
 import Yams
 
 extension GatewayConfig {
@@ -19,7 +16,7 @@ extension GatewayConfig {
     /// ```
     /// `tls: true` or `tls: {}` means TLS with the system's trust store. Paths are relative to the
     /// config file's folder.
-    public struct BackendTLS: Sendable {
+    public struct BackendTLS: Sendable, Equatable {
         /// PEM file of the certificate authorities to trust; nil = the system trust store.
         public var ca: String?
         /// PEM client certificate chain for mutual TLS.
@@ -32,8 +29,6 @@ extension GatewayConfig {
         public var insecureSkipVerify = false
         /// `backends.<name>.tls`, for load-time errors.
         public var yamlPath: String
-        /// The files read and the TLS context built, once, by ``GatewaySnapshot``.
-        var upstream: UpstreamTLS?
     }
 
     /// Top-level `tls`: TLS termination on the HTTP/1.1 listener (ALPN `http/1.1`); HTTPS and
@@ -42,13 +37,11 @@ extension GatewayConfig {
     /// ```yaml
     /// tls: { cert: certs/portico.pem, key: certs/portico.key }
     /// ```
-    public struct ListenerTLS: Sendable {
+    public struct ListenerTLS: Sendable, Equatable {
         /// PEM certificate chain the listener presents (leaf first).
         public var cert: String
         /// PEM private key of the leaf certificate.
         public var key: String
-        /// The context built, once, by ``GatewaySnapshot``.
-        var context: NIOSSLContext?
     }
 
     // MARK: Parsing
@@ -100,87 +93,6 @@ extension GatewayConfig {
         if !fields.contains(where: { $0.key == "key" }) { reader.report("tls.key", "required (PEM private key)", at: node) }
         guard let cert, let key else { return nil }
         return ListenerTLS(cert: cert, key: key)
-    }
-
-    // MARK: Loading
-
-    /// Reads every TLS file (paths relative to `baseDirectory`) and builds each TLS context, once:
-    /// the listener's and one per backend, shared by every event loop and endpoint.
-    /// - Returns: The problems found, each at the YAML path of the offending key.
-    mutating func loadTLS(baseDirectory: String) -> [ConfigProblem] {
-        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)" }
-        var problems: [ConfigProblem] = []
-        if var listener = self.tls {
-            do {
-                listener.context = try Self.makeListenerContext(cert: resolve(listener.cert), key: resolve(listener.key))
-                self.tls = listener
-            } catch {
-                problems.append(ConfigProblem(path: "tls.\(error.key)", message: error.message))
-            }
-        }
-        for name in self.backends.keys.sorted() {
-            guard var tls = self.backends[name]?.tls else { continue }
-            do {
-                tls.upstream = try UpstreamTLS(
-                    trustRoots: tls.ca.map { .pemFile(resolve($0)) } ?? .system,
-                    certificateChainFile: tls.cert.map(resolve),
-                    privateKeyFile: tls.key.map(resolve),
-                    serverName: tls.serverName,
-                    insecureSkipVerify: tls.insecureSkipVerify
-                )
-                self.backends[name]?.tls = tls
-            } catch {
-                let key: String? =
-                    switch error.code {
-                    case .trustRoots: "ca"
-                    case .certificateChain: "cert"
-                    case .privateKey: "key"
-                    case .serverName: "serverName"
-                    default: nil
-                    }
-                problems.append(ConfigProblem(path: key.map { "\(tls.yamlPath).\($0)" } ?? tls.yamlPath, message: error.description))
-            }
-        }
-        return problems
-    }
-
-    /// A listener TLS file problem: the key (`cert` or `key`) and what is wrong.
-    private struct ListenerTLSProblem: Error {
-        var key: String
-        var message: String
-    }
-
-    private static func makeListenerContext(cert: String, key: String) throws(ListenerTLSProblem) -> NIOSSLContext {
-        guard let certData = FileManager.default.contents(atPath: cert) else {
-            throw ListenerTLSProblem(key: "cert", message: "cannot read certificate file \(cert)")
-        }
-        guard let keyData = FileManager.default.contents(atPath: key) else {
-            throw ListenerTLSProblem(key: "key", message: "cannot read private key file \(key)")
-        }
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMBytes([UInt8](certData))
-        } catch {
-            throw ListenerTLSProblem(key: "cert", message: "invalid PEM certificate in \(cert): \(error)")
-        }
-        guard !chain.isEmpty else { throw ListenerTLSProblem(key: "cert", message: "no PEM certificate in \(cert)") }
-        let privateKey: NIOSSLPrivateKey
-        do {
-            privateKey = try NIOSSLPrivateKey(bytes: [UInt8](keyData), format: .pem)
-        } catch {
-            throw ListenerTLSProblem(key: "key", message: "invalid PEM private key in \(key): \(error)")
-        }
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) },
-            privateKey: .privateKey(privateKey)
-        )
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["http/1.1"]
-        do {
-            return try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw ListenerTLSProblem(key: "key", message: "cannot use \(key) with \(cert) (does the key match the certificate?): \(error)")
-        }
     }
 }
 

@@ -38,14 +38,14 @@ extension GatewayConfig {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigError(code: .unreadable, message: "Gateway.yaml is not valid YAML", cause: error)
+            throw ConfigError(code: .unreadable, message: "the configuration is not valid YAML", cause: error)
         }
         var reader = YAMLReader()
         var config = GatewayConfig.defaults
         guard let root, let entries = reader.mapping(root, at: "") else {
             throw ConfigError(
                 code: .invalid,
-                message: "Gateway.yaml must be a mapping",
+                message: "the configuration must be a mapping",
                 problems: reader.problems.isEmpty ? [ConfigProblem(path: "", message: "empty document")] : reader.problems
             )
         }
@@ -101,7 +101,7 @@ extension GatewayConfig {
             reader.report("services.\(entry.pattern)", "unknown backend \"\(entry.backend)\"", at: nil)
         }
         guard reader.problems.isEmpty else {
-            throw ConfigError(code: .invalid, message: "Gateway.yaml has problems", problems: reader.problems)
+            throw ConfigError.invalid(reader.problems)
         }
         return config
     }

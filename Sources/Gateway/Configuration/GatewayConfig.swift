@@ -71,7 +71,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// A gRPC backend: one or more endpoints serving the same services.
-    public struct Backend: Sendable {
+    public struct Backend: Sendable, Equatable {
         /// Endpoints (`host:port` or `unix:<path>`), balanced by each event loop (see ``balancing``).
         public var endpoints: [UpstreamTarget]
         /// Deadline applied to calls that don't carry `Grpc-Timeout`; nil = none.
@@ -114,7 +114,7 @@ public struct GatewayConfig: Sendable {
         public var retryBudget = RetryBudget()
 
         /// `backends.<name>.healthCheck`.
-        public struct HealthCheck: Sendable {
+        public struct HealthCheck: Sendable, Equatable {
             /// Time between checks of each endpoint.
             public var intervalMilliseconds: Int64 = 5_000
             /// A check not answered within this time fails.
@@ -127,17 +127,12 @@ public struct GatewayConfig: Sendable {
             public var service = ""
         }
 
-        /// Endpoint choice per call.
-        public enum Balancing: String, Sendable {
-            /// Each endpoint in turn.
-            case roundRobin = "round-robin"
-            /// The endpoint with the fewest calls in flight on this event loop (ties in turn).
-            case leastOutstanding = "least-outstanding"
-        }
+        /// Endpoint choice per call (`round-robin` or `least-outstanding`).
+        public typealias Balancing = ClusterConfiguration.Balancing
     }
 
     /// One `http.rules` entry with the YAML path it came from.
-    public struct YAMLHttpRule: Sendable {
+    public struct YAMLHttpRule: Sendable, Equatable {
         /// The decoded rule (`selector` set).
         public var rule: HttpRule
         /// `http.rules[3]`, for error messages.
@@ -145,7 +140,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// proto3 JSON mapping options.
-    public struct JSONSettings: Sendable {
+    public struct JSONSettings: Sendable, Equatable {
         /// Write fields that hold their default value.
         public var emitUnpopulated = false
         /// Write proto field names instead of lowerCamelCase JSON names.
@@ -176,7 +171,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// Header → metadata forwarding policy.
-    public struct HeaderSettings: Sendable {
+    public struct HeaderSettings: Sendable, Equatable {
         /// When set, only these request headers (lower-cased) are forwarded.
         public var allow: Set<String>?
         /// Request headers never forwarded (lower-cased), on top of hop-by-hop ones.
@@ -184,7 +179,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// Size limits.
-    public struct Limits: Sendable {
+    public struct Limits: Sendable, Equatable {
         /// Largest accepted request body for non-streaming requests, in bytes.
         public var maxRequestBodyBytes = 4 * 1024 * 1024
         /// With no request in progress, a connection whose next request head is not complete
@@ -196,7 +191,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// `compression:` gzip of HTTP responses for clients that send `Accept-Encoding: gzip`.
-    public struct CompressionSettings: Sendable {
+    public struct CompressionSettings: Sendable, Equatable {
         /// Whether complete JSON and text responses are compressed for such clients.
         public var enabled = true
         /// Smaller bodies are sent as they are (compressing them costs more than it saves).
@@ -206,7 +201,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// Streaming calls: response framing and per-stream buffer bounds.
-    public struct StreamingSettings: Sendable {
+    public struct StreamingSettings: Sendable, Equatable {
         /// Wrap each streamed message as `{"result": message}` (grpc-gateway compatibility).
         public var envelope = false
         /// Largest single JSON value in a streamed request body, in bytes.
@@ -219,7 +214,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// JSON options one method overrides; nil keeps the global `json` value.
-    public struct JSONOverrides: Sendable {
+    public struct JSONOverrides: Sendable, Equatable {
         /// Overrides `json.emitUnpopulated`.
         public var emitUnpopulated: Bool?
         /// Overrides `json.useProtoNames`.
@@ -241,7 +236,7 @@ public struct GatewayConfig: Sendable {
     }
 
     /// Settings for the routes of one gRPC method, overriding the global ones.
-    public struct MethodSettings: Sendable {
+    public struct MethodSettings: Sendable, Equatable {
         /// Content-Type of this method's raw `bytes` responses (instead of
         /// `streaming.rawContentType`); `google.api.HttpBody` responses still carry their own.
         public var rawContentType: String?

@@ -9,7 +9,7 @@ extension GatewayConfig {
     /// client (no response headers from the backend either), within the call's deadline and its
     /// backend's ``RetryBudget``. Calls whose connect failed never reached a backend and move to
     /// another endpoint regardless of this policy.
-    public struct RetryPolicy: Sendable {
+    public struct RetryPolicy: Sendable, Equatable {
         /// Attempts in all, the first included (2 = one retry).
         public var maxAttempts = 3
         /// Wait before the first retry; doubled for each next one, ±20 % jitter.
@@ -20,16 +20,8 @@ extension GatewayConfig {
         public var codes: Set<GRPCStatus.Code> = [.unavailable]
     }
 
-    /// `retryBudget:` under a backend: gRPC's retry throttling. The backend's token count starts
-    /// at `maxTokens`; each retryable failure takes one token, each success gives `tokenRatio`
-    /// back; retries are made only while more than half the tokens are left, so retries stop
-    /// before they can amplify an outage.
-    public struct RetryBudget: Sendable {
-        /// The token count's ceiling (and start).
-        public var maxTokens = 10
-        /// Tokens a successful call gives back.
-        public var tokenRatio = 0.1
-    }
+    /// `retryBudget:` under a backend: gRPC's retry throttling (``ClusterConfiguration/RetryBudget``).
+    public typealias RetryBudget = ClusterConfiguration.RetryBudget
 }
 
 extension GatewayConfig {

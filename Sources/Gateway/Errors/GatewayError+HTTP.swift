@@ -4,13 +4,13 @@ import ProtoSchema
 public import Transcoding
 public import Upstream
 
-/// The single place where failures become HTTP: the gRPC → HTTP status table and the
+/// The single place where failures become HTTP: the gRPC → HTTP status table, the statuses the
+/// gateway's own failures use instead (405, 408, 413, 431, 503), their headers (`Allow`), and the
 /// `google.rpc.Status` JSON body (`{"code":5,"message":"...","details":[]}`).
 extension GatewayError {
     /// The HTTP status for a gRPC code (google.rpc.Code table, as grpc-gateway and Envoy).
-    public static func httpStatus(for code: GRPCStatus.Code) -> Int {
+    public static func httpStatus(for code: Code) -> Int {
         switch code {
-        case .ok: return 200
         case .cancelled: return 499
         case .unknown: return 500
         case .invalidArgument: return 400
@@ -31,9 +31,25 @@ extension GatewayError {
         }
     }
 
-    /// The HTTP status this error is answered with.
+    /// The HTTP status this error is answered with: the reason's when it has one, else the
+    /// code's.
     public var httpStatus: HTTPResponseStatus {
-        HTTPResponseStatus(statusCode: httpStatusOverride ?? Self.httpStatus(for: code))
+        switch reason {
+        case .methodNotAllowed: .methodNotAllowed
+        case .requestTimeout: .requestTimeout
+        case .payloadTooLarge: .payloadTooLarge
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
+        case .backendOverloaded: .serviceUnavailable
+        case nil: HTTPResponseStatus(statusCode: Self.httpStatus(for: code))
+        }
+    }
+
+    /// Headers the answer must carry besides `Content-Type` and `Content-Length`: `Allow` on
+    /// every 405 (RFC 9110 §15.5.6).
+    public func addHTTPHeaders(to headers: inout HTTPHeaders) {
+        if case .methodNotAllowed(let allowed) = reason {
+            headers.add(name: "Allow", value: allowed.joined(separator: ", "))
+        }
     }
 
     /// Writes the `google.rpc.Status` JSON object for this error.
@@ -78,7 +94,18 @@ extension GatewayError {
         GatewayError(
             code: .invalidArgument,
             message: "malformed HTTP request: \(error.debugDescription)",
-            httpStatusOverride: error == .headerOverflow ? 431 : nil,
+            reason: error == .headerOverflow ? .headersTooLarge : nil,
+            cause: error
+        )
+    }
+
+    /// A call its backend's cluster refused to make: 503 at its concurrency limit, UNAVAILABLE
+    /// once it is shut down.
+    init(_ error: ClusterError) {
+        self.init(
+            code: error.code == .overloaded ? .resourceExhausted : .unavailable,
+            message: error.message,
+            reason: error.code == .overloaded ? .backendOverloaded : nil,
             cause: error
         )
     }

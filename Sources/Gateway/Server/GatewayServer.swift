@@ -5,36 +5,43 @@ import NIOHTTP1
 public import NIOPosix
 import NIOSSL
 import NIOWebSocket
+public import Upstream
+import Synchronization
 
-/// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream
-/// connections (Envoy's per-worker model). A request is handled from end to end on the loop
-/// that accepted its connection.
+/// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream connections
+/// (Envoy's per-worker model). A request is handled from end to end on the loop that accepted its
+/// connection, against the snapshot that loop had when the request began.
+///
+/// ```swift
+/// let server = GatewayServer(snapshot: try GatewaySnapshot.load(configPath: "Gateway.yaml"), logger: logger)
+/// let address = try await server.start()
+/// try await server.install(newSnapshot)   // a reload: requests in flight keep the old one
+/// await server.stop()
+/// ```
 public final class GatewayServer: Sendable {
-    /// The immutable configuration requests read.
-    public let snapshot: GatewaySnapshot
+    private let initialSnapshot: GatewaySnapshot
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let logger: Logger
-    /// Each loop's upstream clients, created on that loop when the server starts.
-    private let upstreams: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>]
+    private let loops: [GatewayLoop]
+    private let loopIndex: [ObjectIdentifier: Int]
+    private let installer: SnapshotInstaller
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
-    private let resolver: any HostResolver
 
-    /// Creates a server; call ``start()`` to bind.
+    /// Creates a server; call ``start(listen:)`` to bind.
     /// - Parameters:
-    ///   - snapshot: routes, descriptors and options.
-    ///   - group: event loops to use; by default one per core (or `eventLoops` from the config).
-    ///   - logger: where connection-level problems are logged.
-    ///   - resolver: resolves backend host names for backends with `dns:` set.
+    ///   - snapshot: The snapshot to serve first.
+    ///   - group: Event loops to use; by default one per core (or `eventLoops` from the config).
+    ///   - logger: Where connection-level problems are logged.
+    ///   - resolver: Resolves backend host names for backends with `dns:` set.
     public init(
         snapshot: GatewaySnapshot,
         group: MultiThreadedEventLoopGroup? = nil,
         logger: Logger,
         resolver: any HostResolver = SystemHostResolver()
     ) {
-        self.snapshot = snapshot
+        self.initialSnapshot = snapshot
         self.logger = logger
-        self.resolver = resolver
         if let group {
             self.group = group
             self.ownsGroup = false
@@ -42,46 +49,56 @@ public final class GatewayServer: Sendable {
             self.group = MultiThreadedEventLoopGroup(numberOfThreads: snapshot.config.eventLoops ?? System.coreCount)
             self.ownsGroup = true
         }
-        var upstreams: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>] = [:]
-        for loop in self.group.makeIterator() {
-            upstreams[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: LoopUpstreams.self, eventLoop: loop)
-        }
-        self.upstreams = upstreams
+        let eventLoops = Array(self.group.makeIterator())
+        self.loops = eventLoops.enumerated().map { GatewayLoop(index: $0.offset, eventLoop: $0.element, logger: logger) }
+        self.loopIndex = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger)
     }
 
-    /// Binds the listener from the configuration (or `listen`, when given) and starts serving.
+    /// The snapshot new requests use (the last installed; the initial one before ``start(listen:)``).
+    public var snapshot: GatewaySnapshot {
+        installer.installed.withLock { $0 } ?? initialSnapshot
+    }
+
+    /// Installs the initial snapshot, binds the listener from the configuration (or `listen`, when
+    /// given) and starts serving.
     /// - Returns: the bound address (useful with port 0).
     @discardableResult
     public func start(listen: GatewayConfig.HostPort? = nil) async throws -> SocketAddress {
-        let address = listen ?? snapshot.config.listen
-        let snapshot = self.snapshot
-        let upstreams = self.upstreams
-        let logger = self.logger
-        let resolver = self.resolver
+        await installer.install(initialSnapshot)
+        let address = listen ?? initialSnapshot.config.listen
+        let loops = self.loops
+        let loopIndex = self.loopIndex
+        func gatewayLoop(of channel: any Channel) throws -> GatewayLoop {
+            guard let index = loopIndex[ObjectIdentifier(channel.eventLoop)] else { throw ChannelError.inappropriateOperationForState }
+            return loops[index]
+        }
         let webSocketUpgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: snapshot.config.streaming.maxMessageBytes,
+            maxFrameSize: initialSnapshot.config.streaming.maxMessageBytes,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
-                // A refused upgrade reaches HTTPRequestHandler, which answers with the reason.
-                guard case .success = WebSocketRouting.match(head, snapshot: snapshot) else {
+                // A refused upgrade reaches the HTTP handler, which answers with the reason.
+                guard let loop = try? gatewayLoop(of: channel), case .success = WebSocketRouting.match(head, live: loop.current) else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    guard case .success(let match) = WebSocketRouting.match(head, snapshot: snapshot) else {
+                    let loop = try gatewayLoop(of: channel)
+                    let live = loop.current
+                    guard case .success(let request) = WebSocketRouting.match(head, live: live) else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams)
-                    let limit = snapshot.config.streaming.maxMessageBytes
+                    let limit = live.snapshot.config.streaming.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandlers(
                         NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: limit),
-                        WebSocketCallHandler(snapshot: snapshot, upstreams: loopUpstreams, match: match, head: head, logger: logger)
+                        WebSocketCallHandler(loop: loop, request: request, head: head)
                     )
                 }
             }
         )
+        let bufferBytes = initialSnapshot.config.streaming.bufferBytes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -89,16 +106,13 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(
                 .writeBufferWaterMark,
-                value: ChannelOptions.Types.WriteBufferWaterMark(
-                    low: snapshot.config.streaming.bufferBytes / 2,
-                    high: snapshot.config.streaming.bufferBytes
-                )
+                value: ChannelOptions.Types.WriteBufferWaterMark(low: bufferBytes / 2, high: bufferBytes)
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let loopUpstreams = try Self.loopUpstreams(on: channel.eventLoop, boxes: upstreams)
+                    let loop = try gatewayLoop(of: channel)
                     let sync = channel.pipeline.syncOperations
-                    if let tls = snapshot.config.tls?.context {
+                    if let tls = loop.current.snapshot.listenerTLS {
                         // First in line: everything after it, WebSocket upgrades included, sees plaintext.
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
@@ -107,50 +121,31 @@ public final class GatewayServer: Sendable {
                         withServerUpgrade: (
                             upgraders: [webSocketUpgrader],
                             completionHandler: { context in
-                                // The HTTP request handler leaves before the WebSocket handlers arrive.
-                                if let handler = try? context.pipeline.syncOperations.handler(type: HTTPRequestHandler.self) {
+                                // The HTTP handler leaves before the WebSocket handlers arrive.
+                                if let handler = try? context.pipeline.syncOperations.handler(type: HTTPConnectionHandler.self) {
                                     context.pipeline.syncOperations.removeHandler(handler, promise: nil)
                                 }
                             }
                         ),
-                        // HTTPRequestHandler answers parse errors itself, with a JSON body, after
-                        // the responses already due (NIO's handler sends an empty 400, at once).
+                        // HTTPConnectionHandler answers parse errors itself, with a JSON body,
+                        // after the responses already due (NIO's handler sends an empty 400, at once).
                         withErrorHandling: false
                     )
-                    try sync.addHandler(
-                        HTTPRequestHandler(snapshot: snapshot, upstreams: loopUpstreams, logger: logger)
-                    )
+                    try sync.addHandler(HTTPConnectionHandler(loop: loop))
                 }
             }
-        // Each loop's upstreams start now, so DNS discovery and health checks run before the
-        // first request.
-        for (_, box) in upstreams {
-            let loop = box.eventLoop
-            try await loop.submit {
-                guard box.value == nil else { return }
-                box.value = LoopUpstreams(
-                    eventLoop: loop,
-                    backends: snapshot.config.backends,
-                    limits: snapshot.concurrencyLimits,
-                    streaming: snapshot.config.streaming,
-                    resolver: resolver,
-                    logger: logger
-                )
-            }.get()
-        }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
         self.channel.withLockedValue { $0 = channel }
         guard let local = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return local
     }
 
-    /// The upstream clients of `eventLoop`, created there when the server starts.
-    private static func loopUpstreams(
-        on eventLoop: any EventLoop,
-        boxes: [ObjectIdentifier: NIOLoopBoundBox<LoopUpstreams?>]
-    ) throws -> LoopUpstreams {
-        guard let upstreams = boxes[ObjectIdentifier(eventLoop)]?.value else { throw ChannelError.ioOnClosedChannel }
-        return upstreams
+    /// Swaps `snapshot` in on every event loop: new requests use it, requests in flight finish on
+    /// the one they started with. Backends whose definition did not change keep their
+    /// connections; the others' are closed once their calls finish. The listener's address and
+    /// the event loops stay as they are (a change of `listen` or `eventLoops` needs a restart).
+    public func install(_ snapshot: GatewaySnapshot) async {
+        await installer.install(snapshot)
     }
 
     /// The bound port, once started.
@@ -160,12 +155,7 @@ public final class GatewayServer: Sendable {
 
     /// Upstream connections opened so far, per event loop (for tests and `/metrics`).
     public func upstreamConnectionCounts() async throws -> [Int] {
-        var counts: [Int] = []
-        for (_, box) in upstreams {
-            let loop = box.eventLoop
-            counts.append(try await loop.submit { box.value?.connectionCount ?? 0 }.get())
-        }
-        return counts
+        try await installer.connectionCounts()
     }
 
     /// Stops accepting, closes upstream connections and (if it created them) the event loops.
@@ -175,10 +165,7 @@ public final class GatewayServer: Sendable {
             return value
         }
         try? await channel?.close()
-        for (_, box) in upstreams {
-            let loop = box.eventLoop
-            try? await loop.flatSubmit { box.value?.close() ?? loop.makeSucceededVoidFuture() }.get()
-        }
+        await installer.shutdown()
         if ownsGroup {
             try? await group.shutdownGracefully()
         }

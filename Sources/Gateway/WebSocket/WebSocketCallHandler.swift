@@ -1,14 +1,14 @@
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import Transcoding
+import Logging
 import ProtoSchema
 import Routing
-import Transcoding
 import Upstream
 
-/// Runs one streaming gRPC call over an upgraded WebSocket connection, all on the
-/// connection's event loop.
+/// Runs one streaming gRPC call over an upgraded WebSocket connection, all on the connection's
+/// event loop: the client side (``CallClient``) of the session's ``CallExchange``.
 ///
 /// Each data frame from the client is one request message: a text frame holds one JSON value,
 /// and on a raw route (`body` naming a `bytes` field or `google.api.HttpBody`) a frame's bytes
@@ -23,7 +23,7 @@ import Upstream
 ///
 /// Backpressure is the HTTP path's: a full upstream send buffer stops reading the client, an
 /// unwritable client socket pauses the upstream stream. A client that vanishes cancels the call.
-final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, TickFlushing {
+final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -31,7 +31,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
     /// How client frames become request messages.
     private enum RequestSide {
         /// Client or bidi streaming: every frame is a message.
-        case stream(RequestStreamEncoder)
+        case stream
         /// Server streaming with a body: the first frame is the one request message.
         case awaitingSingleMessage
         /// No more request messages are accepted.
@@ -42,70 +42,75 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
     /// connection.
     static let closeHandshakeTimeout = TimeAmount.seconds(2)
 
-    private let snapshot: GatewaySnapshot
-    private let upstreams: LoopUpstreams
-    private let match: RouteMatch
+    private let loop: GatewayLoop
+    private let request: RoutedRequest
     private let head: HTTPRequestHead
-    private let logger: Logger
-    private let bodyWriter: ResponseBodyWriter
-    /// Whether request frames are raw bytes (else each is one JSON value).
-    private let bodyIsRaw: Bool
     private var framer: StreamFramer
     private var context: ChannelHandlerContext?
-    private var call: UpstreamCall?
+    private var exchange: CallExchange?
     private var requestSide = RequestSide.done
     /// The call has ended (status received, failed or cancelled).
     private var finished = false
+    private var framesSent = false
     private var closeSent = false
     private var clientClosed = false
     private var readingPaused = false
     private var readPending = false
-    private var receiveGate = UpstreamReceiveGate()
     /// Whether a flush is scheduled for this tick (``TickFlushing``).
     var flushScheduled = false
     private var closeTimeout: Scheduled<Void>?
 
-    init(snapshot: GatewaySnapshot, upstreams: LoopUpstreams, match: RouteMatch, head: HTTPRequestHead, logger: Logger) {
-        self.snapshot = snapshot
-        self.upstreams = upstreams
-        self.match = match
+    init(loop: GatewayLoop, request: RoutedRequest, head: HTTPRequestHead) {
+        self.loop = loop
+        self.request = request
         self.head = head
-        self.logger = logger
-        self.bodyWriter = ResponseBodyWriter(route: match.route, snapshot: snapshot)
-        self.bodyIsRaw = RequestBodyForm(route: match.route, pool: snapshot.pool).isRaw
-        self.framer = StreamFramer(framing: .messagePerFrame, envelope: snapshot.config.streaming.envelope)
+        self.framer = StreamFramer(framing: .messagePerFrame, envelope: request.live.snapshot.config.streaming.envelope)
     }
 
     // MARK: Start
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let route = match.route
+        let plan = request.plan
+        let snapshot = request.live.snapshot
         let allocator = context.channel.allocator
-        do {
-            let call = try upstreams.startCall(
-                route: route,
-                headers: head.headers,
-                clientAddress: context.channel.remoteAddress?.ipAddress,
-                snapshot: snapshot,
-                delegate: self
-            )
-            self.call = call
-            if route.method.isClientStreaming {
-                requestSide = .stream(
-                    try RequestStreamEncoder(
-                        route: route,
-                        bindings: match.bindings,
-                        contentType: head.headers.first(name: "content-type"),
-                        snapshot: snapshot,
-                        allocator: allocator
-                    )
+        do throws(GatewayError) {
+            var encoder: RequestStreamEncoder?
+            var message: ByteBuffer?
+            if plan.method.isClientStreaming {
+                encoder = try RequestStreamEncoder(
+                    plan: plan.request,
+                    bindings: request.match.bindings,
+                    contentType: head.headers.first(name: "content-type"),
+                    maxMessageBytes: snapshot.config.streaming.maxMessageBytes,
+                    allocator: allocator
                 )
-            } else if case .none = RequestBodyForm(route: route, pool: snapshot.pool) {
-                let message = try RequestBuilder(snapshot: snapshot, allocator: allocator)
-                    .build(match: match, body: allocator.buffer(capacity: 0), contentType: nil)
-                call.send(message: message)
-                call.finish()
+            } else if case .none = plan.request.body {
+                message = try RequestBuilder.build(
+                    plan.request,
+                    bindings: request.match.bindings,
+                    body: allocator.buffer(capacity: 0),
+                    contentType: nil,
+                    allocator: allocator
+                )
+            }
+            let exchange = try CallExchange(
+                plan: plan,
+                cluster: request.live.clusters[plan.backend],
+                metadata: snapshot.headerPolicy.metadata(
+                    for: head.headers,
+                    clientAddress: context.channel.remoteAddress?.ipAddress,
+                    scheme: snapshot.scheme
+                ),
+                timeout: try CallStart.timeout(for: plan, headers: head.headers),
+                client: self,
+                requestEncoder: encoder
+            )
+            self.exchange = exchange
+            if encoder != nil {
+                requestSide = .stream
+            } else if let message {
+                exchange.sendWhole(message)
             } else {
                 requestSide = .awaitingSingleMessage
             }
@@ -140,7 +145,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
                 endOfRequestStream()
             case .awaitingSingleMessage:
                 fail(.invalidArgument("the session closed before its request message"))
-            case .done where match.route.method.isClientStreaming:
+            case .done where request.plan.method.isClientStreaming:
                 break
             case .done:
                 // A server stream the client no longer wants.
@@ -152,30 +157,29 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
     }
 
     private func requestMessage(_ payload: ByteBuffer, allocator: ByteBufferAllocator) {
-        guard let call else { return }
-        do throws(GatewayError) {
-            switch requestSide {
-            case .stream where payload.readableBytes == 0 && !bodyIsRaw:
-                endOfRequestStream()
-            case .stream(var encoder):
-                requestSide = .done
-                let message = try encoder.encode(frame: payload, allocator: allocator)
-                requestSide = .stream(encoder)
-                call.send(message: message)
-                if call.isSendBufferFull { readingPaused = true }
-            case .awaitingSingleMessage:
-                requestSide = .done
-                let message = try RequestBuilder(snapshot: snapshot, allocator: allocator)
-                    .build(match: match, body: payload, contentType: head.headers.first(name: "content-type"))
-                call.send(message: message)
-                call.finish()
-            case .done:
-                throw GatewayError.invalidArgument(
-                    "\(match.route.method.fullName) takes one request message; the session sent another"
+        guard let exchange else { return }
+        switch requestSide {
+        case .stream where payload.readableBytes == 0 && !request.plan.request.body.isRaw:
+            endOfRequestStream()
+        case .stream:
+            exchange.requestFrame(payload, allocator: allocator)
+        case .awaitingSingleMessage:
+            requestSide = .done
+            do {
+                exchange.sendWhole(
+                    try RequestBuilder.build(
+                        request.plan.request,
+                        bindings: request.match.bindings,
+                        body: payload,
+                        contentType: head.headers.first(name: "content-type"),
+                        allocator: allocator
+                    )
                 )
+            } catch {
+                fail(error)
             }
-        } catch {
-            fail(error)
+        case .done:
+            fail(.invalidArgument("\(request.plan.method.fullName) takes one request message; the session sent another"))
         }
     }
 
@@ -183,16 +187,18 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
     /// route): half-close the call; responses keep flowing until its status.
     private func endOfRequestStream() {
         requestSide = .done
-        call?.finish()
+        exchange?.endRequestStream()
     }
 
-    /// Ends the session because of the client's input or a transcoding failure.
+    /// Ends the session because of the client's input or a failure to start or transcode.
     private func fail(_ error: GatewayError) {
-        finished = true
         requestSide = .done
-        call?.cancel()
-        call = nil
-        sendClose(WebSocketCloseStatus(error: error))
+        if let exchange, !finished {
+            exchange.fail(error)  // ends in callFinished
+        } else {
+            finished = true
+            sendClose(WebSocketCloseStatus(error: error))
+        }
     }
 
     // MARK: Connection events
@@ -202,29 +208,26 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
         if !finished {
             // The client went away: cancel the upstream stream at once.
             finished = true
-            call?.cancel()
-            call = nil
+            exchange?.clientDisconnected()
         }
+        exchange = nil
         context.fireChannelInactive()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if let call, !finished {
-            receiveGate.follow(clientWritable: context.channel.isWritable, call: call)
-        }
+        exchange?.clientWritabilityChanged(isWritable: context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("websocket error", metadata: ["error": "\(error)"])
+        loop.logger.debug("websocket error", metadata: ["error": "\(error)"])
         if error is NIOWebSocketFrameAggregator.Error {
-            let limit = snapshot.config.streaming.maxMessageBytes
+            let limit = request.live.snapshot.config.streaming.maxMessageBytes
             fail(GatewayError(code: .resourceExhausted, message: "a message exceeds the limit of \(limit) bytes"))
         } else {
             // Protocol errors were answered by NIO's WebSocketProtocolErrorHandler.
             finished = true
-            call?.cancel()
-            call = nil
+            exchange?.clientDisconnected()
             context.close(promise: nil)
         }
     }
@@ -237,40 +240,17 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
         }
     }
 
-    // MARK: Upstream
+    // MARK: CallClient
 
-    func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)]) {}
+    var isClientWritable: Bool { context?.channel.isWritable ?? false }
 
-    func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {
-        guard !finished, let context else { return }
-        let frame: WebSocketFrame
-        do {
-            if bodyWriter.isRaw {
-                frame = WebSocketFrame(fin: true, opcode: .binary, data: try bodyWriter.raw(message).data)
-            } else {
-                var text = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 16)
-                try framer.writeMessage(into: &text) { (out: inout ByteBuffer) throws(TranscodingError) in
-                    try self.bodyWriter.writeJSON(message, into: &out)
-                }
-                frame = WebSocketFrame(fin: true, opcode: .text, data: text)
-            }
-        } catch {
-            fail(GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error))
-            return
-        }
-        context.write(wrapOutboundOut(frame), promise: nil)
-        scheduleFlush(context: context)
-        receiveGate.follow(clientWritable: context.channel.isWritable, call: call)
+    var hasStartedResponse: Bool { framesSent }
+
+    func pauseReadingClient() {
+        readingPaused = true
     }
 
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
-        guard !finished else { return }
-        finished = true
-        self.call = nil
-        sendClose(WebSocketCloseStatus(code: status.code, message: status.message))
-    }
-
-    func upstreamCallSendBufferDrained(_ call: UpstreamCall) {
+    func resumeReadingClient() {
         guard readingPaused else { return }
         readingPaused = false
         if readPending, let context {
@@ -279,7 +259,40 @@ final class WebSocketCallHandler: ChannelDuplexHandler, UpstreamCallDelegate, Ti
         }
     }
 
-    // MARK: Writing
+    func callReceivedHeaders(_ headers: [(name: String, value: String)]) {}
+
+    func callReceivedMessage(_ message: ByteBuffer) throws(GatewayError) {
+        guard let context else { return }
+        let writer = request.plan.response
+        let frame: WebSocketFrame
+        do {
+            if writer.isRaw {
+                frame = WebSocketFrame(fin: true, opcode: .binary, data: try writer.raw(message).data)
+            } else {
+                var text = context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 16)
+                try framer.writeMessage(into: &text) { (out: inout ByteBuffer) throws(TranscodingError) in
+                    try writer.writeJSON(message, into: &out)
+                }
+                frame = WebSocketFrame(fin: true, opcode: .text, data: text)
+            }
+        } catch {
+            throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+        }
+        framesSent = true
+        context.write(wrapOutboundOut(frame), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    func callFinished(_ outcome: CallOutcome) {
+        finished = true
+        requestSide = .done
+        switch outcome {
+        case .ok: sendClose(WebSocketCloseStatus(code: .ok, message: ""))
+        case .failed(let error, _): sendClose(WebSocketCloseStatus(error: error))
+        }
+    }
+
+    // MARK: Closing
 
     /// Sends the close frame with the call's status, then closes the connection once the client
     /// answers with its own close frame (or has already sent it), or after a grace period.

@@ -35,7 +35,7 @@ struct WebSocketCloseStatus: Equatable {
 
     /// The close status for a gateway or backend error.
     init(error: GatewayError) {
-        self.init(code: error.code, message: error.message)
+        self.init(code: error.code.status, message: error.message)
     }
 
     /// The close frame's payload: the code (big-endian) then the reason.

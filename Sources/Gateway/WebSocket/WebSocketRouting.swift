@@ -16,7 +16,8 @@ enum WebSocketRouting {
 
     /// The route `head` upgrades to, or the error to answer instead (404 for an unknown path,
     /// 400 for a route whose method does not stream).
-    static func match(_ head: HTTPRequestHead, snapshot: GatewaySnapshot) -> Result<RouteMatch, GatewayError> {
+    static func match(_ head: HTTPRequestHead, live: LiveSnapshot) -> Result<RoutedRequest, GatewayError> {
+        let snapshot = live.snapshot
         let (path, query) = head.pathAndQuery
         let override = head.headers.first(name: methodOverrideHeader)?.uppercased()
         var verbs = [override ?? "GET"]
@@ -32,7 +33,9 @@ enum WebSocketRouting {
             }
             switch lookup {
             case .matched(let match):
-                if match.route.method.kind != .unary { return .success(match) }
+                if match.route.method.kind != .unary {
+                    return .success(RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route)))
+                }
                 unary = unary ?? match.route
             case .methodNotAllowed(let allowed):
                 allowedVerbs = allowed
@@ -54,5 +57,19 @@ enum WebSocketRouting {
             return .failure(.methodNotAllowed(method: verbs[0], path: String(path), allowed: allowedVerbs))
         }
         return .failure(.notFound(method: verbs[0], path: String(path)))
+    }
+
+    /// Why an upgrade request was not upgraded: its route's error (404, 405, 400 for a unary
+    /// method), or a malformed or late handshake.
+    static func refusal(_ head: HTTPRequestHead, live: LiveSnapshot) -> GatewayError {
+        switch match(head, live: live) {
+        case .failure(let error):
+            return error
+        case .success:
+            return .invalidArgument(
+                "invalid WebSocket handshake: it must be the first request on its connection, a GET with "
+                    + "Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+            )
+        }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Upstream
 
 /// Several demo backends (each counting its calls) behind one `backends.demo` entry.
 final class MultiBackendHarness: Sendable {

@@ -1,11 +1,11 @@
-import ProtoSchema
+public import ProtoSchema
 import Routing
 import Transcoding
 
-/// What a route's HTTP request body is, decided once from its `body` selector and the method's
-/// input type; ``RequestBuilder`` (whole bodies), ``RequestStreamEncoder`` (streamed bodies) and
-/// WebSocket frames all read the body the same way.
-enum RequestBodyForm {
+/// What a route's HTTP request body is, decided once (in its ``RoutePlan``) from its `body`
+/// selector and the method's input type; ``RequestBuilder`` (whole bodies),
+/// ``RequestStreamEncoder`` (streamed bodies) and WebSocket frames all read the body the same way.
+public enum RequestBodyForm: Sendable {
     /// The route takes no body (`body` unset): the message comes from the path and query.
     case none
     /// JSON for the whole input message (`body: "*"`) or for one field of it (`body: "field"`).
@@ -32,7 +32,7 @@ enum RequestBodyForm {
     }
 
     /// Whether the body is raw bytes rather than JSON.
-    var isRaw: Bool {
+    public var isRaw: Bool {
         switch self {
         case .rawField, .httpBody: true
         case .none, .json: false

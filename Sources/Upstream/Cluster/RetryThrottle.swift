@@ -1,30 +1,31 @@
 import Synchronization
 
-/// gRPC's retry throttling for one backend, shared by every event loop: a token count that
-/// retryable failures drain and successes refill (see ``GatewayConfig/RetryBudget``). Kept in
-/// thousandths of a token in one atomic.
-final class RetryThrottle: Sendable {
+/// gRPC's retry throttling for one cluster, shared by every event loop: a token count that
+/// retryable failures drain and successes refill (see ``ClusterConfiguration/RetryBudget``). Kept
+/// in thousandths of a token in one atomic.
+public final class RetryThrottle: Sendable {
     private let maxMilliTokens: Int
     private let refillMilliTokens: Int
     private let milliTokens: Atomic<Int>
 
-    init(budget: GatewayConfig.RetryBudget) {
+    /// Creates a full throttle.
+    public init(budget: ClusterConfiguration.RetryBudget) {
         self.maxMilliTokens = budget.maxTokens * 1000
         self.refillMilliTokens = max(1, Int((budget.tokenRatio * 1000).rounded()))
         self.milliTokens = Atomic(budget.maxTokens * 1000)
     }
 
     /// Whether a retry may be made now (more than half the tokens left).
-    var allowsRetry: Bool { milliTokens.load(ordering: .relaxed) * 2 > maxMilliTokens }
+    public var allowsRetry: Bool { milliTokens.load(ordering: .relaxed) * 2 > maxMilliTokens }
 
     /// A call to the backend failed with a retryable code: one token less.
-    func recordFailure() { adjust(by: -1000) }
+    public func recordFailure() { adjust(by: -1000) }
 
     /// A call to the backend succeeded: `tokenRatio` tokens more.
-    func recordSuccess() { adjust(by: refillMilliTokens) }
+    public func recordSuccess() { adjust(by: refillMilliTokens) }
 
     /// Tokens left, for tests and metrics.
-    var tokens: Double { Double(milliTokens.load(ordering: .relaxed)) / 1000 }
+    public var tokens: Double { Double(milliTokens.load(ordering: .relaxed)) / 1000 }
 
     private func adjust(by delta: Int) {
         var current = milliTokens.load(ordering: .relaxed)

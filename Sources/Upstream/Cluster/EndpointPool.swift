@@ -1,39 +1,34 @@
 import NIOCore
-import Upstream
 
 /// The connections of one event loop to one endpoint (one address of a backend): one
 /// ``UpstreamClient`` per HTTP/2 connection, more opened when every connection is at its peer's
 /// `SETTINGS_MAX_CONCURRENT_STREAMS`, up to `maxConnections`. Calls go to the first connection
 /// with a free stream, so a lightly loaded endpoint uses one connection. The first client is the
-/// endpoint's primary: health checks and connect-failure counts are read from it. Only touched on
-/// its loop.
+/// endpoint's primary: connect-failure counts (passive ejection) are read from it. Only touched
+/// on its loop.
 final class EndpointPool {
     /// The endpoint.
     let target: UpstreamTarget
-    /// The configured endpoint (index in `backends.<name>.endpoints`) this address came from.
-    let origin: Int
     /// One client per connection; never empty.
     private(set) var clients: [UpstreamClient]
-    /// Active health-check state.
-    var health = EndpointHealth()
+    /// In rotation as far as the cluster's health checks know (endpoints start healthy).
+    var isHealthy = true
     private let maxConnections: Int
     private let makeClient: (UpstreamTarget) -> UpstreamClient
 
     /// Creates the pool with its primary client (which connects on its first call).
     /// - Parameters:
     ///   - target: The endpoint.
-    ///   - origin: The configured endpoint it came from.
     ///   - maxConnections: The most connections this loop opens to the endpoint.
-    ///   - makeClient: Makes a client for `target` (with the backend's configuration and router).
-    init(target: UpstreamTarget, origin: Int, maxConnections: Int, makeClient: @escaping (UpstreamTarget) -> UpstreamClient) {
+    ///   - makeClient: Makes a client for `target` (with the cluster's configuration and router).
+    init(target: UpstreamTarget, maxConnections: Int, makeClient: @escaping (UpstreamTarget) -> UpstreamClient) {
         self.target = target
-        self.origin = origin
         self.maxConnections = max(1, maxConnections)
         self.makeClient = makeClient
         self.clients = [makeClient(target)]
     }
 
-    /// The client whose connect failures and health stand for the endpoint.
+    /// The client whose connect failures stand for the endpoint.
     var primary: UpstreamClient { clients[0] }
 
     /// Calls waiting or in flight on every connection to the endpoint.
@@ -76,18 +71,6 @@ final class EndpointPool {
         clients.append(client)
         return client
     }
-}
-
-/// An endpoint's active health-check state: in rotation or not, and the current run of results.
-struct EndpointHealth {
-    /// In rotation as far as active checks know (endpoints start healthy).
-    var isHealthy = true
-    /// Passed checks in a row.
-    var passes = 0
-    /// Failed checks in a row.
-    var failures = 0
-    /// A check is in flight.
-    var isChecking = false
 }
 
 @available(*, unavailable)

@@ -25,7 +25,12 @@ struct CallRetry {
     /// or nil when the call ends here: it succeeded, failed with a code the policy does not
     /// retry, is committed (`mayRetry` false: part of the response went out), used its attempts,
     /// would outlive its deadline, or the backend's retry budget is spent.
-    mutating func nextAttempt(after status: GRPCStatus, mayRetry: Bool) -> TimeAmount? {
+    /// - Parameters:
+    ///   - status: The attempt's status.
+    ///   - mayRetry: Whether nothing of the response has reached the client.
+    ///   - now: The event loop's clock.
+    ///   - jitter: A factor in 0.8...1.2 applied to the backoff.
+    mutating func nextAttempt(after status: GRPCStatus, mayRetry: Bool, now: NIODeadline, jitter: Double) -> TimeAmount? {
         guard status.code != .ok else {
             throttle.recordSuccess()
             return nil
@@ -34,9 +39,15 @@ struct CallRetry {
         throttle.recordFailure()
         guard mayRetry, attempts < policy.maxAttempts, throttle.allowsRetry else { return nil }
         let base = min(policy.backoffMilliseconds << (attempts - 1), policy.maxBackoffMilliseconds)
-        let delay = TimeAmount.milliseconds(Int64(Double(base) * Double.random(in: 0.8...1.2)))
-        if let deadline, NIODeadline.now() + delay >= deadline { return nil }
+        let delay = TimeAmount.milliseconds(Int64(Double(base) * jitter))
+        if let deadline, now + delay >= deadline { return nil }
         attempts += 1
         return delay
+    }
+
+    /// What is left of the first attempt's deadline at `now` (at least a millisecond), or nil
+    /// when the call has none.
+    func remainingTimeout(now: NIODeadline) -> TimeAmount? {
+        deadline.map { max($0 - now, .milliseconds(1)) }
     }
 }

@@ -8,8 +8,9 @@ import Darwin
 public import NIOCore
 import NIOPosix
 
-/// Turns a backend's host name into its current addresses, for backends with `dns:` set (each
-/// address becomes an endpoint, re-resolved every refresh interval).
+/// Turns a backend's host name into its current addresses, for clusters with a
+/// ``ClusterConfiguration/dnsRefreshInterval`` (each address becomes an endpoint, re-resolved
+/// every interval).
 public protocol HostResolver: Sendable {
     /// The addresses `host` resolves to now, with `port`, in a stable order; the future fails
     /// when the name cannot be resolved. Completes on `eventLoop`.
@@ -29,7 +30,7 @@ public struct SystemHostResolver: HostResolver {
     }
 
     /// Blocking `getaddrinfo` for TCP addresses of `host`, duplicates removed, IPv4 first.
-    static func lookUp(_ host: String, port: Int) throws -> [SocketAddress] {
+    public static func lookUp(_ host: String, port: Int) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
@@ -67,11 +68,11 @@ public struct SystemHostResolver: HostResolver {
 }
 
 /// A host name that could not be resolved.
-struct HostResolutionError: Error, CustomStringConvertible {
+public struct HostResolutionError: Error, CustomStringConvertible {
     /// The name.
-    let host: String
+    public let host: String
     /// The resolver's reason.
-    let reason: String
+    public let reason: String
 
-    var description: String { "cannot resolve \(host): \(reason)" }
+    public var description: String { "cannot resolve \(host): \(reason)" }
 }

@@ -1,10 +1,8 @@
 import NIOCore
 import NIOHTTP1
-import ProtoSchema
-import Routing
-import Transcoding
 import TextCoding
-import Upstream
+import Transcoding
+import ProtoSchema
 
 /// Writes the HTTP response of one call in the form its route and `Accept` header ask for.
 ///
@@ -18,7 +16,11 @@ import Upstream
 ///   `{"error": ...}` element, plus `grpc-status`/`grpc-message` trailers when the client sent
 ///   `TE: trailers`; a raw stream that fails without trailers is cut short (no final chunk) so the
 ///   client sees an incomplete transfer instead of a truncated file.
-final class ResponseEmitter: TickFlushing {
+///
+/// The client side (``CallClient``) of an HTTP request's ``CallExchange``; it writes through its
+/// connection's handler.
+final class ResponseEmitter: CallClient, TickFlushing {
+    private unowned let connection: HTTPConnectionHandler
     private let head: HTTPRequestHead
     private let snapshot: GatewaySnapshot
     private let isStreaming: Bool
@@ -39,20 +41,66 @@ final class ResponseEmitter: TickFlushing {
     /// A pending chunk this large is written at once, so a tick's burst stays bounded.
     private static let pendingChunkLimit = 64 << 10
 
-    init(head: HTTPRequestHead, route: Route, snapshot: GatewaySnapshot) {
+    /// The writer of `head`'s response, on `connection`.
+    init(connection: HTTPConnectionHandler, head: HTTPRequestHead, plan: RoutePlan, snapshot: GatewaySnapshot) {
+        self.connection = connection
         self.head = head
         self.snapshot = snapshot
-        self.isStreaming = route.method.isServerStreaming
-        self.bodyWriter = ResponseBodyWriter(route: route, snapshot: snapshot)
+        self.isStreaming = plan.method.isServerStreaming
+        self.bodyWriter = plan.response
         let framing = StreamFraming.negotiate(accept: head.headers.first(name: "accept"))
         framer = StreamFramer(framing: framing, envelope: snapshot.config.streaming.envelope)
         wantsTrailers = head.headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
     }
 
+    // MARK: CallClient
+
+    var isClientWritable: Bool { connection.context?.channel.isWritable ?? false }
+
+    var hasStartedResponse: Bool { hasStarted }
+
+    func pauseReadingClient() { connection.pauseReading() }
+
+    func resumeReadingClient() { connection.resumeReading() }
+
+    func callReceivedHeaders(_ headers: [(name: String, value: String)]) {
+        responseMetadata = headers
+    }
+
+    func callReceivedMessage(_ message: ByteBuffer) throws(GatewayError) {
+        guard let context = connection.context else { return }
+        do {
+            try self.message(message, context: context)
+        } catch {
+            throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+        }
+    }
+
+    func callFinished(_ outcome: CallOutcome) {
+        guard let context = connection.context else { return }
+        switch outcome {
+        case .failed(let error, let trailers) where hasStarted:
+            let mustClose = finishStarted(error: error, trailers: trailers, context: context)
+            connection.streamedResponseEnded(head: head, close: mustClose)
+        case .ok(let trailers) where hasStarted:
+            let mustClose = finishStarted(error: nil, trailers: trailers, context: context)
+            connection.streamedResponseEnded(head: head, close: mustClose)
+        case .failed(let error, _):
+            connection.respond(to: head, error: error)
+        case .ok(let trailers):
+            do {
+                let response = try completeResponse(trailers: trailers, allocator: context.channel.allocator)
+                connection.respond(to: head, status: .ok, headers: response.headers, body: response.body)
+            } catch {
+                connection.respond(to: head, error: error)
+            }
+        }
+    }
+
     // MARK: Messages
 
     /// One upstream message: stored (unary) or written to the client (streams).
-    func message(_ message: ByteBuffer, context: ChannelHandlerContext) throws(TranscodingError) {
+    private func message(_ message: ByteBuffer, context: ChannelHandlerContext) throws(TranscodingError) {
         guard isStreaming else {
             if unaryMessage == nil { unaryMessage = message } else { extraMessages += 1 }
             return
@@ -116,22 +164,20 @@ final class ResponseEmitter: TickFlushing {
 
     /// Ends a stream whose head was written: error element, epilogue, trailers.
     /// - Returns: whether the connection must close (a raw stream failed without trailers).
-    @discardableResult
-    func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
+    private func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
         writeHeldBack(context: context)
         if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
             if let error {
-                framer.writeError(into: &tail) { error.writeJSONBody(into: &$0, transcoder: snapshot.responseTranscoder) }
+                framer.writeError(into: &tail) { error.writeJSONBody(into: &$0, transcoder: snapshot.errorTranscoder) }
             }
             framer.writeEpilogue(into: &tail)
             if tail.readableBytes > 0 {
                 context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil)
             }
         } else if error != nil, !wantsTrailers {
-            // Raw bytes have no in-band error form: drop the connection without the final chunk.
+            // Raw bytes have no in-band error form: the connection closes without the final chunk.
             context.flush()
-            context.close(promise: nil)
             return true
         }
         var httpTrailers: HTTPHeaders?
@@ -148,7 +194,7 @@ final class ResponseEmitter: TickFlushing {
 
     /// The whole response of a call that sent no stream bytes and ended OK: the unary message,
     /// or an empty stream.
-    func completeResponse(
+    private func completeResponse(
         trailers: [(name: String, value: String)],
         allocator: ByteBufferAllocator
     ) throws(GatewayError) -> (headers: HTTPHeaders, body: ByteBuffer) {

@@ -25,11 +25,24 @@ struct RequestStreamEncoder {
     private var sent = 0
 
     /// Prepares the encoder for a route; encodes the URL bindings once.
-    init(route: Route, bindings: [FieldBinding], contentType: String?, snapshot: GatewaySnapshot, allocator: ByteBufferAllocator) throws(GatewayError) {
-        input = route.method.input
-        transcoder = snapshot.requestTranscoder(for: route)
-        let splitter = JSONSequenceSplitter(maxValueBytes: snapshot.config.streaming.maxMessageBytes)
-        switch RequestBodyForm(route: route, pool: snapshot.pool) {
+    /// - Parameters:
+    ///   - plan: The route's request plan.
+    ///   - bindings: The path and query values of the match, merged into every message.
+    ///   - contentType: The request's `Content-Type` (raw bodies keep it in `HttpBody`).
+    ///   - maxMessageBytes: The largest JSON value accepted (`streaming.maxMessageBytes`).
+    ///   - allocator: Allocates the messages.
+    /// - Throws: ``GatewayError`` (400) when a binding does not fit its field.
+    init(
+        plan: RequestPlan,
+        bindings: [FieldBinding],
+        contentType: String?,
+        maxMessageBytes: Int,
+        allocator: ByteBufferAllocator
+    ) throws(GatewayError) {
+        input = plan.input
+        transcoder = plan.transcoder
+        let splitter = JSONSequenceSplitter(maxValueBytes: maxMessageBytes)
+        switch plan.body {
         case .rawField(let field):
             mode = .rawField(field, contentType: contentType)
         case .httpBody:
@@ -132,7 +145,7 @@ struct RequestStreamEncoder {
 
     private static func gatewayError(_ error: TranscodingError) -> GatewayError {
         if error.code == .tooLarge {
-            return GatewayError(code: .resourceExhausted, message: error.message, httpStatusOverride: 413, cause: error)
+            return GatewayError(code: .resourceExhausted, message: error.message, reason: .payloadTooLarge, cause: error)
         }
         return GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
     }

@@ -1,0 +1,101 @@
+import NIOCore
+import NIOHTTP1
+import Routing
+import ProtoSchema
+
+/// Routing a request head and starting its call.
+extension HTTPConnectionHandler {
+    /// Routes `head` against the loop's current snapshot (which the request keeps to its end).
+    func route(_ head: HTTPRequestHead) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
+        let live = loop.current
+        let snapshot = live.snapshot
+        let expectsContinue = head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
+        func refuse(_ error: GatewayError) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
+            // A client waiting for 100 Continue gets its answer now, not after a body it holds back.
+            expectsContinue ? .refuseNow(error) : .refuse(error)
+        }
+        if head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+            // NIO's upgrade handler passed the request on: the upgrade was refused.
+            return refuse(WebSocketRouting.refusal(head, live: live))
+        }
+        let (path, query) = head.pathAndQuery
+        let lookup: RouteLookup
+        do {
+            lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query)
+        } catch {
+            return refuse(.invalidArgument(error.message, cause: error))
+        }
+        switch lookup {
+        case .matched(let match):
+            let request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
+            let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
+            if request.plan.method.isClientStreaming {
+                do {
+                    routing = .stream(try startStreamingCall(head: head, request: request))
+                } catch {
+                    return refuse(error)
+                }
+            } else {
+                routing = .collect(request, limit: snapshot.config.limits.maxRequestBodyBytes)
+            }
+            if expectsContinue, let context {
+                let interim = HTTPResponseHead(version: head.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
+            return routing
+        case .methodNotAllowed(let allowed):
+            return refuse(.methodNotAllowed(method: head.method.rawValue, path: String(path), allowed: allowed))
+        case .notFound:
+            return refuse(.notFound(method: head.method.rawValue, path: String(path)))
+        }
+    }
+
+    /// Builds the collected request's message and starts its call; answers the request itself
+    /// when either fails.
+    func startCall(head: HTTPRequestHead, request: RoutedRequest, body: ByteBuffer) {
+        guard let context else { return }
+        let exchange: CallExchange
+        let message: ByteBuffer
+        do {
+            message = try RequestBuilder.build(
+                request.plan.request,
+                bindings: request.match.bindings,
+                body: body,
+                contentType: head.headers.first(name: "content-type"),
+                allocator: context.channel.allocator
+            )
+            exchange = try makeExchange(head: head, request: request, encoder: nil)
+        } catch {
+            respond(to: head, error: error)
+            return
+        }
+        machine.callStarted(exchange, head: head)
+        exchange.sendWhole(message)
+    }
+
+    /// Starts a client-streaming or bidi call at the request head; its body streams into it.
+    private func startStreamingCall(head: HTTPRequestHead, request: RoutedRequest) throws(GatewayError) -> CallExchange {
+        guard let context else { throw GatewayError(code: .unavailable, message: "the connection closed") }
+        let encoder = try RequestStreamEncoder(
+            plan: request.plan.request,
+            bindings: request.match.bindings,
+            contentType: head.headers.first(name: "content-type"),
+            maxMessageBytes: request.live.snapshot.config.streaming.maxMessageBytes,
+            allocator: context.channel.allocator
+        )
+        return try makeExchange(head: head, request: request, encoder: encoder)
+    }
+
+    private func makeExchange(head: HTTPRequestHead, request: RoutedRequest, encoder: RequestStreamEncoder?) throws(GatewayError) -> CallExchange {
+        let snapshot = request.live.snapshot
+        let plan = request.plan
+        return try CallExchange(
+            plan: plan,
+            cluster: request.live.clusters[plan.backend],
+            metadata: snapshot.headerPolicy.metadata(for: head.headers, clientAddress: clientAddress, scheme: snapshot.scheme),
+            timeout: try CallStart.timeout(for: plan, headers: head.headers),
+            client: ResponseEmitter(connection: self, head: head, plan: plan, snapshot: snapshot),
+            requestEncoder: encoder
+        )
+    }
+}

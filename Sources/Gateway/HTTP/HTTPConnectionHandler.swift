@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import Routing
+
+/// The I/O side of one HTTP/1.1 client connection: feeds request parts to its
+/// ``HTTPConnectionStateMachine``, routes heads against its event loop's current snapshot, runs
+/// calls through ``CallExchange``s and writes what the machine and the calls say.
+///
+/// The connection is read even while a response is being written (unlike NIO's pipelining
+/// handler, which stops reading until the response ends): that is what lets a bidi request body
+/// keep arriving, and what notices at once that a client went away mid-stream. Pipelined requests
+/// that arrive meanwhile are queued and reading stops until they can be served. While the
+/// upstream send buffer is full, reads are held back (`read` is intercepted), which slows a fast
+/// uploader down to the backend's pace.
+final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let loop: GatewayLoop
+    var machine: HTTPConnectionStateMachine<RoutedRequest, CallExchange>
+    /// The channel context, while the handler is in the pipeline.
+    private(set) var context: ChannelHandlerContext?
+    /// The client's IP address (for `x-forwarded-for`), read once per connection.
+    lazy var clientAddress: String? = context?.channel.remoteAddress?.ipAddress
+    /// The one pending look at the connection's clocks.
+    private var timeoutCheck: Scheduled<Void>?
+
+    /// A handler for a connection accepted on `loop`.
+    init(loop: GatewayLoop) {
+        self.loop = loop
+        let settings = loop.current.snapshot.config.limits
+        self.machine = HTTPConnectionStateMachine(
+            limits: .init(
+                idleTimeout: .milliseconds(settings.idleTimeoutMilliseconds),
+                requestReadTimeout: .milliseconds(settings.requestReadTimeoutMilliseconds),
+                drainLimit: settings.maxRequestBodyBytes
+            ),
+            now: loop.eventLoop.now
+        )
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armTimeoutCheck()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+        self.context = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(machine.received(unwrapInboundIn(data), now: loop.eventLoop.now))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client went away: cancel the upstream stream at once.
+        machine.closed()?.clientDisconnected()
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        machine.runningExchange?.clientWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        loop.logger.debug("connection error", metadata: ["error": "\(error)"])
+        // A malformed WebSocket handshake is answered as a request (see route(_:)).
+        if error is NIOWebSocketUpgradeError { return }
+        if let parserError = error as? HTTPParserError {
+            perform(machine.parseFailed(.malformedRequest(parserError)))
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Read backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if machine.readRequested() { context.read() }
+    }
+
+    /// Stops reading the client (the upstream send buffer is full).
+    func pauseReading() {
+        machine.pauseReading()
+    }
+
+    /// Resumes reading the client.
+    func resumeReading() {
+        if machine.resumeReading() { context?.read() }
+    }
+
+    // MARK: Actions
+
+    private func perform(_ action: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.OnPart) {
+        guard let context else { return }
+        switch action {
+        case .none:
+            break
+        case .route(let head):
+            perform(machine.routed(route(head), head: head, now: loop.eventLoop.now))
+        case .forward(let chunk, let exchange):
+            exchange.requestBody(chunk, allocator: context.channel.allocator)
+        case .startCall(let head, let request, let body):
+            startCall(head: head, request: request, body: body)
+        case .endStream(let exchange):
+            exchange.requestEnded(allocator: context.channel.allocator)
+        case .respond(let head, let error, let close):
+            respond(to: head, error: error, close: close)
+        case .close:
+            context.close(promise: nil)
+        case .becameIdle:
+            serveQueued()
+        }
+    }
+
+    /// Serves the requests that queued up while the last one was answered, then a held-back
+    /// parse error or read.
+    func serveQueued() {
+        while context != nil, let action = machine.nextQueuedPart(now: loop.eventLoop.now) {
+            perform(action)
+        }
+        switch machine.idle() {
+        case .none: break
+        case .read: context?.read()
+        case .answerMalformed(let head, let error): respond(to: head, error: error, close: true)
+        }
+    }
+
+    // MARK: Clocks
+
+    private func armTimeoutCheck() {
+        guard let context, let at = machine.nextDeadline(now: loop.eventLoop.now) else { return }
+        timeoutCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            self.timeoutCheck = nil
+            guard let context = self.context, context.channel.isActive else { return }
+            switch self.machine.timeoutCheck(now: self.loop.eventLoop.now) {
+            case .none: break
+            case .close: context.close(promise: nil)
+            case .respond(let head, let error): self.respond(to: head, error: error, close: true)
+            }
+            self.armTimeoutCheck()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HTTPConnectionHandler: Sendable {}
