@@ -203,6 +203,7 @@ let package = Package(
                 "Gateway",
                 "Upstream",
                 "Routing",
+                "ProtoSchema",
                 "DemoServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
