@@ -64,6 +64,7 @@ struct ReadmeConfigTests {
         }
     }
 
+    /// `portico check` would accept the reference block.
     @Test func theReferenceBlockLoadsAsPorticoCheckLoadsIt() async throws {
         let yaml = try Self.referenceYAML()
         let directory = NSTemporaryDirectory() + "portico-readme-config-\(UUID().uuidString)"
@@ -83,6 +84,7 @@ struct ReadmeConfigTests {
         }
     }
 
+    /// Guards the extraction: the block's descriptor set and every TLS file are found.
     @Test func theFilesItNamesAreFound() throws {
         let files = Self.namedFiles(in: try Self.referenceYAML())
         #expect(

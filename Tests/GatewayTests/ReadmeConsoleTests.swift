@@ -18,6 +18,7 @@ import Testing
 /// - Comment-only lines (`# Server streaming ...`) are prose, not commands.
 @Suite("README console sessions")
 struct ReadmeConsoleTests {
+    /// One case per command, named `README.md:<line> $ <command>`.
     @Test(arguments: ReadmeCommand.runnable)
     func readmeCommandPrintsWhatTheReadmeShows(_ command: ReadmeCommand) async throws {
         let configuration = try ReadmeGateway.configurationBody()
@@ -43,6 +44,7 @@ struct ReadmeConsoleTests {
         }
     }
 
+    /// The Python WebSocket client lines are the only commands not run.
     @Test func onlyWebSocketClientLinesAreSkipped() {
         let skipped = ReadmeCommand.all.filter {
             if case .skipped = $0.kind { return true }
@@ -76,6 +78,7 @@ struct ReadmeConsoleTests {
         #expect(bigUpload.setup.map(\.text) == ["head -c 5000000 /dev/urandom > big.bin"])
     }
 
+    /// The placeholder rule, and that the comparison fails where it should.
     @Test func placeholderStandsForTheRestOfOneJSONStringOnly() {
         let shown = #"{"name":"sample.bin","content":"AAECAwQF..."}"#
         #expect(ReadmeOutput.lineMatches(#"{"name":"sample.bin","content":"AAECAwQFBgc="}"#, shown))
@@ -85,7 +88,11 @@ struct ReadmeConsoleTests {
         #expect(!ReadmeOutput.lineMatches(#"{"name":"other.bin","content":"AAECAwQF"}"#, shown))
         #expect(ReadmeOutput.lineMatches(#"{"message":"a \"quoted\" word"}"#, #"{"message":"..."}"#))
         #expect(!ReadmeOutput.lineMatches(#"{"id":1}"#, #"{"id":2}"#))
-        #expect(ReadmeOutput.lines(of: Array("HTTP/1.1 200 OK\r\nA: b\r\n\r\n{}\n\n".utf8)) == ["HTTP/1.1 200 OK", "A: b", "", "{}"])
+        #expect(
+            ReadmeOutput.lines(of: Array("HTTP/1.1 200 OK\r\nA: b\r\n\r\n{}\n\n".utf8)) == [
+                "HTTP/1.1 200 OK", "A: b", "", "{}",
+            ]
+        )
         #expect(!ReadmeOutput.matches(["a", "b"], ["a"]))
     }
 }

@@ -134,10 +134,12 @@ enum ReadmeOutput {
             if index > 0 {
                 // Skip the rest of the JSON string, through its closing quote.
                 var escaped = false
-                guard let close = rest.firstIndex(where: { character in
-                    defer { escaped = character == "\\" && !escaped }
-                    return character == "\"" && !escaped
-                }) else { return false }
+                guard
+                    let close = rest.firstIndex(where: { character in
+                        defer { escaped = character == "\\" && !escaped }
+                        return character == "\"" && !escaped
+                    })
+                else { return false }
                 rest = rest[rest.index(after: close)...]
             }
             guard rest.hasPrefix(part) else { return false }
@@ -148,7 +150,7 @@ enum ReadmeOutput {
 }
 
 /// The gateway `make run` starts, rebuilt for a test: the repository's `Gateway.yaml` with the
-/// backend at the test's demo backend, handed to ``withGateway(extraConfig:protos:replacingBackends:backendGzip:eventLoops:throughRelay:_:)``.
+/// backend at the test's demo backend, for `withGateway(replacingBackends:)`.
 enum ReadmeGateway {
     /// `Gateway.yaml` without `listen` and `protos` (the harness sets both: a free port and the
     /// same descriptor set), its backend endpoint as the harness's `PORT` placeholder.
