@@ -23,12 +23,13 @@ extension GatewayConfig {
     /// | `streaming.rawContentType` | Content-Type of raw `bytes` responses | application/octet-stream |
     /// | `methods.<pkg.Service.Method>.rawContentType` | Content-Type of that method's raw `bytes` responses | `streaming.rawContentType` |
     /// | `methods.<pkg.Service.Method>.json.*` | that method's JSON options (same keys as `json`) | the global `json` |
+    /// | `compression.enabled` / `minBytes` / `level` | bool / int / int 1–9: gzip complete responses to `Accept-Encoding: gzip` | true / 1024 / 6 |
     /// | `eventLoops` | int | number of cores |
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops", "tls",
+        "eventLoops", "tls", "compression",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
