@@ -5,15 +5,20 @@
 #     straight to demo-backend with h2load (the floor);
 #   - one server stream of 1 KiB chunks through GET /v1/files/zeros-<N>:chunks (NDJSON) and
 #     GET /v1/files/zeros-<N> (raw bytes) with curl;
-#   - RSS while 10^6 GET /v1/users/1 go through; RSS with 10,000 idle keep-alive connections.
+#   - RSS while 10^6 GET /v1/users/1 go through; RSS with 10,000 idle keep-alive connections;
+#   - the front end's floor: a bare SwiftNIO HTTP/1.1 server answering the same body under the
+#     same wrk load (Benchmarks/Sources/NIOFloorServer), and Portico's GET as a multiple of it;
+#   - heap allocations per GET, counted by a malloc shim preloaded into a second Portico
+#     (Benchmarks/lib/malloc_count.c), so the counting never touches the CPU figures.
 # Each figure is the median of RUNS runs (min–max); gateway CPU is utime+stime of the portico
 # process from /proc/PID/stat around each run. The report goes to stdout and to OUT.
 #
 # Knobs: RUNS (3), DURATION (s per unary run, 10), CONNECTIONS (50), THREADS (wrk/h2load threads,
 #        1), STREAM_MB (MiB per stream run, 256), RSS_REQUESTS (1000000; 0 skips that load),
 #        RSS_CHUNK (s, longest wrk run between RSS samples, 10), IDLE_CONNECTIONS (10000; 0 skips),
-#        MICRO (1; 0 skips the micro-benchmarks), LOADS ("get echo direct ndjson raw rss idle"),
-#        OUT (Benchmarks/results/latest.md), BACKEND_PORT (50153), GATEWAY_PORT (8183).
+#        MICRO (1; 0 skips the micro-benchmarks),
+#        LOADS ("get echo direct floor allocs ndjson raw rss idle"), OUT (Benchmarks/results/latest.md),
+#        BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184), ALLOC_PORT (8185).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +31,12 @@ RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 RSS_CHUNK=${RSS_CHUNK:-10}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 MICRO=${MICRO:-1}
-LOADS=${LOADS:-"get echo direct ndjson raw rss idle"}
+LOADS=${LOADS:-"get echo direct floor allocs ndjson raw rss idle"}
 OUT=${OUT:-Benchmarks/results/latest.md}
 BACKEND_PORT=${BACKEND_PORT:-50153}
 GATEWAY_PORT=${GATEWAY_PORT:-8183}
+FLOOR_PORT=${FLOOR_PORT:-8184}
+ALLOC_PORT=${ALLOC_PORT:-8185}
 export DURATION CONNECTIONS THREADS STREAM_MB IDLE_CONNECTIONS
 [ "$RSS_REQUESTS" -gt 0 ] || LOADS=${LOADS//rss/}
 [ "$IDLE_CONNECTIONS" -gt 0 ] || LOADS=${LOADS//idle/}
@@ -41,6 +48,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
+command -v gcc >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq
@@ -69,8 +77,8 @@ header=$(machine)
 
 # Micro-benchmarks first, on an idle machine (the stack is not started yet).
 micro=""
-if [ "$MICRO" = 1 ] || wants direct; then
-  benchbin=$(bash scripts/build-release.sh --package-path Benchmarks PorticoBench)
+if [ "$MICRO" = 1 ] || wants direct || wants floor; then
+  benchbin=$(bash scripts/build-release.sh --package-path Benchmarks PorticoBench NIOFloorServer)
 fi
 if [ "$MICRO" = 1 ]; then
   echo "micro-benchmarks (about 1 minute)..." >&2
@@ -95,6 +103,7 @@ fi
 
 echo "building and starting demo-backend and Portico (release)..." >&2
 source Benchmarks/stack.sh
+trap 'kill "${floor:-}" "${counted:-}" 2>/dev/null || true; cleanup' EXIT
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -195,6 +204,35 @@ idle_run() { # <run>: IDLE_CONNECTIONS connections that each answered a GET, the
   record idle "$run" idle "$out" - "$rss" "$code" "$fds" "$(rss_kib "$gw")"
 }
 
+floor_run() { # <run>: the same wrk load on the bare NIO server
+  local run=$1 before after
+  before=$(ticks "$floor")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$FLOOR_PORT/v1/users/1" > "$work/floor-$run.txt"
+  after=$(ticks "$floor")
+  record floor "$run" wrk "$work/floor-$run.txt" $((after - before)) "$(rss_kib "$floor")"
+}
+
+alloc_count() { cat "$work/malloc.count" 2>/dev/null || echo "0 0"; }
+
+allocs_load() { # GET /v1/users/1 on a second Portico that counts its heap allocations
+  gcc -O2 -shared -fPIC -o "$work/libmalloccount.so" Benchmarks/lib/malloc_count.c -lpthread
+  sed -e "s/^listen: .*/listen: 127.0.0.1:$ALLOC_PORT/" "$work/Gateway.yaml" > "$work/Gateway-allocs.yaml"
+  MALLOC_COUNT_FILE="$work/malloc.count" LD_PRELOAD="$work/libmalloccount.so" \
+    "$bin/portico" serve --config "$work/Gateway-allocs.yaml" --log-level error &
+  counted=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$ALLOC_PORT/v1/users/1" && break; sleep 0.1; done
+  wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$ALLOC_PORT/v1/users/1" > /dev/null
+  sleep 0.2
+  local before after
+  before=$(alloc_count)
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$ALLOC_PORT/v1/users/1" > "$work/allocs.txt"
+  sleep 0.2
+  after=$(alloc_count)
+  kill "$counted"
+  wait "$counted" 2>/dev/null || true
+  record allocs 1 wrk "$work/allocs.txt" "$before" "$after"
+}
+
 echo "warming up..." >&2
 wrk -t1 -c8 -d2s "$gateway/v1/users/1" > /dev/null
 wrk -t1 -c8 -d2s -s Benchmarks/lib/post-json.lua "$gateway/v1/echo" > /dev/null
@@ -202,6 +240,16 @@ if wants direct; then
   h2load -c8 -m1 -D2 -d "$work/user.grpc" -H 'content-type: application/grpc' -H 'te: trailers' "$backend/demo.user.v1.UserService/GetUser" > /dev/null
 fi
 
+if wants floor; then
+  "$benchbin/NIOFloorServer" "$FLOOR_PORT" > "$work/floor.log" 2>&1 &
+  floor=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$FLOOR_PORT/" && break; sleep 0.1; done
+  wrk -t1 -c8 -d2s "http://127.0.0.1:$FLOOR_PORT/" > /dev/null
+fi
+if wants allocs; then
+  echo "allocations per GET..." >&2
+  allocs_load
+fi
 if wants rss; then
   echo "RSS load: $RSS_REQUESTS requests..." >&2
   rss_load
@@ -211,6 +259,7 @@ fi
 for run in $(seq 1 "$RUNS"); do
   echo "run $run of $RUNS..." >&2
   if wants get; then wrk_run get "$run" /v1/users/1; fi
+  if wants floor; then floor_run "$run"; fi
   if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi
   if wants direct; then
     h2load_run direct-get "$run" /demo.user.v1.UserService/GetUser "$work/user.grpc" "$CONNECTIONS" 1
@@ -251,6 +300,10 @@ settings="RUNS=$RUNS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREAD
   echo "  is one run, before the others; the idle-connection runs come last."
   echo "- Gateway CPU: utime+stime of the portico process (/proc/PID/stat) over the run, divided by the"
   echo "  requests or by the 1 KiB chunks. RSS: the process's VmRSS after the run."
+  echo "- NIO floor: Benchmarks/Sources/NIOFloorServer, a bare SwiftNIO HTTP/1.1 server (one event loop per core)"
+  echo "  answering every request with GET /v1/users/1's body, under the same wrk load as the GET row: what the"
+  echo "  HTTP/1.1 front end alone costs. Allocations: a second Portico with Benchmarks/lib/malloc_count.c"
+  echo "  preloaded (malloc, calloc, aligned allocations; reallocations counted apart), one run of the GET load."
   echo "- Floor rows: the same gRPC call sent straight to demo-backend by h2load with $CONNECTIONS calls in flight,"
   echo "  in two shapes: \`-c$CONNECTIONS -m1\` ($CONNECTIONS HTTP/2 connections with one stream each, like wrk's $CONNECTIONS"
   echo "  keep-alive connections) and \`-c$loops -m$((CONNECTIONS / loops))\` (what demo-backend sees behind Portico: one connection"
