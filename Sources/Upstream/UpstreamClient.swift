@@ -360,7 +360,7 @@ public final class UpstreamClient {
         case .failure(let error as UpstreamConnectError):
             self.connectFailed(reason: error.reason)
         case .failure(let error):
-            self.connectFailed(reason: "connect to \(self.target) failed: \(error)")
+            self.connectFailed(reason: UpstreamConnectError(target: self.target, error: error).reason)
         }
     }
 
