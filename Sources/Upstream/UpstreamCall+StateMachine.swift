@@ -89,10 +89,14 @@ struct UpstreamCallStateMachine {
     /// The most request bytes kept for a transparent retry.
     static let replayLimit = 64 << 10
 
-    // Not private: the response side (UpstreamCallStateMachine+Response.swift) steps these too.
+    // Some stored properties are internal, not private: the response side
+    // (UpstreamCallStateMachine+Response.swift) steps them too.
+
+    /// Where the call is.
     var state = State.idle
     /// Request bytes not yet taken by nghttp2 (framed, compressed when configured).
     private var outbound: GRPCSendBuffer
+    /// Response bytes not yet delivered as messages.
     var deframer: GRPCMessageDeframer
     /// Request messages kept for one transparent retry of a stream the backend refused
     /// unprocessed, while they fit in ``replayLimit``; nil once they do not, or once the retry
@@ -106,6 +110,7 @@ struct UpstreamCallStateMachine {
     private var isStarted = false
     /// The user half-closed: END_STREAM goes out after the buffered bytes.
     private(set) var outboundClosed = false
+    /// nghttp2 took the last body byte with END_STREAM.
     var endOfStreamSent = false
     /// nghttp2 was told there is no body for now; it must be told when there is.
     private var bodyDeferred = false
@@ -113,6 +118,7 @@ struct UpstreamCallStateMachine {
     var receivedHeaders = false
     /// The response's `grpc-encoding` (nil: identity).
     var responseEncoding: String?
+    /// The user paused delivery (``pause()``).
     private(set) var isPaused = false
     /// Received bytes whose stream window is held back while paused.
     var unconsumedBytes = 0

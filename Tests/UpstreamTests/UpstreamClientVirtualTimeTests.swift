@@ -156,6 +156,14 @@ import Darwin
         #expect(link.takeServerFrames().compactMap(\.resetCode) == [.cancel])
         #expect(call.isFinished)
         #expect(client.outstandingCalls == 0)
+
+        // The connection survives the reset: the next call goes out on it.
+        let (next, _) = Self.start(client)
+        try link.exchange()
+        #expect(link.takeServerFrames().compactMap(\.headerBlock).count == 1)
+        #expect(client.connectionCount == 1)
+        #expect(client.outstandingCalls == 1)
+        next.cancel()
         _ = client.close()
         loop.run()
     }
