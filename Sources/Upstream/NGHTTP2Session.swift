@@ -40,7 +40,7 @@ protocol NGHTTP2BodySource: AnyObject {
 }
 
 /// The answer of ``NGHTTP2BodySource/readBody(streamID:into:)``.
-enum NGHTTP2BodyRead {
+enum NGHTTP2BodyRead: Equatable {
     /// `count` bytes were copied; `endOfStream` closes our side (END_STREAM).
     case bytes(count: Int, endOfStream: Bool)
     /// Nothing to send now; the owner calls ``NGHTTP2Session/resumeBody(streamID:)`` when there is.

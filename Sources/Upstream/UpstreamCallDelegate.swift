@@ -3,7 +3,8 @@ public import NIOCore
 /// Receives the events of one ``UpstreamCall``.
 ///
 /// All callbacks run on the client's event loop, never from inside nghttp2 and never from inside
-/// ``UpstreamClient/startCall(path:metadata:timeout:delegate:)``. The order is: at most one
+/// ``UpstreamCall/start(delegate:)`` or
+/// ``UpstreamClient/startCall(path:metadata:timeout:delegate:onFinish:)``. The order is: at most one
 /// `didReceiveHeaders`, any number of `didReceiveMessage`, then exactly one `didFinishWith`;
 /// `upstreamCallSendBufferDrained` may come at any point before `didFinishWith`.
 public protocol UpstreamCallDelegate: AnyObject {

@@ -24,7 +24,7 @@ extension UpstreamClient {
 
     /// Expires every held call whose deadline has passed; re-arms for the earliest remaining one.
     private func expireOverdueCalls() {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         var next: NIODeadline?
         var overdue: [UpstreamCall] = []
         for call in self.heldCalls {

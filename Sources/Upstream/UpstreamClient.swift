@@ -12,8 +12,9 @@ import NIOSSL
 /// ```swift
 /// let client = UpstreamClient(target: .init(host: "127.0.0.1", port: 50051), eventLoop: loop,
 ///                             configuration: .defaults, logger: logger)
-/// let call = client.startCall(path: "/demo.user.v1.UserService/GetUser", metadata: [],
-///                             timeout: .seconds(5), delegate: handler)
+/// let call = client.makeCall(path: "/demo.user.v1.UserService/GetUser", metadata: [],
+///                            timeout: .seconds(5))
+/// call.start(delegate: handler)  // or client.startCall(..., delegate: handler) in one step
 /// call.send(message: requestBytes)
 /// call.finish()
 /// // handler receives didReceiveHeaders, didReceiveMessage, then didFinishWith
@@ -29,22 +30,16 @@ import NIOSSL
 ///   ``router`` hears of it and may move them to another connection (a connection pool).
 /// - After GOAWAY the connection only finishes its streams; new calls open a fresh connection.
 /// - When the connection dies, its calls finish with `UNAVAILABLE`; the next call reconnects.
+///
+/// The connect state and the reconnect backoff live in an ``UpstreamClientStateMachine``, stepped
+/// with the event loop's clock (`eventLoop.now`); every timer is scheduled on the loop.
 public final class UpstreamClient {
     /// Decides where calls go when this client's connect fails; see ``UpstreamCallRouter``.
     public weak var router: (any UpstreamCallRouter)?
     /// Connect attempts that failed in a row (0 once one succeeds): the passive health signal.
-    public private(set) var consecutiveConnectFailures = 0
-    /// When the last connect failed.
-    public private(set) var lastConnectFailure: NIODeadline?
-
-    private enum State {
-        case idle
-        case connecting(EventLoopFuture<any Channel>)
-        case ready(UpstreamConnection)
-        /// The last connect failed; calls fail fast until `until`.
-        case backingOff(until: NIODeadline, reason: String)
-        case closed
-    }
+    public var consecutiveConnectFailures: Int { self.machine.consecutiveConnectFailures }
+    /// When the last connect failed, by the event loop's clock.
+    public var lastConnectFailure: NIODeadline? { self.machine.lastConnectFailure }
 
     /// The backend.
     public let target: UpstreamTarget
@@ -53,17 +48,22 @@ public final class UpstreamClient {
     private let configuration: UpstreamConfiguration
     private let logger: Logger
     private let allocator = ByteBufferAllocator()
-    private var state = State.idle
+    /// Connect state and reconnect backoff.
+    private var machine: UpstreamClientStateMachine<UpstreamConnection>
+    /// The connect in progress (while the machine is `connecting`), to close its channel when the
+    /// client closes first.
+    private var pendingConnect: EventLoopFuture<any Channel>?
+    /// Opens a channel whose pipeline ends in an ``UpstreamConnection`` (a socket, by default).
+    private let openChannel: ((UpstreamClient) -> EventLoopFuture<any Channel>)?
     private var waiting = CircularBuffer<UpstreamCall>()
     /// Connections after GOAWAY (or replaced), still finishing their streams.
     private var draining: [ObjectIdentifier: UpstreamConnection] = [:]
-    private var nextBackoff: TimeAmount
     private var isDrainingWaiting = false
     /// The pending deadline check and when it fires (see `UpstreamClient+Deadlines.swift`).
     var deadlineCheck: (task: Scheduled<Void>, at: NIODeadline)?
 
     /// Connections successfully opened over the client's lifetime.
-    public private(set) var connectionCount = 0
+    public var connectionCount: Int { self.machine.connectionCount }
 
     /// Creates a client; nothing connects until the first call.
     /// - Parameters:
@@ -71,29 +71,49 @@ public final class UpstreamClient {
     ///   - eventLoop: The loop the client lives on.
     ///   - configuration: Timeouts, limits and backoff.
     ///   - logger: Receives connection-level events (connects, GOAWAY, protocol errors).
-    public init(target: UpstreamTarget, eventLoop: any EventLoop, configuration: UpstreamConfiguration, logger: Logger) {
+    public convenience init(target: UpstreamTarget, eventLoop: any EventLoop, configuration: UpstreamConfiguration, logger: Logger) {
+        self.init(target: target, eventLoop: eventLoop, configuration: configuration, logger: logger, random: SystemRandomNumberGenerator())
+    }
+
+    /// Creates a client with its sources of randomness and of channels injected (for tests).
+    /// - Parameters:
+    ///   - random: Draws the reconnect backoff's jitter.
+    ///   - openChannel: Opens a channel to the backend whose pipeline ends in an
+    ///     ``UpstreamConnection``; nil connects a socket with `ClientBootstrap`.
+    init(
+        target: UpstreamTarget,
+        eventLoop: any EventLoop,
+        configuration: UpstreamConfiguration,
+        logger: Logger,
+        random: any RandomNumberGenerator,
+        openChannel: ((UpstreamClient) -> EventLoopFuture<any Channel>)? = nil
+    ) {
         self.target = target
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
-        self.nextBackoff = configuration.reconnectBackoffInitial
+        self.machine = UpstreamClientStateMachine(configuration: configuration, random: random)
+        self.openChannel = openChannel
     }
 
     /// Makes a call that is not started yet: `POST path` with `content-type: application/grpc`,
-    /// `te: trailers`, `user-agent`, `grpc-timeout` (when `timeout` is given) and `metadata`, once
-    /// ``UpstreamCall/start(delegate:)`` queues it. Splitting the two lets the delegate hold the
-    /// call from its own initializer. Must be called on ``eventLoop``.
+    /// `te: trailers`, `user-agent`, `grpc-timeout` (when `timeout` is given) and `metadata`.
+    ///
+    /// Nothing is sent and nothing is queued until ``UpstreamCall/start(delegate:)``, so the
+    /// owner of the call can hold it before it has a delegate; messages sent meanwhile are
+    /// buffered. Its deadline runs from now (the event loop's clock). Must be called on
+    /// ``eventLoop``.
     /// - Parameters:
     ///   - path: The gRPC method path, e.g. `/demo.user.v1.UserService/GetUser`.
     ///   - metadata: Request metadata. Names are lower-cased; names invalid in HTTP/2, reserved
     ///     (`grpc-timeout`, `content-type`, `te`, `user-agent`, pseudo-headers) or connection-specific
     ///     are skipped, as are values containing CR, LF or NUL. Values are sent as given (callers
     ///     base64-encode `-bin` values); surrounding blanks are trimmed.
-    ///   - timeout: The deadline, from now, sent as `grpc-timeout` and enforced locally: on expiry
-    ///     the stream is reset and the call finishes with `DEADLINE_EXCEEDED`.
+    ///   - timeout: The deadline, sent as `grpc-timeout` and enforced locally: on expiry the stream
+    ///     is reset and the call finishes with `DEADLINE_EXCEEDED`.
     ///   - onFinish: Runs once when the call finishes, however it ends, before the delegate
     ///     hears of it (accounting such as concurrency limits).
-    /// - Returns: The call, to start, then send messages on, half-close or cancel.
+    /// - Returns: The call, to start, send messages on, half-close or cancel.
     public func makeCall(
         path: String,
         metadata: [(name: String, value: String)],
@@ -117,12 +137,19 @@ public final class UpstreamClient {
         return call
     }
 
-    /// Makes a call and starts it (``makeCall(path:metadata:timeout:onFinish:)`` then
-    /// ``UpstreamCall/start(delegate:)``).
+    /// Starts a call: ``makeCall(path:metadata:timeout:onFinish:)``, then
+    /// ``UpstreamCall/start(delegate:)``.
     ///
     /// Never throws and never calls the delegate before returning: failures (no connection, client
     /// closed) arrive as `didFinishWith(UNAVAILABLE)` on a later tick. Must be called on
     /// ``eventLoop``.
+    /// - Parameters:
+    ///   - path: The gRPC method path, e.g. `/demo.user.v1.UserService/GetUser`.
+    ///   - metadata: Request metadata (see ``makeCall(path:metadata:timeout:onFinish:)``).
+    ///   - timeout: The deadline, sent as `grpc-timeout` and enforced locally.
+    ///   - delegate: Receives the response; kept alive until the call finishes.
+    ///   - onFinish: Runs once when the call finishes, however it ends, before the delegate
+    ///     hears of it.
     /// - Returns: The call, to send messages on, half-close or cancel.
     public func startCall(
         path: String,
@@ -136,24 +163,19 @@ public final class UpstreamClient {
         return call
     }
 
-    /// Queues `call` (made by ``makeCall(path:metadata:timeout:onFinish:)``) on this client.
-    func start(_ call: UpstreamCall) {
-        self.enqueue(call)
-    }
-
     /// Takes over a call that never reached a backend (another client's connect failed): it
     /// starts here as if it had been made here, with the messages already sent to it. Must be
     /// called on ``eventLoop``, which must be the call's loop.
     public func adopt(_ call: UpstreamCall) {
         self.eventLoop.preconditionInEventLoop()
-        guard case .waiting = call.state else { return }
+        guard call.isWaiting else { return }
         self.enqueue(call)
     }
 
     /// Every call this client holds: waiting, or open on its current or draining connections.
     var heldCalls: [UpstreamCall] {
         var calls = Array(self.waiting)
-        if case .ready(let connection) = self.state { calls.append(contentsOf: connection.streams.values) }
+        if let connection = self.machine.readyConnection { calls.append(contentsOf: connection.streams.values) }
         for connection in self.draining.values { calls.append(contentsOf: connection.streams.values) }
         return calls
     }
@@ -162,7 +184,7 @@ public final class UpstreamClient {
     /// connections: the load figure for least-outstanding balancing.
     public var outstandingCalls: Int {
         var count = self.waiting.count
-        if case .ready(let connection) = self.state { count += connection.openStreamCount }
+        if let connection = self.machine.readyConnection { count += connection.openStreamCount }
         for connection in self.draining.values { count += connection.openStreamCount }
         return count
     }
@@ -171,7 +193,7 @@ public final class UpstreamClient {
     /// limit (or calls already wait), or a connect is pending with as many calls waiting as a
     /// connection is assumed to take.
     public var isSaturated: Bool {
-        switch self.state {
+        switch self.machine.state {
         case .ready(let connection):
             return !self.waiting.isEmpty || !connection.canStartStream
         case .connecting:
@@ -187,25 +209,27 @@ public final class UpstreamClient {
         self.eventLoop.preconditionInEventLoop()
         var calls: [UpstreamCall] = []
         while let call = self.waiting.popFirst() {
-            if case .waiting = call.state { calls.append(call) }
+            if call.isWaiting { calls.append(call) }
         }
         return calls
     }
 
-    private func enqueue(_ call: UpstreamCall) {
+    /// Queues a started call: it starts now if the connection has a free stream and nobody
+    /// waits, otherwise it waits (for a stream, or for a connect).
+    func enqueue(_ call: UpstreamCall) {
         call.client = self
         self.watchDeadline(of: call)
-        switch self.state {
-        case .closed:
+        switch self.machine.enqueue(now: self.eventLoop.now) {
+        case .failClosed:
             call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
-        case .ready(let connection) where self.waiting.isEmpty && connection.canStartStream:
+        case .startOrQueue(let connection) where self.waiting.isEmpty && connection.canStartStream:
             connection.start(call)
-        case .ready:
+        case .startOrQueue:
             self.waiting.append(call)
             if !self.isDrainingWaiting { self.router?.upstreamClientRanOutOfStreams(self) }
-        case .backingOff(let until, let reason) where NIODeadline.now() < until:
+        case .failFast(let reason):
             call.finish(GRPCStatus(code: .unavailable, message: reason), deferred: true)
-        default:
+        case .queueAndConnect:
             self.waiting.append(call)
             self.connectIfNeeded()
         }
@@ -218,15 +242,16 @@ public final class UpstreamClient {
         self.eventLoop.preconditionInEventLoop()
         let status = GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed")
         var closing: [EventLoopFuture<Void>] = []
-        switch self.state {
-        case .ready(let connection):
+        switch self.machine.close() {
+        case .closeConnection(let connection):
             self.draining[ObjectIdentifier(connection)] = connection
-        case .connecting(let future):
-            closing.append(future.flatMap { $0.close() }.recover { _ in })
-        case .idle, .backingOff, .closed:
+        case .cancelConnect:
+            if let future = self.pendingConnect.take() {
+                closing.append(future.flatMap { $0.close() }.recover { _ in })
+            }
+        case .none:
             break
         }
-        self.state = .closed
         self.deadlineCheck?.task.cancel()
         self.deadlineCheck = nil
         self.failWaiting(status, deferred: true)
@@ -244,19 +269,43 @@ public final class UpstreamClient {
     // MARK: Connecting
 
     private func connectIfNeeded() {
-        switch self.state {
-        case .idle:
-            break
-        case .backingOff(let until, _) where NIODeadline.now() >= until:
-            break
-        case .backingOff, .connecting, .ready, .closed:
-            return
+        guard self.machine.connectIfNeeded(now: self.eventLoop.now) else { return }
+        let target = self.target
+        let configuration = self.configuration
+        let tls = configuration.tls
+        let future = (self.openChannel?(self) ?? self.connectSocket())
+            .flatMap { channel in
+                guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
+                // The TCP connect completed on this tick; the handshake needs replies, so the gate
+                // is still in the pipeline.
+                guard let gate = try? channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self) else {
+                    channel.close(promise: nil)
+                    let error = UpstreamTLSError(code: .handshake, message: "TLS connection to \(target) closed before its handshake")
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return gate.established.map { channel }
+            }
+            .flatMap { (channel: any Channel) -> EventLoopFuture<any Channel> in
+                // Calls start once the backend's SETTINGS (and so its stream limit) are known.
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self) else {
+                    channel.close(promise: nil)
+                    return channel.eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(target) closed right after connecting"))
+                }
+                return connection.awaitPreface(timeout: configuration.connectTimeout, on: channel.eventLoop).map { channel }
+            }
+        self.pendingConnect = future
+        future.assumeIsolated().whenComplete { [self] result in
+            self.connectCompleted(result)
         }
+    }
+
+    /// Connects a socket whose pipeline is TLS (when configured) and an ``UpstreamConnection``.
+    private func connectSocket() -> EventLoopFuture<any Channel> {
         let target = self.target
         let configuration = self.configuration
         let logger = self.logger
         let tls = configuration.tls
-        var bootstrap = ClientBootstrap(group: self.eventLoop).connectTimeout(self.configuration.connectTimeout)
+        var bootstrap = ClientBootstrap(group: self.eventLoop).connectTimeout(configuration.connectTimeout)
         if target.unixSocketPath == nil {
             // A TCP option: a unix socket refuses it.
             bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -280,45 +329,20 @@ public final class UpstreamClient {
                     try sync.addHandler(connection)
                 }
             }
-        let connecting: EventLoopFuture<any Channel>
         if let path = target.unixSocketPath {
-            connecting = bootstrap.connect(unixDomainSocketPath: path)
+            return bootstrap.connect(unixDomainSocketPath: path)
         } else if let address = target.resolvedAddress {
-            connecting = bootstrap.connect(to: address)
+            return bootstrap.connect(to: address)
         } else {
-            connecting = bootstrap.connect(host: target.host, port: target.port)
-        }
-        let future = connecting
-            .flatMap { channel in
-                guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel as any Channel) }
-                // The TCP connect completed on this tick; the handshake needs replies, so the gate
-                // is still in the pipeline.
-                guard let gate = try? channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self) else {
-                    channel.close(promise: nil)
-                    let error = UpstreamTLSError(code: .handshake, message: "TLS connection to \(target) closed before its handshake")
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
-                return gate.established.map { channel as any Channel }
-            }
-            .flatMap { (channel: any Channel) -> EventLoopFuture<any Channel> in
-                // Calls start once the backend's SETTINGS (and so its stream limit) are known.
-                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self) else {
-                    channel.close(promise: nil)
-                    return channel.eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(target) closed right after connecting"))
-                }
-                return connection.awaitPreface(timeout: configuration.connectTimeout, on: channel.eventLoop).map { channel as any Channel }
-            }
-        self.state = .connecting(future)
-        future.assumeIsolated().whenComplete { [self] result in
-            self.connectCompleted(result)
+            return bootstrap.connect(host: target.host, port: target.port)
         }
     }
 
     private func connectCompleted(_ result: Result<any Channel, any Error>) {
-        guard case .connecting = self.state else {
-            // Closed meanwhile; close() already closes the channel through the stored future.
-            return
-        }
+        // Not connecting: closed meanwhile; close() already closes the channel through the
+        // stored future.
+        guard self.machine.isConnecting else { return }
+        self.pendingConnect = nil
         switch result {
         case .success(let channel):
             let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
@@ -327,11 +351,8 @@ public final class UpstreamClient {
                 channel.close(promise: nil)
                 return
             }
-            self.connectionCount += 1
-            self.consecutiveConnectFailures = 0
-            self.nextBackoff = self.configuration.reconnectBackoffInitial
+            _ = self.machine.connectSucceeded(connection)
             connection.owner = self
-            self.state = .ready(connection)
             self.logger.debug("connected to upstream", metadata: ["target": "\(self.target)"])
             self.startWaitingCalls()
         case .failure(let error as UpstreamTLSError):
@@ -339,22 +360,17 @@ public final class UpstreamClient {
         case .failure(let error as UpstreamConnectError):
             self.connectFailed(reason: error.reason)
         case .failure(let error):
-            self.connectFailed(reason: "connect to \(self.target) failed: \(error)")
+            self.connectFailed(reason: UpstreamConnectError(target: self.target, error: error).reason)
         }
     }
 
     private func connectFailed(reason: String) {
-        let backoff = self.jittered(self.nextBackoff)
-        let grown = Double(self.nextBackoff.nanoseconds) * self.configuration.reconnectBackoffMultiplier
-        self.nextBackoff = .nanoseconds(min(Int64(grown), self.configuration.reconnectBackoffMax.nanoseconds))
-        self.state = .backingOff(until: .now() + backoff, reason: reason)
-        self.consecutiveConnectFailures += 1
-        self.lastConnectFailure = .now()
+        guard let backoff = self.machine.connectFailed(reason: reason, now: self.eventLoop.now) else { return }
         self.logger.debug("upstream connect failed", metadata: ["reason": "\(reason)", "backoff": "\(backoff)"])
         // These calls never reached a backend: another endpoint may take them.
         let status = GRPCStatus(code: .unavailable, message: reason)
         while let call = self.waiting.popFirst() {
-            guard case .waiting = call.state else { continue }
+            guard call.isWaiting else { continue }
             call.failedConnectAttempts += 1
             if call.isReroutable, let router = self.router, router.upstreamClient(self, couldNotConnectFor: call) {
                 continue
@@ -363,19 +379,13 @@ public final class UpstreamClient {
         }
     }
 
-    private func jittered(_ amount: TimeAmount) -> TimeAmount {
-        let jitter = self.configuration.reconnectBackoffJitter
-        guard jitter > 0 else { return amount }
-        return .nanoseconds(Int64(Double(amount.nanoseconds) * Double.random(in: (1 - jitter)...(1 + jitter))))
-    }
-
     // MARK: Waiting calls
 
     private func startWaitingCalls() {
-        guard case .ready(let connection) = self.state, !self.isDrainingWaiting else { return }
+        guard let connection = self.machine.readyConnection, !self.isDrainingWaiting else { return }
         self.isDrainingWaiting = true
         while connection.canStartStream, let call = self.waiting.popFirst() {
-            if case .waiting = call.state { connection.start(call) }
+            if call.isWaiting { connection.start(call) }
         }
         self.isDrainingWaiting = false
         if !self.waiting.isEmpty { self.router?.upstreamClientRanOutOfStreams(self) }
@@ -391,20 +401,18 @@ public final class UpstreamClient {
 extension UpstreamClient: UpstreamConnectionOwner {
     func connectionDidClose(_ connection: UpstreamConnection) {
         self.draining.removeValue(forKey: ObjectIdentifier(connection))
-        guard case .ready(let current) = self.state, current === connection else { return }
-        self.state = .idle
+        guard self.machine.connectionLost(connection) else { return }
         if !self.waiting.isEmpty { self.connectIfNeeded() }
     }
 
     func connectionDidReceiveGoAway(_ connection: UpstreamConnection) {
-        guard case .ready(let current) = self.state, current === connection else { return }
+        guard self.machine.connectionLost(connection) else { return }
         self.draining[ObjectIdentifier(connection)] = connection
-        self.state = .idle
         if !self.waiting.isEmpty { self.connectIfNeeded() }
     }
 
     func connectionHasCapacity(_ connection: UpstreamConnection) {
-        guard case .ready(let current) = self.state, current === connection, !self.waiting.isEmpty else { return }
+        guard self.machine.isReady(connection), !self.waiting.isEmpty else { return }
         self.startWaitingCalls()
     }
 }

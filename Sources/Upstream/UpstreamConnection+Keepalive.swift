@@ -1,61 +1,40 @@
 import Logging
 import NIOCore
 
-/// Liveness of an idle or quiet connection:
-/// - keepalive: after ``UpstreamConfiguration/keepaliveInterval`` without a byte from the backend,
-///   a PING goes out; no acknowledgement within ``UpstreamConfiguration/keepaliveTimeout`` closes
-///   the connection (its calls fail `UNAVAILABLE`; the next call reconnects), so a backend that
-///   vanished without a FIN (a dead host, a dropped NAT entry) is noticed;
-/// - reaping: a connection with no stream for ``UpstreamConfiguration/idleTimeout`` is closed, so
-///   idle connections to backends that scaled away do not pile up.
-/// One scheduled check per connection, re-armed at the next deadline.
+/// Liveness of an idle or quiet connection (keepalive PINGs, idle reaping; the rules are in
+/// ``UpstreamConnectionStateMachine``): one check scheduled on the event loop per connection,
+/// re-armed at the next deadline the state machine computes from the loop's clock.
 extension UpstreamConnection {
-    func armLivenessCheck(context: ChannelHandlerContext) {
-        guard let at = self.nextLivenessDeadline() else { return }
-        self.livenessCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+    /// Schedules the liveness check at `deadline` (nothing when nil).
+    func armLivenessCheck(at deadline: NIODeadline?, context: ChannelHandlerContext) {
+        guard let deadline else { return }
+        self.livenessCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.livenessCheckFired()
         }
     }
 
-    private func nextLivenessDeadline() -> NIODeadline? {
-        var next: NIODeadline?
-        func consider(_ deadline: NIODeadline) { next = min(next ?? deadline, deadline) }
-        if let sent = self.pingSentAt {
-            consider(sent + self.configuration.keepaliveTimeout)
-        } else if let interval = self.configuration.keepaliveInterval {
-            consider(self.lastRead + interval)
-        }
-        if let idle = self.configuration.idleTimeout, let since = self.idleSince {
-            consider(since + idle)
-        } else if let idle = self.configuration.idleTimeout {
-            consider(.now() + idle)  // busy now: look again later
-        }
-        return next
-    }
-
     private func livenessCheckFired() {
         self.livenessCheck = nil
-        guard let context = self.context, self.isOpen, !self.isClosed else { return }
-        let now = NIODeadline.now()
-        if let sent = self.pingSentAt, now >= sent + self.configuration.keepaliveTimeout {
+        guard let context = self.context else { return }
+        switch self.machine.livenessCheckFired(now: context.eventLoop.now, openStreams: self.streams.count) {
+        case .ignore:
+            return
+        case .keepaliveTimedOut:
             self.logger.debug("upstream keepalive timeout", metadata: ["target": "\(self.target)"])
             self.closed(reason: "connection to \(self.target) lost: keepalive PING not answered within \(self.configuration.keepaliveTimeout)")
             context.close(promise: nil)
-            return
-        }
-        if let idle = self.configuration.idleTimeout, let since = self.idleSince, self.streams.isEmpty, now >= since + idle {
+        case .idleTimedOut:
             self.logger.debug("reaping idle upstream connection", metadata: ["target": "\(self.target)"])
             self.closed(reason: "idle connection to \(self.target) closed")
             self.session?.terminate(errorCode: 0)
             self.flush()
             context.close(promise: nil)
-            return
-        }
-        if self.pingSentAt == nil, let interval = self.configuration.keepaliveInterval, now >= self.lastRead + interval {
-            self.pingSentAt = now
+        case .ping(let next):
             self.session?.submitPing()
             self.outputChanged()
+            self.armLivenessCheck(at: next, context: context)
+        case .rearm(let next):
+            self.armLivenessCheck(at: next, context: context)
         }
-        self.armLivenessCheck(context: context)
     }
 }

@@ -77,14 +77,14 @@ extension UpstreamConnection {
             case .streamClosed(let streamID, let errorCode):
                 if let call = self.streams.removeValue(forKey: streamID) {
                     freedStreams = true
-                    if self.streams.isEmpty { self.idleSince = .now() }
+                    self.streamRemoved()
                     call.streamClosed(errorCode: errorCode)
                 }
 
             case .requestNotSent(let streamID, let libraryError):
                 if let call = self.streams.removeValue(forKey: streamID) {
                     freedStreams = true
-                    if self.streams.isEmpty { self.idleSince = .now() }
+                    self.streamRemoved()
                     // Never sent: it may go out on another connection, once.
                     if call.retryUnprocessed() { continue }
                     let error = NGHTTP2LibraryError(code: Int(libraryError))
@@ -96,17 +96,21 @@ extension UpstreamConnection {
                     "GOAWAY from backend",
                     metadata: ["target": "\(self.target)", "lastStreamID": "\(lastStreamID)", "errorCode": "\(errorCode)"]
                 )
-                if !self.receivedGoAway {
-                    self.receivedGoAway = true
+                if case .stopOpeningStreams = self.machine.goAwayReceived() {
                     self.owner?.connectionDidReceiveGoAway(self)
                 }
 
             case .settingsChanged:
-                freedStreams = true
-                self.receivedPeerSettings()
+                switch self.machine.peerSettingsReceived() {
+                case .prefaceReceived, .settingsChanged:
+                    freedStreams = true
+                    self.receivedPeerSettings()
+                case .ignore:
+                    break
+                }
 
             case .pingAcknowledged:
-                self.pingSentAt = nil
+                self.machine.pingAcknowledged()
             }
         }
         if freedStreams { self.owner?.connectionHasCapacity(self) }

@@ -15,6 +15,9 @@ protocol UpstreamConnectionOwner: AnyObject {
 /// One HTTP/2 connection to a backend: the channel handler that drives an ``NGHTTP2Session`` and
 /// multiplexes ``UpstreamCall``s on it.
 ///
+/// Its lifecycle, stream admission and liveness live in an ``UpstreamConnectionStateMachine``,
+/// stepped with the event loop's clock; this handler feeds it events and carries out its actions.
+///
 /// Output pump: nghttp2 only serializes when asked, so every change (a submitted request, a body
 /// append, a reset) schedules one drain per event-loop tick; reads drain at `channelReadComplete`.
 /// Draining stops while the channel is not writable and resumes in `channelWritabilityChanged`,
@@ -36,19 +39,13 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     var session: NGHTTP2Session?
     var context: ChannelHandlerContext?
     var streams: [Int32: UpstreamCall] = [:]
-    var isOpen = false
-    var isClosed = false
+    /// Lifecycle, stream admission, keepalive and idle reaping.
+    var machine: UpstreamConnectionStateMachine
+    // The output pump (see +Pump).
     var flushScheduled = false
     var isReading = false
     var isFlushing = false
     var needsFlush = false
-    var receivedGoAway = false
-    /// When bytes last arrived from the backend (keepalive).
-    var lastRead = NIODeadline.now()
-    /// When our unanswered keepalive PING went out, if one is pending.
-    var pingSentAt: NIODeadline?
-    /// Since when no stream has been open (idle reaping); nil while streams are open.
-    var idleSince: NIODeadline? = .now()
     /// The pending keepalive/idle check (see +Keepalive).
     var livenessCheck: Scheduled<Void>?
     /// Succeeds on the backend's first SETTINGS frame (its connection preface), fails if the
@@ -61,6 +58,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         self.logger = logger
         self.authority = configuration.authority ?? target.authority
         self.scheme = configuration.tls == nil ? "http" : "https"
+        self.machine = UpstreamConnectionStateMachine(configuration: configuration)
     }
 
     /// Number of calls with an open stream on this connection.
@@ -68,21 +66,25 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
 
     /// Whether a new call may start a stream now.
     var canStartStream: Bool {
-        guard self.isOpen, !self.receivedGoAway, let session else { return false }
-        var peerLimit = session.remoteMaxConcurrentStreams
-        if peerLimit == Int(UInt32.max) { peerLimit = self.configuration.unadvertisedPeerMaxConcurrentStreams }
-        return self.streams.count < min(self.configuration.maxConcurrentStreams, peerLimit)
+        guard let session else { return false }
+        return self.machine.canStartStream(
+            openStreams: self.streams.count,
+            peerMaxConcurrentStreams: session.remoteMaxConcurrentStreams
+        )
     }
 
-    /// Whether the channel is still usable (not closed, no fatal error).
-    var isUsable: Bool { self.isOpen && !self.receivedGoAway }
+    /// Whether the connection reads and writes (from our SETTINGS until it closes).
+    var isOpen: Bool { self.machine.isOpen }
+
+    /// Whether the channel is still usable (not closed, no GOAWAY).
+    var isUsable: Bool { self.machine.isUsable }
 
     // MARK: Calls
 
     /// Submits `call`'s HEADERS and makes it active. On failure the call finishes with UNAVAILABLE
     /// on the next tick.
     func start(_ call: UpstreamCall) {
-        guard let session, self.isOpen else {
+        guard let session, let context, self.isOpen else {
             call.finish(GRPCStatus(code: .unavailable, message: "connection to \(self.target) is closed"), deferred: true)
             return
         }
@@ -98,7 +100,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         ]
         if call.compressesRequests { fields.append(("grpc-encoding", "gzip")) }
         if let deadline = call.deadline {
-            fields.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: (deadline - .now()).nanoseconds)))
+            fields.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: (deadline - context.eventLoop.now).nanoseconds)))
         }
         fields.append(contentsOf: call.metadata)
         let streamID = session.submitRequest(fields: fields)
@@ -108,15 +110,15 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             return
         }
         self.streams[streamID] = call
-        self.idleSince = nil
-        call.state = .active(self, streamID: streamID)
+        self.machine.streamOpened()
+        call.streamStarted(on: self, streamID: streamID)
         self.outputChanged()
     }
 
     /// Forgets a finished call's stream, resetting it with `reset` when given.
     func releaseStream(streamID: Int32, reset: UInt32?) {
         guard self.streams.removeValue(forKey: streamID) != nil else { return }
-        if self.streams.isEmpty { self.idleSince = .now() }
+        self.streamRemoved()
         if let reset {
             self.session?.resetStream(streamID: streamID, errorCode: reset)
             self.outputChanged()
@@ -134,6 +136,12 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
         self.outputChanged()
     }
 
+    /// Tells the state machine that a stream left ``streams``.
+    func streamRemoved() {
+        guard let context else { return }
+        self.machine.streamClosed(remainingStreams: self.streams.count, now: context.eventLoop.now)
+    }
+
     func readBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2BodyRead {
         guard let call = self.streams[streamID] else { return .unknownStream }
         return call.readBody(into: buffer)
@@ -142,7 +150,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// Fails every call with `status` (delivered on the next tick) and closes the channel.
     func shutdown(status: GRPCStatus) -> EventLoopFuture<Void>? {
         self.failAllStreams(status, deferred: true)
-        guard let context, !self.isClosed else { return nil }
+        guard let context, !self.machine.isClosed else { return nil }
         self.session?.terminate(errorCode: 0)
         self.flush()
         return context.channel.close()
@@ -182,7 +190,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     }
 
     private func open(context: ChannelHandlerContext) {
-        guard !self.isOpen, !self.isClosed, let session else { return }
+        guard let session, self.machine.sessionOpened(now: context.eventLoop.now) else { return }
         do {
             try session.submitSettings(
                 streamWindow: self.configuration.streamWindowSize,
@@ -193,15 +201,13 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             context.close(promise: nil)
             return
         }
-        self.isOpen = true
         if context.channel.isActive { self.flush() }
-        self.armLivenessCheck(context: context)
+        self.armLivenessCheck(at: self.machine.nextLivenessCheck(now: context.eventLoop.now), context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session, self.isOpen else { return }
+        guard let session, case .process = self.machine.bytesReceived(now: context.eventLoop.now) else { return }
         let bytes = self.unwrapInboundIn(data)
-        self.lastRead = .now()
         self.isReading = true
         defer { self.isReading = false }
         do {
@@ -248,7 +254,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// arrives within `timeout`. Fails with ``UpstreamConnectError``.
     func awaitPreface(timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         guard let preface else {
-            if self.isClosed { return eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(self.target) closed")) }
+            if self.machine.isClosed { return eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(self.target) closed")) }
             return eventLoop.makeSucceededVoidFuture()
         }
         let expiry = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
@@ -268,11 +274,9 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     func closed(reason: String) {
         self.preface?.fail(UpstreamConnectError(reason: reason))
         self.preface = nil
-        guard !self.isClosed else { return }
+        guard case .close = self.machine.close() else { return }
         self.livenessCheck?.cancel()
         self.livenessCheck = nil
-        self.isClosed = true
-        self.isOpen = false
         // The owner learns first, so calls started from the failed calls' delegates go elsewhere.
         self.owner?.connectionDidClose(self)
         self.owner = nil
@@ -282,10 +286,3 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
 
 @available(*, unavailable)
 extension UpstreamConnection: Sendable {}
-
-/// A connection that closed, or stayed silent, before the backend's HTTP/2 preface: the call
-/// never reached the backend.
-struct UpstreamConnectError: Error {
-    /// Why, for the call's `UNAVAILABLE` status.
-    let reason: String
-}

@@ -54,10 +54,10 @@ import Testing
     }
 
     @Test func grpcContentTypes() {
-        #expect(UpstreamCall.isGRPCContentType("application/grpc"))
-        #expect(UpstreamCall.isGRPCContentType("application/grpc+proto"))
-        #expect(UpstreamCall.isGRPCContentType("Application/GRPC;charset=utf-8"))
-        #expect(!UpstreamCall.isGRPCContentType("application/grpcx"))
-        #expect(!UpstreamCall.isGRPCContentType("text/html"))
+        #expect(UpstreamCallStateMachine.isGRPCContentType("application/grpc"))
+        #expect(UpstreamCallStateMachine.isGRPCContentType("application/grpc+proto"))
+        #expect(UpstreamCallStateMachine.isGRPCContentType("Application/GRPC;charset=utf-8"))
+        #expect(!UpstreamCallStateMachine.isGRPCContentType("application/grpcx"))
+        #expect(!UpstreamCallStateMachine.isGRPCContentType("text/html"))
     }
 }

@@ -69,6 +69,7 @@ import Testing
             maxMessageLength: 1 << 20,
             sendBufferWatermarks: (1 << 16, 1 << 14)
         )
+        #expect(call.begin(delegate: IgnoringDelegate()))
         connection.start(call)
         client.embeddedEventLoop.run()
         let server = EmbeddedChannel(handler: NIOHTTP2Handler(mode: .server))
