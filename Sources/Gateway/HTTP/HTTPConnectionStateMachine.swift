@@ -210,8 +210,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case close
         /// Ask the channel for more bytes (reading was held back).
         case read
-        /// The connection is idle again: serve what waits (``nextQueuedPart(now:)`` until nil,
-        /// then ``idle()``), on a later tick than the response's.
+        /// The connection is idle again and requests (or a parse error) wait: serve them
+        /// (``nextQueuedPart(now:)`` until nil, then ``idle()``), on a later tick than the
+        /// response's.
         case serveQueued
     }
 
@@ -231,7 +232,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
             return .close
         }
         state = .idle
-        return .serveQueued
+        // Most connections have nothing queued: no task for them.
+        if !pipelined.isEmpty || malformedRequest != nil { return .serveQueued }
+        return takeRead()
     }
 
     /// The next queued part to process, while the connection can take it; nil when none can.
