@@ -1,3 +1,4 @@
+import DemoServices
 import Foundation
 import Upstream
 
@@ -112,6 +113,37 @@ func withBackends<T>(
                 ?? "[\(zip(bound, ports).map { "\($0):\($1)" }.joined(separator: ", "))]"
             return clusterConfigYAML(endpoints: list, backendExtra: backendExtra, extra: extraConfig)
         },
+        body
+    )
+}
+
+/// A Gateway.yaml with one backend `demo` at `endpoint` whose `tls` is `backendTLS` (flow-style
+/// YAML, or nil for none), plus `extra` top-level lines.
+func tlsConfigYAML(endpoint: String, backendTLS: String?, extra: String = "") -> String {
+    """
+    listen: 127.0.0.1:0
+    protos: [Protos/demo.binpb]
+    backends:
+      demo:
+        endpoints: [\(endpoint)]
+        timeout: 5s
+    \(backendTLS.map { "    tls: \($0)" } ?? "")
+    \(extra)
+    """
+}
+
+/// One demo backend serving `backend` (nil = plaintext) and a gateway (`tlsConfigYAML`) whose
+/// `backends.demo.tls` is `upstreamTLS`, for `body`.
+/// - Parameter extra: Top-level lines (the listener's own `tls:`).
+func withTLSGateway<T>(
+    backend: DemoBackendTLS?,
+    upstreamTLS: String?,
+    extra: String = "",
+    _ body: (GatewayHarness) async throws -> T
+) async throws -> T {
+    try await GatewayHarness.with(
+        tls: backend,
+        config: { tlsConfigYAML(endpoint: "127.0.0.1:\($0[0])", backendTLS: upstreamTLS, extra: extra) },
         body
     )
 }
