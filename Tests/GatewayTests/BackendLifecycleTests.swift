@@ -1,10 +1,8 @@
 import DemoServices
 import Foundation
 import Gateway
-import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Routing
 import Testing
 
@@ -12,36 +10,21 @@ import Testing
 @Suite("Backends going away and coming back; load")
 struct BackendLifecycleTests {
     @Test func stoppedBackendIsA503AndARestartedOneServesAgain() async throws {
-        let files = NSTemporaryDirectory() + "portico-restart-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: files) }
-        let first = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files))
-        let port = first.port
-        let snapshot = try GatewaySnapshot(
-            config: try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: port)),
-            baseDirectory: repositoryRoot
-        )
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
-        let address = try await gateway.start()
-        let client = try await TestHTTPClient.connect(port: address.port!)
+        try await withGateway(eventLoops: 1) { harness in
+            let client = try await harness.client()
 
-        #expect(try await client.send(.GET, "/v1/users/1").status == 200)
-        await first.stop()
-        let down = try await client.send(.GET, "/v1/users/1")
-        #expect(down.status == 503)
-        #expect(try down.jsonObject()["code"] as? Int == 14)
+            #expect(try await client.send(.GET, "/v1/users/1").status == 200)
+            await harness.stop(0)
+            let down = try await client.send(.GET, "/v1/users/1")
+            #expect(down.status == 503)
+            #expect(try down.jsonObject()["code"] as? Int == 14)
 
-        let second = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: port, filesDirectory: files))
-        let back = try await client.send(.GET, "/v1/users/1")
-        #expect(back.status == 200, "\(back.text)")
+            try await harness.restart(0)
+            let back = try await client.send(.GET, "/v1/users/1")
+            #expect(back.status == 200, "\(back.text)")
 
-        await client.close()
-        await gateway.stop()
-        await second.stop()
-        try await group.shutdownGracefully()
+            await client.close()
+        }
     }
 
     @Test func backendKilledDuringACallWithAUnaryResponseIsAPromptJSONError() async throws {
