@@ -30,13 +30,17 @@ struct BackendLifecycleTests {
     @Test func backendKilledDuringACallWithAUnaryResponseIsAPromptJSONError() async throws {
         try await withGateway { harness in
             // A client-streaming upload (one JSON response) that the backend takes slowly: 100
-            // messages at 50 ms each would need 5 s; the backend goes away after 300 ms.
+            // messages at 50 ms each would need 5 s; the backend goes away once it has taken the first.
             let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/uploads")
             for index in 0..<100 {
                 try await client.send(#"{"name":"slow-killed.bin","content":"\#(Data("chunk \(index)".utf8).base64EncodedString())"}"# + "\n")
             }
             try await client.end()
-            try await Task.sleep(for: .milliseconds(300))
+            let deadline = ContinuousClock.now + .seconds(5)
+            while harness.observer.progress(method: "UpLoad") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(harness.observer.progress(method: "UpLoad") > 0)
             let start = ContinuousClock.now
             await harness.backend.stop()
             let response = await client.collect()
