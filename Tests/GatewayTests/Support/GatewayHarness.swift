@@ -12,9 +12,10 @@ let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .path
 
 /// Real demo gRPC backends (none, one or several) and a real gateway in front of them, all on
-/// free ports, for end-to-end tests. Every test that starts a backend or a gateway starts them
-/// here, through ``with(backends:hosts:sharedPort:maxConcurrentStreams:gzip:tls:gracePeriod:throughRelay:eventLoops:resolver:config:_:)``,
-/// which also stops them, whether the test returns or throws.
+/// free ports, for end-to-end tests. Every test that needs a demo backend or a gateway gets them
+/// here, from ``with(backends:hosts:sharedPort:maxConcurrentStreams:gzip:tls:gracePeriod:throughRelay:eventLoops:resolver:config:_:)``,
+/// which also stops them, whether the test returns or throws. (Backends that must misbehave are
+/// ``MisbehavingBackend``s the test starts itself and names in `config`.)
 ///
 /// ```swift
 /// try await GatewayHarness.with(backends: 2, config: { ports in "…\(ports[0])…\(ports[1])…" }) { harness in
