@@ -1,10 +1,8 @@
 import DemoServices
 import Foundation
 import Gateway
-import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Routing
 import Testing
 
@@ -12,48 +10,37 @@ import Testing
 @Suite("Backends going away and coming back; load")
 struct BackendLifecycleTests {
     @Test func stoppedBackendIsA503AndARestartedOneServesAgain() async throws {
-        let files = NSTemporaryDirectory() + "portico-restart-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: files) }
-        let first = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files))
-        let port = first.port
-        let snapshot = try GatewaySnapshot(
-            config: try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: port)),
-            baseDirectory: repositoryRoot
-        )
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let gateway = GatewayServer(snapshot: snapshot, group: group, logger: logger)
-        let address = try await gateway.start()
-        let client = try await TestHTTPClient.connect(port: address.port!)
+        try await withGateway(eventLoops: 1) { harness in
+            let client = try await harness.client()
 
-        #expect(try await client.send(.GET, "/v1/users/1").status == 200)
-        await first.stop()
-        let down = try await client.send(.GET, "/v1/users/1")
-        #expect(down.status == 503)
-        #expect(try down.jsonObject()["code"] as? Int == 14)
+            #expect(try await client.send(.GET, "/v1/users/1").status == 200)
+            await harness.stop(0)
+            let down = try await client.send(.GET, "/v1/users/1")
+            #expect(down.status == 503)
+            #expect(try down.jsonObject()["code"] as? Int == 14)
 
-        let second = try await DemoBackendServer.start(DemoBackendOptions(host: "127.0.0.1", port: port, filesDirectory: files))
-        let back = try await client.send(.GET, "/v1/users/1")
-        #expect(back.status == 200, "\(back.text)")
+            try await harness.restart(0)
+            let back = try await client.send(.GET, "/v1/users/1")
+            #expect(back.status == 200, "\(back.text)")
 
-        await client.close()
-        await gateway.stop()
-        await second.stop()
-        try await group.shutdownGracefully()
+            await client.close()
+        }
     }
 
     @Test func backendKilledDuringACallWithAUnaryResponseIsAPromptJSONError() async throws {
         try await withGateway { harness in
             // A client-streaming upload (one JSON response) that the backend takes slowly: 100
-            // messages at 50 ms each would need 5 s; the backend goes away after 300 ms.
+            // messages at 50 ms each would need 5 s; the backend goes away once it has taken the first.
             let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/uploads")
             for index in 0..<100 {
                 try await client.send(#"{"name":"slow-killed.bin","content":"\#(Data("chunk \(index)".utf8).base64EncodedString())"}"# + "\n")
             }
             try await client.end()
-            try await Task.sleep(for: .milliseconds(300))
+            let deadline = ContinuousClock.now + .seconds(5)
+            while harness.observer.progress(method: "UpLoad") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(harness.observer.progress(method: "UpLoad") > 0)
             let start = ContinuousClock.now
             await harness.backend.stop()
             let response = await client.collect()

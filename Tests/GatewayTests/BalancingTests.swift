@@ -10,7 +10,7 @@ import Testing
 @Suite("Backends with several endpoints")
 struct BalancingTests {
     @Test func roundRobinSpreadsCallsEvenly() async throws {
-        try await MultiBackendHarness.with(count: 3) { harness in
+        try await withBackends(count: 3) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             for _ in 0..<300 {
@@ -23,7 +23,7 @@ struct BalancingTests {
 
     @Test func aKilledInstanceCostsNoErrorsAndRejoinsWhenBack() async throws {
         let ejection = "ejection: { afterFailures: 1, time: 300ms, maxTime: 300ms }"
-        try await MultiBackendHarness.with(count: 3, backendExtra: ejection) { harness in
+        try await withBackends(count: 3, backendExtra: ejection) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             for _ in 0..<30 { _ = try await client.send(.GET, "/v1/users/1") }
@@ -54,7 +54,7 @@ struct BalancingTests {
 
     @Test func activeHealthChecksTakeANotServingInstanceOutAndBringItBack() async throws {
         let check = "healthCheck: { interval: 100ms, timeout: 500ms, unhealthyThreshold: 1, healthyThreshold: 1 }"
-        try await MultiBackendHarness.with(count: 3, backendExtra: check) { harness in
+        try await withBackends(count: 3, backendExtra: check) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             // The first request creates the loop's clients, which start checking.
@@ -79,7 +79,7 @@ struct BalancingTests {
     }
 
     @Test func allEndpointsDownIsA503NotAHang() async throws {
-        try await MultiBackendHarness.with(count: 2) { harness in
+        try await withBackends(count: 2) { harness in
             await harness.stop(0)
             await harness.stop(1)
             let client = try await harness.client()
@@ -93,7 +93,7 @@ struct BalancingTests {
     }
 
     @Test func leastOutstandingAvoidsTheBusyEndpoint() async throws {
-        try await MultiBackendHarness.with(count: 2, backendExtra: "balancing: least-outstanding") { harness in
+        try await withBackends(count: 2, backendExtra: "balancing: least-outstanding") { harness in
             // A chat left open is one call in flight on whichever endpoint took it.
             let chat = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/chat")
             try await chat.send("{\"message\":\"hold\"}\n")
@@ -114,7 +114,7 @@ struct BalancingTests {
     }
 
     @Test func callsBeyondMaxConcurrentRequestsAre503sAtOnce() async throws {
-        try await MultiBackendHarness.with(count: 1, backendExtra: "maxConcurrentRequests: 1", eventLoops: 2) { harness in
+        try await withBackends(count: 1, backendExtra: "maxConcurrentRequests: 1", eventLoops: 2) { harness in
             let chat = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/chat")
             try await chat.send("{\"message\":\"hold\"}\n")
             var started = false

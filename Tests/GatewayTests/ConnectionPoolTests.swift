@@ -10,7 +10,7 @@ import Testing
 @Suite("Connection pools per endpoint")
 struct ConnectionPoolTests {
     @Test func chatsBeyondTheBackendsStreamLimitOpenMoreConnections() async throws {
-        try await MultiBackendHarness.with(maxConcurrentStreams: 2) { harness in
+        try await withBackends(maxConcurrentStreams: 2) { harness in
             // Five chats stay open at once; the backend takes two streams per connection.
             var chats: [ChatSession] = []
             for index in 0..<5 {
@@ -35,7 +35,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func theConnectionCapHoldsFurtherCallsUntilAStreamFrees() async throws {
-        try await MultiBackendHarness.with(maxConcurrentStreams: 2, backendExtra: "maxConnectionsPerEndpoint: 1") { harness in
+        try await withBackends(maxConcurrentStreams: 2, backendExtra: "maxConnectionsPerEndpoint: 1") { harness in
             var chats: [ChatSession] = []
             for index in 0..<3 {
                 let chat = try await ChatSession.open(port: harness.gatewayPort)
@@ -56,7 +56,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func unaryBurstsBeyondTheStreamLimitAllSucceed() async throws {
-        try await MultiBackendHarness.with(maxConcurrentStreams: 1) { harness in
+        try await withBackends(maxConcurrentStreams: 1) { harness in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<40 {
                     group.addTask {

@@ -16,7 +16,7 @@ struct DNSDiscoveryTests {
 
     @Test func everyAddressIsAnEndpointAndTheListFollowsTheAnswers() async throws {
         let resolver = ScriptedResolver(["pods.test": .success(["127.0.0.1", "127.0.0.2"])])
-        try await MultiBackendHarness.with(
+        try await withBackends(
             hosts: Self.pods,
             endpoints: "[pods.test:PORT]",
             resolver: resolver,
@@ -48,7 +48,7 @@ struct DNSDiscoveryTests {
 
     @Test func anEndpointThatLeavesTheAnswerFinishesItsCallsFirst() async throws {
         let resolver = ScriptedResolver(["pods.test": .success(["127.0.0.1"])])
-        try await MultiBackendHarness.with(
+        try await withBackends(
             hosts: Array(Self.pods.prefix(2)),
             endpoints: "[pods.test:PORT]",
             resolver: resolver,
@@ -77,7 +77,7 @@ struct DNSDiscoveryTests {
     }
 
     @Test func theSystemResolverServesDNSBackends() async throws {
-        try await MultiBackendHarness.with(endpoints: "[localhost:PORT]", backendExtra: "dns: true") { harness in
+        try await withBackends(endpoints: "[localhost:PORT]", backendExtra: "dns: true") { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             for _ in 0..<10 { #expect(try await client.send(.GET, "/v1/users/1").status == 200) }

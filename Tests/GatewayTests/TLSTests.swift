@@ -12,75 +12,67 @@ import Testing
 struct TLSTests {
     @Test func upstreamMutualTLSServesTheCall() async throws {
         try await withCertificates { certs in
-            try await withDemoBackend(tls: mutualTLSBackend(certs)) { port in
-                let tls = "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: tls)) { gateway in
-                    let client = try await gateway.client()
-                    for _ in 0..<3 {
-                        let response = try await client.send(.GET, "/v1/users/1")
-                        #expect(response.status == 200)
-                        #expect(response.text == tlsTestUser1)
-                    }
-                    // The calls shared one TLS connection per loop at most.
-                    let connections = try await gateway.server.upstreamConnectionCounts().reduce(0, +)
-                    #expect(connections == 1)
+            let tls = "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
+            try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
+                let client = try await harness.client()
+                for _ in 0..<3 {
+                    let response = try await client.send(.GET, "/v1/users/1")
+                    #expect(response.status == 200)
+                    #expect(response.text == tlsTestUser1)
                 }
+                // The calls shared one TLS connection per loop at most.
+                let connections = try await harness.gateway.upstreamConnectionCounts().reduce(0, +)
+                #expect(connections == 1)
             }
         }
     }
 
     @Test func missingClientCertificateIsA503NamingTheTLSFailureFast() async throws {
         try await withCertificates { certs in
-            try await withDemoBackend(tls: mutualTLSBackend(certs)) { port in
-                let tls = "{ ca: \(certs.ca.certificate) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: tls)) { gateway in
-                    let client = try await gateway.client()
-                    for _ in 0..<2 {
-                        let started = ContinuousClock.now
-                        let response = try await client.send(.GET, "/v1/users/1")
-                        let elapsed = ContinuousClock.now - started
-                        #expect(response.status == 503)
-                        let status = try statusMessage(response)
-                        #expect(status.code == 14)
-                        #expect(status.message.contains("TLS handshake"), "\(status.message)")
-                        #expect(status.message.contains("CERTIFICATE_REQUIRED"), "\(status.message)")
-                        // Well under the 2 s connect timeout: the refusal is seen, not waited out.
-                        #expect(elapsed < .seconds(2), "took \(elapsed)")
-                    }
-                    // TLS 1.3 refuses the client after our side of the handshake is done: still a
-                    // failed connect, never a connection calls were started on.
-                    #expect(try await gateway.server.upstreamConnectionCounts().reduce(0, +) == 0)
+            let tls = "{ ca: \(certs.ca.certificate) }"
+            try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
+                let client = try await harness.client()
+                for _ in 0..<2 {
+                    let started = ContinuousClock.now
+                    let response = try await client.send(.GET, "/v1/users/1")
+                    let elapsed = ContinuousClock.now - started
+                    #expect(response.status == 503)
+                    let status = try statusMessage(response)
+                    #expect(status.code == 14)
+                    #expect(status.message.contains("TLS handshake"), "\(status.message)")
+                    #expect(status.message.contains("CERTIFICATE_REQUIRED"), "\(status.message)")
+                    // Well under the 2 s connect timeout: the refusal is seen, not waited out.
+                    #expect(elapsed < .seconds(2), "took \(elapsed)")
                 }
+                // TLS 1.3 refuses the client after our side of the handshake is done: still a
+                // failed connect, never a connection calls were started on.
+                #expect(try await harness.gateway.upstreamConnectionCounts().reduce(0, +) == 0)
             }
         }
     }
 
     @Test func backendSignedByAnUntrustedCAIsA503() async throws {
         try await withCertificates { certs in
-            try await withDemoBackend(tls: mutualTLSBackend(certs)) { port in
-                let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: tls)) { gateway in
-                    let started = ContinuousClock.now
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
-                    #expect(response.status == 503)
-                    let status = try statusMessage(response)
-                    #expect(status.message.contains("TLS handshake"), "\(status.message)")
-                    #expect(status.message.contains("CERTIFICATE_VERIFY_FAILED"), "\(status.message)")
-                    #expect(ContinuousClock.now - started < .seconds(2))
-                }
+            let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
+            try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
+                let started = ContinuousClock.now
+                let response = try await harness.client().send(.GET, "/v1/users/1")
+                #expect(response.status == 503)
+                let status = try statusMessage(response)
+                #expect(status.message.contains("TLS handshake"), "\(status.message)")
+                #expect(status.message.contains("CERTIFICATE_VERIFY_FAILED"), "\(status.message)")
+                #expect(ContinuousClock.now - started < .seconds(2))
             }
         }
     }
 
     @Test func insecureSkipVerifyAcceptsAnUntrustedBackend() async throws {
         try await withCertificates { certs in
-            try await withDemoBackend(tls: mutualTLSBackend(certs)) { port in
-                let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey), insecureSkipVerify: true }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: tls)) { gateway in
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
-                    #expect(response.status == 200)
-                    #expect(response.text == tlsTestUser1)
-                }
+            let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey), insecureSkipVerify: true }"
+            try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
+                let response = try await harness.client().send(.GET, "/v1/users/1")
+                #expect(response.status == 200)
+                #expect(response.text == tlsTestUser1)
             }
         }
     }
@@ -88,21 +80,19 @@ struct TLSTests {
     @Test func serverNameOverridesTheNameTheCertificateMustCarry() async throws {
         try await withCertificates { certs in
             let backendTLS = DemoBackendTLS(certificateChainFile: certs.namedServer.certificate, privateKeyFile: certs.namedServer.privateKey)
-            try await withDemoBackend(tls: backendTLS) { port in
-                // The certificate names backend.portico.test, not 127.0.0.1.
-                let plain = "{ ca: \(certs.ca.certificate) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: plain)) { gateway in
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
-                    #expect(response.status == 503)
-                    let message = try statusMessage(response).message
-                    #expect(message.contains("certificate is not valid for 127.0.0.1"), "\(message)")
-                }
-                let named = "{ ca: \(certs.ca.certificate), serverName: backend.portico.test }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: named)) { gateway in
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
-                    #expect(response.status == 200)
-                    #expect(response.text == tlsTestUser1)
-                }
+            // The certificate names backend.portico.test, not 127.0.0.1.
+            let plain = "{ ca: \(certs.ca.certificate) }"
+            try await withTLSGateway(backend: backendTLS, upstreamTLS: plain) { harness in
+                let response = try await harness.client().send(.GET, "/v1/users/1")
+                #expect(response.status == 503)
+                let message = try statusMessage(response).message
+                #expect(message.contains("certificate is not valid for 127.0.0.1"), "\(message)")
+            }
+            let named = "{ ca: \(certs.ca.certificate), serverName: backend.portico.test }"
+            try await withTLSGateway(backend: backendTLS, upstreamTLS: named) { harness in
+                let response = try await harness.client().send(.GET, "/v1/users/1")
+                #expect(response.status == 200)
+                #expect(response.text == tlsTestUser1)
             }
         }
     }
@@ -111,10 +101,10 @@ struct TLSTests {
         try await withCertificates { certs in
             // Portico's own HTTPS listener offers http/1.1 only: a TLS server that refuses h2.
             let front = "tls: { cert: \(certs.server.certificate), key: \(certs.server.privateKey) }"
-            try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:1", backendTLS: nil, extra: front)) { https in
+            try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:1", backendTLS: nil, extra: front) }) { https in
                 let tls = "{ ca: \(certs.ca.certificate) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(https.port)", backendTLS: tls)) { gateway in
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
+                try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(https.gatewayPort)", backendTLS: tls) }) { harness in
+                    let response = try await harness.client().send(.GET, "/v1/users/1")
                     #expect(response.status == 503)
                     let message = try statusMessage(response).message
                     #expect(message.contains("ALPN"), "\(message)")
@@ -126,15 +116,13 @@ struct TLSTests {
 
     @Test func aCleartextBackendBehindTLSConfigFailsCleanly() async throws {
         try await withCertificates { certs in
-            try await withDemoBackend(tls: nil) { port in
-                let tls = "{ ca: \(certs.ca.certificate) }"
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(port)", backendTLS: tls)) { gateway in
-                    let started = ContinuousClock.now
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
-                    #expect(response.status == 503)
-                    #expect(try statusMessage(response).message.contains("TLS"))
-                    #expect(ContinuousClock.now - started < .seconds(2))
-                }
+            let tls = "{ ca: \(certs.ca.certificate) }"
+            try await withTLSGateway(backend: nil, upstreamTLS: tls) { harness in
+                let started = ContinuousClock.now
+                let response = try await harness.client().send(.GET, "/v1/users/1")
+                #expect(response.status == 503)
+                #expect(try statusMessage(response).message.contains("TLS"))
+                #expect(ContinuousClock.now - started < .seconds(2))
             }
         }
     }
@@ -144,9 +132,9 @@ struct TLSTests {
             let silent = try await MisbehavingBackend.start(.silent)
             let tls = "{ ca: \(certs.ca.certificate) }"
             do {
-                try await withConfiguredGateway(yaml: tlsConfigYAML(endpoint: "127.0.0.1:\(silent.port)", backendTLS: tls)) { gateway in
+                try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(silent.port)", backendTLS: tls) }) { harness in
                     let started = ContinuousClock.now
-                    let response = try await gateway.client().send(.GET, "/v1/users/1")
+                    let response = try await harness.client().send(.GET, "/v1/users/1")
                     let elapsed = ContinuousClock.now - started
                     #expect(response.status == 503)
                     let message = try statusMessage(response).message

@@ -13,11 +13,6 @@ struct UnixSocketTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/backend.sock"
-        let observer = DemoCallObserver()
-        var options = DemoBackendOptions(filesDirectory: directory + "/files")
-        options.unixSocketPath = socket
-        options.observer = observer
-        let backend = try await DemoBackendServer.start(options)
         let backends = """
             backends:
               local:
@@ -25,23 +20,19 @@ struct UnixSocketTests {
             services:
               demo.*: local
             """
-        do {
-            try await withGateway(replacingBackends: backends) { harness in
-                let client = try await harness.client()
-                defer { Task { await client.close() } }
-                let user = try await client.send(.GET, "/v1/users/2")
-                #expect(user.status == 200)
-                #expect(user.text == #"{"id":2,"name":"Alan Turing"}"#)
-                let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fString":"over a unix socket"}"#)
-                #expect(echoed.text == #"{"fString":"over a unix socket"}"#)
-                #expect(observer.calls(method: "GetUser") == 1)
-                #expect(harness.observer.calls(method: "GetUser") == 0)
-            }
-        } catch {
-            await backend.stop()
-            throw error
+        // Backend 0 listens on TCP but the config leaves it out: nothing may reach it.
+        try await GatewayHarness.with(hosts: ["127.0.0.1", "unix:\(socket)"], config: { demoConfigYAML(backendPort: $0[0], replacingBackends: backends) }) { harness in
+            let observer = harness.observers[1]
+            let client = try await harness.client()
+            defer { Task { await client.close() } }
+            let user = try await client.send(.GET, "/v1/users/2")
+            #expect(user.status == 200)
+            #expect(user.text == #"{"id":2,"name":"Alan Turing"}"#)
+            let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fString":"over a unix socket"}"#)
+            #expect(echoed.text == #"{"fString":"over a unix socket"}"#)
+            #expect(observer.calls(method: "GetUser") == 1)
+            #expect(harness.observer.calls(method: "GetUser") == 0)
         }
-        await backend.stop()
     }
 
     @Test func anEmptySocketPathIsALoadError() throws {

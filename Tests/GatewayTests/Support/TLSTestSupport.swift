@@ -1,9 +1,5 @@
 import DemoServices
 import Foundation
-import Gateway
-import Logging
-import NIOCore
-import NIOPosix
 
 /// The certificates of one TLS test: two unrelated CAs and the leaves the first one signs.
 struct TLSTestCertificates: Sendable {
@@ -39,72 +35,6 @@ struct TLSTestCertificates: Sendable {
     func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
-}
-
-/// A running gateway built from YAML text.
-struct RunningGateway: Sendable {
-    let server: GatewayServer
-    let port: Int
-
-    /// A fresh plain-HTTP keep-alive connection to the gateway.
-    func client() async throws -> TestHTTPClient {
-        try await TestHTTPClient.connect(port: port)
-    }
-}
-
-/// Parses `yaml` (relative paths against the repository root), starts a gateway on two event
-/// loops, runs `body`, then stops it.
-func withConfiguredGateway<T>(yaml: String, _ body: (RunningGateway) async throws -> T) async throws -> T {
-    let config = try GatewayConfig.parse(yaml: yaml)
-    let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-    var logger = Logger(label: "portico-tls-test")
-    logger.logLevel = .critical
-    let server = GatewayServer(snapshot: snapshot, group: group, logger: logger)
-    do {
-        let address = try await server.start()
-        let result = try await body(RunningGateway(server: server, port: address.port ?? 0))
-        await server.stop()
-        try? await group.shutdownGracefully()
-        return result
-    } catch {
-        await server.stop()
-        try? await group.shutdownGracefully()
-        throw error
-    }
-}
-
-/// Starts the real demo backend on a free port, serving `tls`, runs `body` with its port, then
-/// stops it.
-func withDemoBackend<T>(tls: DemoBackendTLS?, _ body: (Int) async throws -> T) async throws -> T {
-    let files = NSTemporaryDirectory() + "portico-tls-files-\(UUID().uuidString)"
-    defer { try? FileManager.default.removeItem(atPath: files) }
-    var options = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: files)
-    options.tls = tls
-    let backend = try await DemoBackendServer.start(options)
-    do {
-        let result = try await body(backend.port)
-        await backend.stop()
-        return result
-    } catch {
-        await backend.stop()
-        throw error
-    }
-}
-
-/// A Gateway.yaml with one backend `demo` at `endpoint` whose `tls` is `backendTLS` (flow-style
-/// YAML, or nil for none), plus `extra` top-level lines.
-func tlsConfigYAML(endpoint: String, backendTLS: String?, extra: String = "") -> String {
-    """
-    listen: 127.0.0.1:0
-    protos: [Protos/demo.binpb]
-    backends:
-      demo:
-        endpoints: [\(endpoint)]
-        timeout: 5s
-    \(backendTLS.map { "    tls: \($0)" } ?? "")
-    \(extra)
-    """
 }
 
 /// `curl` over HTTPS to `localhost:port` (pinned to 127.0.0.1), trusting only `caFile`.
