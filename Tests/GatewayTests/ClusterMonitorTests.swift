@@ -11,7 +11,7 @@ import Upstream
 struct ClusterMonitorTests {
     @Test func namesAreResolvedOnOneEventLoopOnly() async throws {
         let resolver = RecordingResolver(["pods.test": ["127.0.0.1", "127.0.0.2"]])
-        try await MultiBackendHarness.with(
+        try await withBackends(
             hosts: ["127.0.0.1", "127.0.0.2"],
             endpoints: "[pods.test:PORT]",
             resolver: resolver,
@@ -34,7 +34,7 @@ struct ClusterMonitorTests {
     }
 
     @Test func healthChecksRunOncePerIntervalWhateverTheLoopCount() async throws {
-        try await MultiBackendHarness.with(
+        try await withBackends(
             count: 1,
             backendExtra: "healthCheck: { interval: 100ms, timeout: 1s }",
             eventLoops: 2
