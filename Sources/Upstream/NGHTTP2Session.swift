@@ -59,12 +59,15 @@ struct NGHTTP2LibraryError: Error, CustomStringConvertible {
 
 /// One nghttp2 client session. Not thread-safe: used only on its connection's event loop.
 final class NGHTTP2Session {
-    private var session: OpaquePointer?
+    private(set) var session: OpaquePointer?
     private var events: [NGHTTP2Event] = []
     private var headerFields: [(name: String, value: String)] = []
     private let allocator: ByteBufferAllocator
     /// Supplies request bodies; the connection that owns this session.
     weak var bodySource: (any NGHTTP2BodySource)?
+    /// The HEADERS of the request being built (see `NGHTTP2Session+Request.swift`), reused by
+    /// every request of the session so that building one allocates nothing.
+    var requestFields = NGHTTP2RequestFields()
 
     /// Creates a client session with manual (consume-driven) receive flow control.
     /// - Parameter allocator: Allocates the buffers that carry received DATA.
@@ -90,6 +93,7 @@ final class NGHTTP2Session {
 
     deinit {
         self.close()
+        self.requestFields.deallocate()
     }
 
     /// Deletes the C session. Idempotent; must not be called from inside an nghttp2 callback.
@@ -136,56 +140,6 @@ final class NGHTTP2Session {
                 Int32(clamping: connectionWindow)
             )
         )
-    }
-
-    /// Queues a request's HEADERS, its body to be pulled from ``bodySource``.
-    /// - Parameter fields: Header fields, pseudo-headers first, names already lower-case and valid.
-    /// - Returns: The new stream id, or a negative `nghttp2_error`.
-    func submitRequest(fields: [(name: String, value: String)]) -> Int32 {
-        guard let session else { return Int32(NGHTTP2_ERR_INVALID_STATE.rawValue) }
-        // One contiguous copy of all names and values; nghttp2 copies them again during submit.
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
-        for field in fields {
-            bytes.append(contentsOf: field.name.utf8)
-            bytes.append(contentsOf: field.value.utf8)
-        }
-        return bytes.withUnsafeMutableBufferPointer { storage -> Int32 in
-            var nvs = [nghttp2_nv]()
-            nvs.reserveCapacity(fields.count)
-            var offset = 0
-            for field in fields {
-                let nameLength = field.name.utf8.count
-                let valueLength = field.value.utf8.count
-                let name = storage.baseAddress! + offset
-                let value = storage.baseAddress! + offset + nameLength
-                nvs.append(
-                    nghttp2_nv(name: name, value: value, namelen: nameLength, valuelen: valueLength, flags: cnghttp2_nv_flag_none)
-                )
-                offset += nameLength + valueLength
-            }
-            // No data_source_read_length_callback: nghttp2 then cuts DATA into 16 KiB frames even
-            // when the peer allows larger ones. Measured on a 1 GiB upload (peer max frame 1 MiB):
-            // 64 KiB and 256 KiB frames cost 1.4x and 2x the client loop's CPU (cold copies through
-            // the larger frame and output buffers) for no gain in throughput.
-            var provider = cnghttp2_data_provider()
-            provider.read_callback = { _, streamID, buffer, length, dataFlags, _, userData in
-                let me = Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
-                guard let source = me.bodySource, let buffer else {
-                    return cnghttp2_ssize(cnghttp2_err_temporal_callback_failure)
-                }
-                switch source.readBody(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) {
-                case .bytes(let count, let endOfStream):
-                    if endOfStream { dataFlags!.pointee |= cnghttp2_data_flag_eof }
-                    return cnghttp2_ssize(count)
-                case .deferred:
-                    return cnghttp2_ssize(cnghttp2_err_deferred)
-                case .unknownStream:
-                    return cnghttp2_ssize(cnghttp2_err_temporal_callback_failure)
-                }
-            }
-            return cnghttp2_submit_request(session, nvs, nvs.count, &provider)
-        }
     }
 
     /// Tells nghttp2 that a deferred body has more bytes (or its end) to send.

@@ -33,7 +33,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     let logger: Logger
     private let authority: String
     /// `https` over TLS, `http` over h2c.
-    private let scheme: String
+    private let scheme: StaticString
     weak var owner: (any UpstreamConnectionOwner)?
 
     var session: NGHTTP2Session?
@@ -88,22 +88,24 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
             call.finish(GRPCStatus(code: .unavailable, message: "connection to \(self.target) is closed"), deferred: true)
             return
         }
-        var fields: [(name: String, value: String)] = [
-            (":method", "POST"),
-            (":scheme", self.scheme),
-            (":path", call.path),
-            (":authority", self.authority),
-            ("content-type", "application/grpc"),
-            ("te", "trailers"),
-            ("user-agent", self.configuration.userAgent),
-            ("grpc-accept-encoding", "gzip"),
-        ]
-        if call.compressesRequests { fields.append(("grpc-encoding", "gzip")) }
+        session.requestFields.removeAll()
+        session.requestFields.append(":method", "POST")
+        session.requestFields.append(":scheme", self.scheme)
+        session.requestFields.append(":path", call.path)
+        session.requestFields.append(":authority", self.authority)
+        session.requestFields.append("content-type", "application/grpc")
+        session.requestFields.append("te", "trailers")
+        session.requestFields.append("user-agent", self.configuration.userAgent)
+        session.requestFields.append("grpc-accept-encoding", "gzip")
+        if call.compressesRequests { session.requestFields.append("grpc-encoding", "gzip") }
         if let deadline = call.deadline {
-            fields.append(("grpc-timeout", GRPCTimeout.encode(nanoseconds: (deadline - context.eventLoop.now).nanoseconds)))
+            session.requestFields.append(
+                "grpc-timeout",
+                GRPCTimeout.encode(nanoseconds: (deadline - context.eventLoop.now).nanoseconds)
+            )
         }
-        fields.append(contentsOf: call.metadata)
-        let streamID = session.submitRequest(fields: fields)
+        for (name, value) in call.metadata { session.requestFields.append(name, value) }
+        let streamID = session.submitRequest()
         guard streamID > 0 else {
             let error = NGHTTP2LibraryError(code: Int(streamID))
             call.finish(GRPCStatus(code: .unavailable, message: "could not start a stream: \(error)"), deferred: true)
