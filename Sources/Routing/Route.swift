@@ -31,8 +31,12 @@ public final class Route: Sendable, CustomStringConvertible {
     public let rejectUnknownQueryParameters: Bool
     /// The resolved field path of each of ``template``'s variables, in the same order.
     public let variableFields: [[FieldDescriptor]]
+    /// The route's position in ``RouteTable/routes``, so that per-route data kept elsewhere can
+    /// be an array read after a match.
+    public let index: Int
 
-    /// Creates a route; ``RouteTable`` builds them from validated definitions.
+    /// Creates a route; ``RouteTable`` builds them from validated definitions, `index` being the
+    /// route's position in ``RouteTable/routes``.
     public init(
         method: MethodDescriptor,
         verb: String,
@@ -42,7 +46,8 @@ public final class Route: Sendable, CustomStringConvertible {
         responseBody: FieldDescriptor?,
         source: String,
         rejectUnknownQueryParameters: Bool,
-        variableFields: [[FieldDescriptor]]
+        variableFields: [[FieldDescriptor]],
+        index: Int
     ) {
         self.method = method
         self.verb = verb
@@ -53,6 +58,7 @@ public final class Route: Sendable, CustomStringConvertible {
         self.source = source
         self.rejectUnknownQueryParameters = rejectUnknownQueryParameters
         self.variableFields = variableFields
+        self.index = index
     }
 
     /// `GET /v1/users/{id} -> demo.user.v1.UserService.GetUser (unary)`.

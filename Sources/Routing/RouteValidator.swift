@@ -5,7 +5,8 @@ struct RouteValidator {
     let pool: DescriptorPool
 
     /// The route, or nil after appending the definition's problems.
-    func validate(_ definition: RouteDefinition, problems: inout [RouteConfigError]) -> Route? {
+    /// - Parameter index: the route's position in the table's routes, if it is added.
+    func validate(_ definition: RouteDefinition, index: Int, problems: inout [RouteConfigError]) -> Route? {
         let source = definition.source
         let before = problems.count
         func report(_ code: RouteConfigError.Code, _ message: String) {
@@ -94,7 +95,8 @@ struct RouteValidator {
             responseBody: responseBody,
             source: source,
             rejectUnknownQueryParameters: definition.rejectUnknownQueryParameters,
-            variableFields: variableFields
+            variableFields: variableFields,
+            index: index
         )
     }
 }

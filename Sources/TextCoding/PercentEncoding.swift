@@ -68,6 +68,75 @@ public enum PercentEncoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// Decodes URL text given as UTF-8 bytes, without allocating for the decoded bytes (they go
+    /// to a temporary buffer; the `String` made from them allocates only past 15 bytes).
+    ///
+    /// - Parameters:
+    ///   - bytes: URL text, still percent-encoded.
+    ///   - keepEncodedSlash: leave `%2F`/`%2f` as written (multi-segment path variables).
+    ///   - plusAsSpace: decode `+` as a space (query strings).
+    /// - Returns: the text, or nil if an escape is malformed or the result is not UTF-8.
+    public static func decodedString(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        keepEncodedSlash: Bool,
+        plusAsSpace: Bool
+    ) -> String? {
+        guard !bytes.isEmpty else { return "" }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output -> String? in
+            var count = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%") {
+                    guard index + 2 < bytes.count, let high = bytes[index + 1].hexValue, let low = bytes[index + 2].hexValue
+                    else { return nil }
+                    let decoded = high << 4 | low
+                    if keepEncodedSlash && decoded == UInt8(ascii: "/") {
+                        output[count] = byte
+                        output[count + 1] = bytes[index + 1]
+                        output[count + 2] = bytes[index + 2]
+                        count += 3
+                    } else {
+                        output[count] = decoded
+                        count += 1
+                    }
+                    index += 3
+                } else {
+                    output[count] = plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
+                    count += 1
+                    index += 1
+                }
+            }
+            return String(validating: UnsafeBufferPointer(rebasing: output[..<count]), as: UTF8.self)
+        }
+    }
+
+    /// Appends the RFC 3986 normal form of `bytes` to `output`: what ``normalizedLiteral(_:)``
+    /// returns, for text given as UTF-8 bytes (a whole path at once: `/` is kept and no escape
+    /// decodes to one).
+    public static func appendNormalizedLiteral(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = bytes[index + 1].hexValue,
+                let low = bytes[index + 2].hexValue
+            {
+                let decoded = high << 4 | low
+                if isUnreserved(decoded) {
+                    output.append(decoded)
+                } else {
+                    output.append(UInt8(ascii: "%"))
+                    output.append(bytes[index + 1].upperHex)
+                    output.append(bytes[index + 2].upperHex)
+                }
+                index += 3
+                continue
+            }
+            output.append(byte)
+            index += 1
+        }
+    }
+
     /// The RFC 3986 normal form of a path segment, used to compare literals: escapes of
     /// unreserved characters are decoded and other escapes get upper-case hex digits.
     ///
