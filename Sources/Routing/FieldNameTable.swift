@@ -16,28 +16,40 @@ struct FieldNameTable: Sendable {
         var field: Int
     }
 
-    private let names: ByteStringList
-    private let tables: [Int]
-    private let fields: [Int]
-    /// Index into the names of the entry in each slot, or -1 for an empty slot.
+    private struct Entry: Sendable {
+        var table: Int
+        var field: Int
+        /// The name's length and first eight bytes (``ByteStringList/prefix(of:)``).
+        var length: Int
+        var prefix: UInt64
+        /// Offset of the name's bytes in ``FieldNameTable/bytes``.
+        var offset: Int
+    }
+
+    private let entries: [Entry]
+    private let bytes: [UInt8]
+    /// Index into ``entries`` of the entry in each slot, or -1 for an empty slot.
     private let slots: [Int]
     private let mask: Int
 
     /// A table holding `names` (distinct per table).
-    init(_ entries: [Name]) {
-        var names = ByteStringList()
+    init(_ names: [Name]) {
+        var entries: [Entry] = []
+        var bytes: [UInt8] = []
         var slotCount = 8
-        while slotCount < entries.count * 2 { slotCount *= 2 }
+        while slotCount < names.count * 2 { slotCount *= 2 }
         var slots = [Int](repeating: -1, count: slotCount)
-        for (index, entry) in entries.enumerated() {
-            names.append(entry.name)
-            var slot = Array(entry.name.utf8).withUnsafeBufferPointer { Self.hash($0, table: entry.table) } & (slotCount - 1)
+        for name in names {
+            let utf8 = Array(name.name.utf8)
+            let (hash, prefix) = utf8.withUnsafeBufferPointer { Self.hashAndPrefix($0, table: name.table) }
+            var slot = hash & (slotCount - 1)
             while slots[slot] >= 0 { slot = (slot + 1) & (slotCount - 1) }
-            slots[slot] = index
+            slots[slot] = entries.count
+            entries.append(Entry(table: name.table, field: name.field, length: utf8.count, prefix: prefix, offset: bytes.count))
+            bytes.append(contentsOf: utf8)
         }
-        self.names = names
-        self.tables = entries.map(\.table)
-        self.fields = entries.map(\.field)
+        self.entries = entries
+        self.bytes = bytes
         self.slots = slots
         self.mask = slotCount - 1
     }
@@ -45,20 +57,40 @@ struct FieldNameTable: Sendable {
     /// The position of the field named `name` (UTF-8 bytes) in the message of table `table`.
     @inline(__always)
     func field(named name: UnsafeBufferPointer<UInt8>, table: Int) -> Int? {
-        var slot = Self.hash(name, table: table) & mask
+        let (hash, prefix) = Self.hashAndPrefix(name, table: table)
+        var slot = hash & mask
         while true {
             let index = slots[slot]
             guard index >= 0 else { return nil }
-            if tables[index] == table && names.string(at: index, equals: name) { return fields[index] }
+            let entry = entries[index]
+            if entry.prefix == prefix, entry.length == name.count, entry.table == table, restMatches(name, at: entry.offset) {
+                return entry.field
+            }
             slot = (slot + 1) & mask
         }
     }
 
     @inline(__always)
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, table: Int) -> Int {
+    private func restMatches(_ name: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        var index = 8
+        while index < name.count {
+            if bytes[offset + index] != name[index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// An FNV-1a hash of the table number and the bytes, and the bytes' prefix, in one pass.
+    @inline(__always)
+    private static func hashAndPrefix(_ bytes: UnsafeBufferPointer<UInt8>, table: Int) -> (Int, UInt64) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         hash = (hash ^ UInt64(truncatingIfNeeded: table)) &* 0x0000_0100_0000_01b3
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return Int(truncatingIfNeeded: hash ^ hash >> 29)
+        var prefix: UInt64 = 0
+        for index in 0..<bytes.count {
+            let byte = UInt64(bytes[index])
+            hash = (hash ^ byte) &* 0x0000_0100_0000_01b3
+            if index < 8 { prefix |= byte << (8 * UInt64(index)) }
+        }
+        return (Int(truncatingIfNeeded: hash ^ hash >> 29), prefix)
     }
 }

@@ -143,41 +143,52 @@ struct QueryFieldIndex: Sendable {
     /// message (the caller then asks ``FieldPathResolver`` why).
     func resolve(_ name: UnsafeBufferPointer<UInt8>, from root: Int) -> Resolved? {
         var node = root
-        var table = nodes[root].table
-        // Past the laid-out paths: the path so far, and its last field.
-        var built: [FieldDescriptor] = []
-        var leaf: FieldDescriptor?
         var start = 0
         while true {
             var end = start
             while end < name.count && name[end] != UInt8(ascii: ".") { end += 1 }
-            guard table >= 0,
-                let position = names.field(named: UnsafeBufferPointer(rebasing: name[start..<end]), table: table)
+            let current = nodes[node]
+            guard current.table >= 0,
+                let position = names.field(named: UnsafeBufferPointer(rebasing: name[start..<end]), table: current.table)
             else { return nil }
-            if node >= 0 && nodes[node].children >= 0 {
-                node = nodes[node].children + position
-                table = nodes[node].table
-            } else {
-                if node >= 0 {
-                    built = paths[node]
-                    node = -1
-                }
-                let field = messages[table].fields[position]
-                built.append(field)
-                leaf = field
-                table = Self.table(after: field, in: tableByMessage)
+            guard current.children >= 0 else {
+                return resolve(name, from: end, after: paths[node], field: messages[current.table].fields[position])
             }
+            node = current.children + position
             guard end < name.count else { break }
             start = end + 1
         }
-        if let leaf {
-            return Resolved(
-                fields: built,
-                isSettable: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: false) == nil,
-                isSettableAsMapEntry: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: true) == nil
-            )
-        }
         let found = nodes[node]
         return Resolved(fields: paths[node], isSettable: found.isSettable, isSettableAsMapEntry: found.isSettableAsMapEntry)
+    }
+
+    /// Resolves the rest of a name past the laid-out paths: `field`, reached by `prefix`, was
+    /// named by the segment ending at `end`.
+    private func resolve(
+        _ name: UnsafeBufferPointer<UInt8>,
+        from end: Int,
+        after prefix: [FieldDescriptor],
+        field: FieldDescriptor
+    ) -> Resolved? {
+        var fields = prefix
+        var leaf = field
+        fields.append(leaf)
+        var end = end
+        while end < name.count {
+            let start = end + 1
+            end = start
+            while end < name.count && name[end] != UInt8(ascii: ".") { end += 1 }
+            let table = Self.table(after: leaf, in: tableByMessage)
+            guard table >= 0,
+                let position = names.field(named: UnsafeBufferPointer(rebasing: name[start..<end]), table: table)
+            else { return nil }
+            leaf = messages[table].fields[position]
+            fields.append(leaf)
+        }
+        return Resolved(
+            fields: fields,
+            isSettable: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: false) == nil,
+            isSettableAsMapEntry: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: true) == nil
+        )
     }
 }

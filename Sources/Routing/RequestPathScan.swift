@@ -21,6 +21,11 @@ struct RequestPathScan {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
+            // Letters, `_`, `~` and most other bytes are none of `%`, `/`, `:` or non-ASCII.
+            if byte > UInt8(ascii: ":") && byte < 0x80 {
+                index += 1
+                continue
+            }
             if byte == UInt8(ascii: "%") {
                 guard index + 2 < bytes.count, PercentEncoding.isHexDigit(bytes[index + 1]),
                     PercentEncoding.isHexDigit(bytes[index + 2])

@@ -86,18 +86,20 @@ extension RouteMatcher {
         bindings: [FieldBinding],
         pathBindings: Int
     ) -> RoutingError? {
-        for binding in bindings[..<pathBindings] where Self.overlaps(binding.fieldPath, fields) {
+        // By index, reading one member: `for binding in` copied (retained) every binding.
+        for index in 0..<pathBindings where Self.overlaps(bindings[index].fieldPath, fields) {
             return .invalidQueryParameter(name, "query parameter '\(name)' sets a field that the path already binds")
         }
         if case .field(let bodyField) = route.body, bodyField.number == fields[0].number {
             return .invalidQueryParameter(name, "query parameter '\(name)' sets a field that the request body already binds")
         }
-        for binding in bindings[pathBindings...] where Self.overlaps(binding.fieldPath, fields) {
-            if let mapKey, binding.fieldPath.count == fields.count, binding.mapKey != mapKey { continue }
-            if binding.fieldPath.count != fields.count {
+        for index in pathBindings..<bindings.count where Self.overlaps(bindings[index].fieldPath, fields) {
+            let count = bindings[index].fieldPath.count
+            if let mapKey, count == fields.count, bindings[index].mapKey != mapKey { continue }
+            if count != fields.count {
                 return .invalidQueryParameter(
                     name,
-                    "query parameters '\(binding.dottedPath)' and '\(name)' set the same field, one inside the other"
+                    "query parameters '\(bindings[index].dottedPath)' and '\(name)' set the same field, one inside the other"
                 )
             }
             if !fields[fields.count - 1].isRepeated {

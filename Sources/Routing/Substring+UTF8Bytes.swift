@@ -7,13 +7,10 @@ extension Substring {
     func withUTF8Bytes<Result, Failure: Error>(
         _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        if let outcome = utf8.withContiguousStorageIfAvailable({ bytes in
-            Swift.Result { () throws(Failure) -> Result in try body(bytes) }
-        }) {
-            return try outcome.get()
-        }
-        var copy = String(self)
-        return try copy.withUTF8 { bytes in Swift.Result { () throws(Failure) -> Result in try body(bytes) } }.get()
+        // `Substring.withUTF8` is inlined and specialized; `utf8.withContiguousStorageIfAvailable`
+        // went through generic `Slice` code that cost more than a whole trie walk.
+        var text = self
+        return try text.withUTF8 { bytes in Swift.Result { () throws(Failure) -> Result in try body(bytes) } }.get()
     }
 
     /// The text between byte offsets `range` of ``utf8`` (offsets found by ``withUTF8Bytes(_:)``
