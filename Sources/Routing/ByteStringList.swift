@@ -47,7 +47,13 @@ struct ByteStringList: Sendable {
     /// The first string in `range` with exactly the bytes of `candidate`.
     @inline(__always)
     func firstIndex(of candidate: UnsafeBufferPointer<UInt8>, in range: Range<Int>) -> Int? {
-        let prefix = Self.prefix(of: candidate)
+        firstIndex(of: candidate, prefix: Self.prefix(of: candidate), in: range)
+    }
+
+    /// The first string in `range` with exactly the bytes of `candidate`, whose
+    /// ``prefix(of:)`` the caller computed.
+    @inline(__always)
+    func firstIndex(of candidate: UnsafeBufferPointer<UInt8>, prefix: UInt64, in range: Range<Int>) -> Int? {
         let length = candidate.count
         for index in range {
             let entry = stored[index]

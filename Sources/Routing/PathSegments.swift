@@ -29,6 +29,22 @@ struct PathSegments {
         return index
     }
 
+    /// The offset just past the segment at `position`, and the segment's first eight bytes as
+    /// ``ByteStringList/prefix(of:)`` packs them: one pass for both.
+    @inline(__always)
+    func segmentEndAndPrefix(from position: Int) -> (end: Int, prefix: UInt64) {
+        var index = position
+        var prefix: UInt64 = 0
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "/") { break }
+            let shift = index &- position
+            if shift < 8 { prefix |= UInt64(byte) &<< UInt64(8 &* shift) }
+            index += 1
+        }
+        return (index, prefix)
+    }
+
     /// The bytes of `range`.
     @inline(__always)
     func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {

@@ -21,8 +21,8 @@ struct RequestPathScan {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            // Letters, `_`, `~` and most other bytes are none of `%`, `/`, `:` or non-ASCII.
-            if byte > UInt8(ascii: ":") && byte < 0x80 {
+            // Most bytes are none of `%`, `/`, `:` or non-ASCII: one or two comparisons.
+            if byte < 0x80 && (byte >= 64 || Self.specialBytes & (1 &<< UInt64(byte)) == 0) {
                 index += 1
                 continue
             }
@@ -48,6 +48,9 @@ struct RequestPathScan {
         self.hasEscapes = hasEscapes
         self.isASCII = isASCII
     }
+
+    /// `%` (37), `/` (47) and `:` (58) as bits of a 64-bit mask.
+    private static let specialBytes: UInt64 = 1 << 37 | 1 << 47 | 1 << 58
 
     /// `end` moved back over trailing `/`s, but not past the leading one (offset 0).
     static func trimmingSlashes(_ bytes: UnsafeBufferPointer<UInt8>, end: Int) -> Int {

@@ -4,7 +4,6 @@ import ProtoSchema
 extension RouteMatcher {
     /// ``RouteTable/lookup(method:path:query:)``.
     func lookup(method: String, path: Substring, query: Substring?) throws(RoutingError) -> RouteLookup {
-        guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }
         let methods = requestMethods(method)
         return try path.withUTF8Bytes { bytes throws(RoutingError) in
             try lookup(methods: methods, path: bytes, query: query)
@@ -32,6 +31,7 @@ extension RouteMatcher {
     private func lookup(methods: RequestMethods, path bytes: UnsafeBufferPointer<UInt8>, query: Substring?) throws(RoutingError)
         -> RouteLookup
     {
+        guard bytes.first == UInt8(ascii: "/") else { return .notFound }
         guard let scan = RequestPathScan(bytes) else {
             throw RoutingError(
                 code: .invalidPathEncoding,
@@ -93,22 +93,24 @@ extension RouteMatcher {
         let route = routes[found]
         let plan = plans[found]
         var bindings: [FieldBinding] = []
-        let capacity = plan.captures.count + Self.parameterCountBound(query)
-        if capacity > 0 { bindings.reserveCapacity(capacity) }
-        try appendPathBindings(plan, route: route, segments: segments, hasEscapes: hasEscapes, to: &bindings)
-        if let query, !query.isEmpty {
-            try appendQueryBindings(for: route, plan: plan, query: query, to: &bindings)
+        guard let query, !query.isEmpty else {
+            if !plan.captures.isEmpty { bindings.reserveCapacity(plan.captures.count) }
+            try appendPathBindings(plan, route: route, segments: segments, hasEscapes: hasEscapes, to: &bindings)
+            return RouteMatch(route: route, bindings: bindings)
+        }
+        // One pass over the query's bytes for the capacity, one for the parameters.
+        try query.withUTF8Bytes { bytes throws(RoutingError) in
+            bindings.reserveCapacity(plan.captures.count + Self.parameterCountBound(bytes))
+            try appendPathBindings(plan, route: route, segments: segments, hasEscapes: hasEscapes, to: &bindings)
+            try appendQueryBindings(for: route, plan: plan, query: query, bytes: bytes, to: &bindings)
         }
         return RouteMatch(route: route, bindings: bindings)
     }
 
-    /// At least the number of query parameters: one more than the `&`s.
-    private static func parameterCountBound(_ query: Substring?) -> Int {
-        guard let query, !query.isEmpty else { return 0 }
-        return query.withUTF8Bytes { bytes in
-            var count = 1
-            for byte in bytes where byte == UInt8(ascii: "&") { count += 1 }
-            return count
-        }
+    /// At least the number of parameters in a query: one more than its `&`s.
+    private static func parameterCountBound(_ query: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 1
+        for byte in query where byte == UInt8(ascii: "&") { count += 1 }
+        return count
     }
 }

@@ -12,28 +12,30 @@ extension RouteMatcher {
     ///
     /// Each parameter is first tried by bytes (``appendPlainQueryBinding(_:for:plan:pathBindings:to:)``);
     /// whatever that does not accept goes the general way, which gives the error or skips it.
+    /// - Parameters:
+    ///   - query: the raw query string without `?`.
+    ///   - bytes: its UTF-8 bytes.
     func appendQueryBindings(
         for route: Route,
         plan: RoutePlan,
         query: Substring,
+        bytes: UnsafeBufferPointer<UInt8>,
         to bindings: inout [FieldBinding]
     ) throws(RoutingError) {
         let pathBindings = bindings.count
-        try query.withUTF8Bytes { bytes throws(RoutingError) in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
-                if end > start,
-                    !appendPlainQueryBinding(
-                        UnsafeBufferPointer(rebasing: bytes[start..<end]), for: route, plan: plan, pathBindings: pathBindings,
-                        to: &bindings
-                    )
-                {
-                    try appendQueryBinding(query.slice(bytes: start..<end), for: route, pathBindings: pathBindings, to: &bindings)
-                }
-                start = end + 1
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start,
+                !appendPlainQueryBinding(
+                    UnsafeBufferPointer(rebasing: bytes[start..<end]), for: route, plan: plan, pathBindings: pathBindings,
+                    to: &bindings
+                )
+            {
+                try appendQueryBinding(query.slice(bytes: start..<end), for: route, pathBindings: pathBindings, to: &bindings)
             }
+            start = end + 1
         }
     }
 

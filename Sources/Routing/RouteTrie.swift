@@ -79,9 +79,9 @@ struct RouteTrie: Sendable {
         if keys.isPastEnd(position) {
             return pick(current.terminal, verb: verb, method: method) ?? pick(current.deepTerminal, verb: verb, method: method)
         }
-        let segmentEnd = keys.segmentEnd(from: position)
+        let (segmentEnd, prefix) = keys.segmentEndAndPrefix(from: position)
         if !current.literals.isEmpty,
-            let child = literalChild(current, keys.slice(position..<segmentEnd), isASCII: keys.isASCII),
+            let child = literalChild(current, keys.slice(position..<segmentEnd), prefix: prefix, isASCII: keys.isASCII),
             let found = find(node: child, at: segmentEnd + 1, keys, verb: verb, method: method)
         {
             return found
@@ -93,8 +93,8 @@ struct RouteTrie: Sendable {
     }
 
     @inline(__always)
-    private func literalChild(_ node: Node, _ segment: UnsafeBufferPointer<UInt8>, isASCII: Bool) -> Int? {
-        if let index = literals.firstIndex(of: segment, in: node.literals) { return literalChildren[index] }
+    private func literalChild(_ node: Node, _ segment: UnsafeBufferPointer<UInt8>, prefix: UInt64, isASCII: Bool) -> Int? {
+        if let index = literals.firstIndex(of: segment, prefix: prefix, in: node.literals) { return literalChildren[index] }
         // Literals of one node are pairwise unequal as `String`s, so a byte-equal one is the
         // only equal one; without one, only text outside ASCII can still be equal.
         guard !isASCII || node.hasNonASCIILiteral else { return nil }
@@ -128,8 +128,8 @@ struct RouteTrie: Sendable {
             add(current.terminal)
             return
         }
-        let segmentEnd = keys.segmentEnd(from: position)
-        if let child = literalChild(current, keys.slice(position..<segmentEnd), isASCII: keys.isASCII) {
+        let (segmentEnd, prefix) = keys.segmentEndAndPrefix(from: position)
+        if let child = literalChild(current, keys.slice(position..<segmentEnd), prefix: prefix, isASCII: keys.isASCII) {
             collect(node: child, at: segmentEnd + 1, keys, verb: verb, into: &found)
         }
         if let child = current.wildcard {
