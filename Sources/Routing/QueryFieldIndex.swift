@@ -40,7 +40,7 @@ struct QueryFieldIndex: Sendable {
     }
 
     /// How many nodes (field paths) are laid out per request message at most.
-    static let nodeBudget = 512
+    static let nodeBudget = 256
 
     private let nodes: [Node]
     /// The field path of each node.
