@@ -13,8 +13,8 @@ import ProtoSchema
 ///
 /// Only success is decided here: a name this index does not resolve, or resolves to a field a
 /// parameter cannot set, goes through ``FieldPathResolver`` for the exact error (or, on a lenient
-/// route, to be skipped).
-struct QueryFieldIndex: Sendable {
+/// route, to be skipped). A class, so that lookups read it in place.
+final class QueryFieldIndex: Sendable {
     /// A field path from a request message (a root node has no fields).
     struct Node: Sendable {
         /// The name table of the message the path's last field holds, when names can follow it

@@ -5,9 +5,19 @@ extension RouteMatcher {
     /// ``RouteTable/lookup(method:path:query:)``.
     func lookup(method: String, path: Substring, query: Substring?) throws(RoutingError) -> RouteLookup {
         let methods = requestMethods(method)
-        return try path.withUTF8Bytes { bytes throws(RoutingError) in
-            try lookup(methods: methods, path: bytes, query: query)
+        // The error leaves the closure through a variable: a throwing closure's result (a
+        // `Result` holding the lookup or the error) was copied around on every lookup.
+        var failure: RoutingError?
+        let found = path.withUTF8Bytes { bytes -> RouteLookup in
+            do throws(RoutingError) {
+                return try lookup(methods: methods, path: bytes, query: query)
+            } catch {
+                failure = error
+                return .notFound
+            }
         }
+        if let failure { throw failure }
+        return found
     }
 
     /// The request method's index in the trie's methods, and GET's when HEAD may fall back to it.

@@ -10,8 +10,9 @@
 /// Laid out flat for lookups that neither hash nor allocate nor retain: nodes, literal edges
 /// and route entries are plain values in arrays, a node naming its edges and entries by index
 /// ranges; literals, HTTP methods and custom verbs are ``ByteStringList``s compared with the
-/// request's bytes. Built by ``Builder``.
-struct RouteTrie: Sendable {
+/// request's bytes. Built by ``Builder``. A class, so that a lookup reads the arrays in place
+/// (as a struct inside ``RouteMatcher`` it was copied, all its arrays retained, per lookup).
+final class RouteTrie: Sendable {
     /// A route ending at a node.
     struct Entry: Sendable {
         /// Index into ``methods``: the route's HTTP method or custom kind.
@@ -54,6 +55,25 @@ struct RouteTrie: Sendable {
     /// Every custom verb some route uses, distinct by `String` equality: only these are split
     /// off the last request segment.
     let verbs: ByteStringList
+
+    /// A trie of these parts; ``Builder/build()`` makes them.
+    init(
+        nodes: [Node],
+        literals: ByteStringList,
+        literalChildren: [Int],
+        entries: [Entry],
+        methods: ByteStringList,
+        getMethod: Int?,
+        verbs: ByteStringList
+    ) {
+        self.nodes = nodes
+        self.literals = literals
+        self.literalChildren = literalChildren
+        self.entries = entries
+        self.methods = methods
+        self.getMethod = getMethod
+        self.verbs = verbs
+    }
 
     /// The index in ``verbs`` of the verb equal to `candidate` (text after the last segment's
     /// last `:`), or nil when no route uses it.
