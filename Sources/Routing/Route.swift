@@ -13,9 +13,6 @@ public enum BodySelector: Hashable, Sendable {
 /// A validated binding in a ``RouteTable``, with every field path resolved. A class, built once:
 /// each request's match refers to it instead of copying (and retaining) every field.
 public final class Route: Sendable, CustomStringConvertible {
-    /// The route's position in ``RouteTable/routes``: per-route data kept beside the table (a
-    /// gateway's per-route plans) is an array indexed by it.
-    public let index: Int
     /// The gRPC method the route calls.
     public let method: MethodDescriptor
     /// The HTTP method, or a custom kind (`HEAD`, `*` for any method).
@@ -34,10 +31,13 @@ public final class Route: Sendable, CustomStringConvertible {
     public let rejectUnknownQueryParameters: Bool
     /// The resolved field path of each of ``template``'s variables, in the same order.
     public let variableFields: [[FieldDescriptor]]
+    /// The route's position in ``RouteTable/routes``, so that per-route data kept elsewhere can
+    /// be an array read after a match.
+    public let index: Int
 
-    /// Creates a route; ``RouteTable`` builds them from validated definitions.
+    /// Creates a route; ``RouteTable`` builds them from validated definitions, `index` being the
+    /// route's position in ``RouteTable/routes``.
     public init(
-        index: Int,
         method: MethodDescriptor,
         verb: String,
         template: PathTemplate,
@@ -46,9 +46,9 @@ public final class Route: Sendable, CustomStringConvertible {
         responseBody: FieldDescriptor?,
         source: String,
         rejectUnknownQueryParameters: Bool,
-        variableFields: [[FieldDescriptor]]
+        variableFields: [[FieldDescriptor]],
+        index: Int
     ) {
-        self.index = index
         self.method = method
         self.verb = verb
         self.template = template
@@ -58,6 +58,7 @@ public final class Route: Sendable, CustomStringConvertible {
         self.source = source
         self.rejectUnknownQueryParameters = rejectUnknownQueryParameters
         self.variableFields = variableFields
+        self.index = index
     }
 
     /// `GET /v1/users/{id} -> demo.user.v1.UserService.GetUser (unary)`.

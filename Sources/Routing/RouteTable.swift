@@ -31,8 +31,8 @@ public import ProtoSchema
 public struct RouteTable: Sendable {
     /// Every route, in definition order.
     public let routes: [Route]
-    let pool: DescriptorPool
-    let trie: RouteTrie
+    /// The index lookups search.
+    let matcher: RouteMatcher
 
     /// Validates every definition and indexes the valid ones.
     ///
@@ -44,7 +44,7 @@ public struct RouteTable: Sendable {
     public init(definitions: [RouteDefinition], pool: DescriptorPool) throws(RouteTableError) {
         var problems: [RouteConfigError] = []
         var routes: [Route] = []
-        var trie = RouteTrie()
+        var trie = RouteTrie.Builder()
         var sourceByKey: [String: String] = [:]
         let validator = RouteValidator(pool: pool)
         for definition in definitions {
@@ -67,7 +67,6 @@ public struct RouteTable: Sendable {
         }
         guard problems.isEmpty else { throw RouteTableError(problems: problems) }
         self.routes = routes
-        self.pool = pool
-        self.trie = trie
+        self.matcher = RouteMatcher(routes: routes, trie: trie.build(), pool: pool)
     }
 }

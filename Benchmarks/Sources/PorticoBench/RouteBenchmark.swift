@@ -130,6 +130,25 @@ struct RouteBenchmark {
         return rows
     }
 
+    /// Fixed work for `valgrind --tool=callgrind` (`PorticoBench route-profile [case]`): every
+    /// case, or only case number `only` (0-based, in table order), `iterations` times, untimed.
+    /// Instruction and `malloc` counts divided by `iterations` are per lookup.
+    func profile(iterations: Int, only: Int?) throws {
+        let demo = try RouteTable(definitions: try demoDefinitions(), pool: pool)
+        let fifty = try RouteTable(definitions: try fiftyDefinitions(), pool: pool)
+        for (number, item) in Self.cases.enumerated() where only == nil || only == number {
+            let table = item.table == "demo" ? demo : fifty
+            let path = Substring(item.path)
+            let query = item.query.map { Substring($0) }
+            try check(table.lookup(method: item.method, path: path, query: query), item)
+            for _ in 0..<iterations {
+                if case .notFound = try table.lookup(method: item.method, path: path, query: query), item.expected != "404" {
+                    preconditionFailure("\(item.name) stopped matching")
+                }
+            }
+        }
+    }
+
     /// Refuses to time a lookup that finds the wrong thing.
     private func check(_ lookup: RouteLookup, _ item: Case) throws {
         let found: String

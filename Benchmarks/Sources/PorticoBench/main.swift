@@ -3,6 +3,9 @@ import Foundation
 /// `PorticoBench [json] [route] [framing]`: runs the micro-benchmarks (all three without
 /// arguments) and prints markdown tables.
 ///
+/// `PorticoBench json-profile` and `PorticoBench route-profile [case number]` run fixed work,
+/// untimed, for `valgrind --tool=callgrind`.
+///
 /// `PorticoBench grpc-body <message type> <JSON file>` is a helper for `Benchmarks/bench.sh`: it
 /// writes the JSON file's message as a gRPC request body (5-byte prefix, protobuf bytes) to
 /// standard output, transcoded by Portico's own codec over `Protos/demo.binpb`.
@@ -49,6 +52,11 @@ do {
             descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
         )
         try benchmark.profile(iterations: 2_000)
+    }
+    if let index = arguments.firstIndex(of: "route-profile") {
+        // Fixed work for `valgrind --tool=callgrind`: 10,000 lookups of each case (or of one).
+        let only = arguments.dropFirst(index + 1).first.flatMap { Int($0) }
+        try RouteBenchmark(descriptorSet: demoDescriptorSet).profile(iterations: 10_000, only: only)
     }
 } catch {
     FileHandle.standardError.write(Data("portico-bench: \(error)\n".utf8))
