@@ -56,6 +56,13 @@ public struct RequestTranscoder: Sendable {
     ///   - out: receives the encoded message (no length prefix).
     /// - Throws: ``TranscodingError`` with the path of the offending value.
     public func encode(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
+        if StreamingJSONEncoder.encode(json, as: type, transcoder: self, into: &out) { return }
+        try encodeFromTree(json: json, as: type, into: &out)
+    }
+
+    /// ``encode(json:as:into:)`` through jansson's tree: the path for every document the
+    /// streaming encoder declines (errors, `Any`, escaped keys, bare integers beyond `Int64`).
+    func encodeFromTree(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
         let document = try JanssonDocument(parsing: json)
         try withExtendedLifetime(document) { () throws(TranscodingError) in
             let root = document.root
@@ -75,6 +82,18 @@ public struct RequestTranscoder: Sendable {
     ///   - out: receives the encoded field.
     /// - Throws: ``TranscodingError`` with a path starting at the field's name.
     public func encode(
+        json: ByteBuffer,
+        asField field: FieldDescriptor,
+        into out: inout ByteBuffer
+    )
+        throws(TranscodingError)
+    {
+        if StreamingJSONEncoder.encode(json, asField: field, transcoder: self, into: &out) { return }
+        try encodeFromTree(json: json, asField: field, into: &out)
+    }
+
+    /// ``encode(json:asField:into:)`` through jansson's tree (see ``encodeFromTree(json:as:into:)``).
+    func encodeFromTree(
         json: ByteBuffer,
         asField field: FieldDescriptor,
         into out: inout ByteBuffer

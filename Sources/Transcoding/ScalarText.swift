@@ -27,6 +27,24 @@ enum ScalarText {
         return integral(double)
     }
 
+    /// ``integer(_:)``, optionally for text whose integer part has leading zeros (`007` is 7,
+    /// `-007` is -7, `000` is 0): path and query values, where grpc-gateway and Envoy accept them.
+    static func integer(_ text: UnsafeRawBufferPointer, allowingLeadingZeros: Bool) -> Int128? {
+        guard allowingLeadingZeros else { return integer(text) }
+        let sign = text.first == UInt8(ascii: "-") ? 1 : 0
+        var zeros = 0
+        while sign + zeros + 1 < text.count, text[sign + zeros] == UInt8(ascii: "0"),
+            text[sign + zeros + 1] >= UInt8(ascii: "0"), text[sign + zeros + 1] <= UInt8(ascii: "9")
+        {
+            zeros += 1
+        }
+        guard zeros > 0 else { return integer(text) }
+        // The sign, then the digits from the first one that is not a dropped zero.
+        var trimmed = [UInt8](text[..<sign])
+        trimmed.append(contentsOf: text[(sign + zeros)...])
+        return trimmed.withUnsafeBytes { integer($0) }
+    }
+
     /// The integer value of a finite integral double below 2^64 in magnitude.
     static func integral(_ double: Double) -> Int128? {
         guard double.isFinite, double.rounded(.towardZero) == double, double.magnitude < 0x1p64 else { return nil }
