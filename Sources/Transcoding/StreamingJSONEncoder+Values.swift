@@ -6,11 +6,11 @@ import ProtoSchema
 extension StreamingJSONEncoder {
     /// A repeated field's array: packed scalars in one length-delimited run, anything else one
     /// tag and value per element.
-    mutating func encodeRepeated(_ field: FieldDescriptor, depth: Int, into out: inout ByteBuffer) throws(StreamingDeclined) {
+    mutating func encodeRepeated(_ field: FieldDescriptor, depth: Int, into out: inout WireWriter) throws(StreamingDeclined) {
         guard try scanner.beginArray() else { return }
         if field.isPacked && field.type.isPackable {
             out.writeTag(field.number, .lengthDelimited)
-            try out.writeDelimited { (out: inout ByteBuffer) throws(StreamingDeclined) in
+            try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
                 repeat {
                     let element = try scanner.scalar()
                     if case .null = element { throw StreamingDeclined() }
@@ -22,7 +22,7 @@ extension StreamingJSONEncoder {
         repeat {
             if try scanner.null() {
                 guard transcoder.isNullable(field.type) else { throw StreamingDeclined() }
-                writeNull(field.number, field.type, into: &out)
+                Self.writeNull(field.number, field.type, into: &out)
             } else {
                 try encodeSingle(field.number, field.type, depth: depth, into: &out)
             }
@@ -34,7 +34,7 @@ extension StreamingJSONEncoder {
         _ field: FieldDescriptor,
         _ entry: MessageID,
         depth: Int,
-        into out: inout ByteBuffer
+        into out: inout WireWriter
     ) throws(StreamingDeclined) {
         let entryDescriptor = pool[entry]
         guard try scanner.peek() == UInt8(ascii: "{"), let keyField = entryDescriptor.field(number: 1),
@@ -61,7 +61,7 @@ extension StreamingJSONEncoder {
                     // An unknown enum name being ignored drops the whole entry, as the spec says.
                     guard let valueScalar = try parse(try scanner.scalar(), as: valueField.type) else { continue }
                     out.writeTag(field.number, .lengthDelimited)
-                    try out.writeDelimited { (out: inout ByteBuffer) throws(StreamingDeclined) in
+                    try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
                         out.writeTag(1, keyField.type.wireType)
                         try write(keyScalar, into: &out)
                         out.writeTag(2, .varint)
@@ -70,12 +70,12 @@ extension StreamingJSONEncoder {
                     continue
                 }
                 out.writeTag(field.number, .lengthDelimited)
-                try out.writeDelimited { (out: inout ByteBuffer) throws(StreamingDeclined) in
+                try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
                     out.writeTag(1, keyField.type.wireType)
                     try write(keyScalar, into: &out)
                     if isNull {
                         _ = try scanner.null()
-                        writeNull(2, valueField.type, into: &out)
+                        Self.writeNull(2, valueField.type, into: &out)
                     } else {
                         try encodeSingle(2, valueField.type, depth: depth, into: &out)
                     }
@@ -91,24 +91,31 @@ extension StreamingJSONEncoder {
         _ kind: WellKnownType,
         _ descriptor: MessageDescriptor,
         depth: Int,
-        into out: inout ByteBuffer
+        into out: inout WireWriter
     ) throws(StreamingDeclined) {
         switch kind {
-        case .timestamp, .duration, .fieldMask:
+        case .timestamp, .duration:
             guard case .string(let text) = try scanner.scalar() else { throw StreamingDeclined() }
-            do {
-                try transcoder.encodeWellKnown(kind, text: String(decoding: text, as: UTF8.self), into: &out)
-            } catch {
-                throw StreamingDeclined()
+            let string = String(decoding: text, as: UTF8.self)
+            guard let (seconds, nanos) = kind == .timestamp ? WellKnownText.timestamp(string) : WellKnownText.duration(string)
+            else { throw StreamingDeclined() }
+            if seconds != 0 {
+                out.writeTag(1, .varint)
+                out.writeVarint(UInt64(bitPattern: seconds))
             }
+            if nanos != 0 {
+                out.writeTag(2, .varint)
+                out.writeVarint(UInt64(bitPattern: Int64(nanos)))
+            }
+        case .fieldMask:
+            guard case .string(let text) = try scanner.scalar() else { throw StreamingDeclined() }
+            try Self.encodeFieldMask(text, into: &out)
         case .wrapper:
             guard let field = descriptor.field(number: 1) else { throw StreamingDeclined() }
-            let start = out.writerIndex
+            let start = out.count
             try encodeSingle(1, field.type, depth: depth, into: &out)
             // As on the tree path: a default wrapped value stays off the wire.
-            if out.readableBytesView[(start + 1)...].allSatisfy({ $0 == 0 }) {
-                out.moveWriterIndex(to: start)
-            }
+            if out.isZero(from: start + 1) { out.truncate(to: start) }
         case .structValue:
             guard try scanner.peek() == UInt8(ascii: "{"), let field = descriptor.field(number: 1),
                 let entry = field.mapEntry, case .message(let valueType)? = pool[entry].field(number: 2)?.type,
@@ -120,12 +127,12 @@ extension StreamingJSONEncoder {
                     let key = try scanner.key()
                     try keys.insert(key, since: level)
                     out.writeTag(1, .lengthDelimited)
-                    try out.writeDelimited { (entry: inout ByteBuffer) throws(StreamingDeclined) in
+                    try out.writeDelimited { (entry: inout WireWriter) throws(StreamingDeclined) in
                         entry.writeTag(1, .lengthDelimited)
                         entry.writeVarint(UInt64(key.count))
                         entry.writeBytes(key)
                         entry.writeTag(2, .lengthDelimited)
-                        try entry.writeDelimited { (body: inout ByteBuffer) throws(StreamingDeclined) in
+                        try entry.writeDelimited { (body: inout WireWriter) throws(StreamingDeclined) in
                             try encodeMessage(valueType, depth: depth + 1, into: &body)
                         }
                     }
@@ -139,7 +146,7 @@ extension StreamingJSONEncoder {
             guard try scanner.beginArray() else { return }
             repeat {
                 out.writeTag(1, .lengthDelimited)
-                try out.writeDelimited { (body: inout ByteBuffer) throws(StreamingDeclined) in
+                try out.writeDelimited { (body: inout WireWriter) throws(StreamingDeclined) in
                     try encodeMessage(valueType, depth: depth + 1, into: &body)
                 }
             } while try scanner.next(orClose: UInt8(ascii: "]"))
@@ -150,11 +157,38 @@ extension StreamingJSONEncoder {
         }
     }
 
+    /// A `FieldMask`'s comma-separated lowerCamelCase paths as `paths` entries in snake_case,
+    /// by bytes; the tree path's `encodeWellKnown(_:text:into:)` splits by characters, so text
+    /// beyond ASCII (where a comma could carry a combining mark) is left to it.
+    static func encodeFieldMask(_ text: UnsafeRawBufferPointer, into out: inout WireWriter) throws(StreamingDeclined) {
+        var index = 0
+        while index < text.count {
+            var end = index
+            while end < text.count, text[end] != UInt8(ascii: ",") { end += 1 }
+            // Empty segments are dropped, as `split(separator:)` drops them.
+            if end > index {
+                out.writeTag(1, .lengthDelimited)
+                try out.writeDelimited { (path: inout WireWriter) throws(StreamingDeclined) in
+                    for byte in text[index..<end] {
+                        guard byte < 0x80, byte != UInt8(ascii: "_") else { throw StreamingDeclined() }
+                        if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
+                            path.writeByte(UInt8(ascii: "_"))
+                            path.writeByte(byte + 32)
+                        } else {
+                            path.writeByte(byte)
+                        }
+                    }
+                }
+            }
+            index = end + 1
+        }
+    }
+
     /// `google.protobuf.Value`: the oneof member matching the JSON value's kind.
     private mutating func encodeValueKind(
         _ descriptor: MessageDescriptor,
         depth: Int,
-        into out: inout ByteBuffer
+        into out: inout WireWriter
     ) throws(StreamingDeclined) {
         let next = try scanner.peek()
         if next == UInt8(ascii: "{") || next == UInt8(ascii: "[") {
@@ -163,7 +197,7 @@ extension StreamingJSONEncoder {
                 throw StreamingDeclined()
             }
             out.writeTag(number, .lengthDelimited)
-            try out.writeDelimited { (body: inout ByteBuffer) throws(StreamingDeclined) in
+            try out.writeDelimited { (body: inout WireWriter) throws(StreamingDeclined) in
                 try encodeMessage(id, depth: depth + 1, into: &body)
             }
             return

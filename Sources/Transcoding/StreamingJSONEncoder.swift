@@ -68,27 +68,30 @@ struct StreamingJSONEncoder {
         _ json: ByteBuffer,
         transcoder: RequestTranscoder,
         into out: inout ByteBuffer,
-        _ body: (inout StreamingJSONEncoder, inout ByteBuffer) throws(StreamingDeclined) -> Void
+        _ body: (inout StreamingJSONEncoder, inout WireWriter) throws(StreamingDeclined) -> Void
     ) -> Bool {
-        let start = out.writerIndex
-        let finished = json.withUnsafeReadableBytes { bytes in
+        json.withUnsafeReadableBytes { bytes in
             var encoder = StreamingJSONEncoder(bytes, transcoder: transcoder)
-            defer { encoder.scanner.release() }
+            var wire = WireWriter(capacity: bytes.count)
+            defer {
+                encoder.scanner.release()
+                wire.release()
+            }
             do {
-                try body(&encoder, &out)
-                return encoder.scanner.isAtEnd()
+                try body(&encoder, &wire)
+                guard encoder.scanner.isAtEnd() else { return false }
             } catch {
                 return false
             }
+            out.writeBytes(wire.bytes)
+            return true
         }
-        if !finished { out.moveWriterIndex(to: start) }
-        return finished
     }
 
     // MARK: Messages
 
     /// The value at the scanner as message `id` (an object, or a well-known type's JSON form).
-    mutating func encodeMessage(_ id: MessageID, depth: Int, into out: inout ByteBuffer) throws(StreamingDeclined) {
+    mutating func encodeMessage(_ id: MessageID, depth: Int, into out: inout WireWriter) throws(StreamingDeclined) {
         let descriptor = pool[id]
         if let wellKnown = descriptor.wellKnownType, wellKnown != .empty {
             try encodeWellKnown(wellKnown, descriptor, depth: depth, into: &out)
@@ -101,7 +104,7 @@ struct StreamingJSONEncoder {
     mutating func encodeFields(
         _ descriptor: MessageDescriptor,
         depth: Int,
-        into out: inout ByteBuffer
+        into out: inout WireWriter
     ) throws(StreamingDeclined) {
         guard depth < maxMessageDepth else { throw StreamingDeclined() }
         guard try scanner.beginObject() else { return }
@@ -133,18 +136,21 @@ struct StreamingJSONEncoder {
         if let unknownKeys { keys.endObject(unknownKeys) }
     }
 
+    // The helpers below are `mutating` although they change nothing: called from the mutating
+    // walk, a non-mutating method gets a copy of the whole encoder (retaining each reference).
+
     /// A `null` member: nothing, except for `google.protobuf.Value` and `NullValue` fields.
-    func encodeNull(_ field: FieldDescriptor, into out: inout ByteBuffer) {
+    mutating func encodeNull(_ field: FieldDescriptor, into out: inout WireWriter) {
         guard !field.isRepeated, transcoder.isNullable(field.type) else { return }
-        writeNull(field.number, field.type, into: &out)
+        Self.writeNull(field.number, field.type, into: &out)
     }
 
     /// Writes `null` as field `number` of a nullable type: `NullValue`'s one value, or a
     /// `Value` holding `null_value`.
-    func writeNull(_ number: Int32, _ type: FieldType, into out: inout ByteBuffer) {
+    static func writeNull(_ number: Int32, _ type: FieldType, into out: inout WireWriter) {
         if case .message = type {
             out.writeTag(number, .lengthDelimited)
-            out.writeDelimited { (value: inout ByteBuffer) in
+            out.writeDelimited { (value: inout WireWriter) in
                 value.writeTag(1, .varint)
                 value.writeVarint(0)
             }
@@ -156,7 +162,7 @@ struct StreamingJSONEncoder {
 
     /// One field's value (not null): tag and value, each element of an array, or each entry of
     /// a map.
-    mutating func encodeField(_ field: FieldDescriptor, depth: Int, into out: inout ByteBuffer) throws(StreamingDeclined) {
+    mutating func encodeField(_ field: FieldDescriptor, depth: Int, into out: inout WireWriter) throws(StreamingDeclined) {
         if let entry = field.mapEntry {
             try encodeMap(field, entry, depth: depth, into: &out)
         } else if field.isRepeated {
@@ -171,12 +177,12 @@ struct StreamingJSONEncoder {
         _ number: Int32,
         _ type: FieldType,
         depth: Int,
-        into out: inout ByteBuffer
+        into out: inout WireWriter
     ) throws(StreamingDeclined) {
         switch type {
         case .message(let id):
             out.writeTag(number, .lengthDelimited)
-            try out.writeDelimited { (out: inout ByteBuffer) throws(StreamingDeclined) in
+            try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
                 try encodeMessage(id, depth: depth, into: &out)
             }
         case .group(let id):
@@ -191,7 +197,7 @@ struct StreamingJSONEncoder {
     }
 
     /// The scalar rules shared with the tree path; a rejected value declines.
-    func parse(_ value: JSONScalar, as type: FieldType) throws(StreamingDeclined) -> WireScalar? {
+    mutating func parse(_ value: JSONScalar, as type: FieldType) throws(StreamingDeclined) -> WireScalar? {
         do {
             return try scalars.parse(value, as: type)
         } catch {
@@ -200,7 +206,7 @@ struct StreamingJSONEncoder {
     }
 
     /// Writes a parsed scalar; bad base64 declines.
-    func write(_ scalar: WireScalar, into out: inout ByteBuffer) throws(StreamingDeclined) {
+    func write(_ scalar: WireScalar, into out: inout WireWriter) throws(StreamingDeclined) {
         do {
             try scalar.write(into: &out)
         } catch {
