@@ -15,7 +15,13 @@ public import ProtoSchema
 /// try transcoder.encode(bindings: match.bindings, into: &message)
 /// ```
 ///
-/// Cheap to create: it holds the pool and the options. On error, `out` may hold partial output.
+/// JSON documents are read in one pass by ``StreamingJSONEncoder`` (no tree, fields found by
+/// the key's bytes); a document it declines (any error, `google.protobuf.Any`, a key with an
+/// escape, a bare integer beyond `Int64`) is parsed again by jansson and walked as a tree, which
+/// gives every error its message, jansson's line and column, and its JSON path.
+///
+/// Cheap to create: it holds the pool and the options (lookup tables are built with the pool).
+/// On error, `out` may hold partial output.
 public struct RequestTranscoder: Sendable {
     /// The schema.
     public let pool: DescriptorPool
@@ -46,8 +52,8 @@ public struct RequestTranscoder: Sendable {
 
     /// Encodes a whole JSON document as message `type` and appends the wire bytes to `out`.
     ///
-    /// A bare JSON integer beyond `Int64` is rejected by the parser ("too big integer"): `uint64`
-    /// and `fixed64` values above `Int64.max` must be sent as strings, the proto3 JSON form.
+    /// A bare JSON integer beyond `Int64` (a `uint64` up to 18446744073709551615) is read exactly
+    /// through ``BareBigIntegers``.
     /// - Parameters:
     ///   - json: the document; its readable bytes are parsed, the buffer is not consumed.
     ///   - type: the message type of the document (the root must be an object; a top-level

@@ -17,13 +17,20 @@ import ProtoSchema
 /// (`encodeFields`, `encodeSingle`, ... in `RequestTranscoder+Message.swift`), including where
 /// the nesting depth is counted.
 struct StreamingJSONEncoder {
+    /// The document's tokens.
     var scanner: JSONScanner
+    /// Keys of the open objects that need a duplicate check of their own.
     var keys = JSONKeySet()
+    /// The transcoder being served (options, the tree path's helpers).
     let transcoder: RequestTranscoder
+    /// The schema.
     let pool: DescriptorPool
+    /// The scalar rules, as the tree path applies them.
     let scalars: ScalarParser
+    /// Unknown members are skipped instead of declined.
     let ignoreUnknownFields: Bool
 
+    /// An encoder over `bytes` (which must outlive it) for `transcoder`.
     init(_ bytes: UnsafeRawBufferPointer, transcoder: RequestTranscoder) {
         self.scanner = JSONScanner(bytes)
         self.transcoder = transcoder

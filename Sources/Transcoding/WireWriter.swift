@@ -9,6 +9,7 @@ import ProtoSchema
 /// more than the encoding itself (a quarter of the medium message's instructions). Here a write
 /// is a capacity comparison and a store.
 struct WireWriter {
+    /// The memory (``count`` bytes written, room for more).
     private(set) var base: UnsafeMutableRawPointer
     /// Bytes written.
     private(set) var count = 0
