@@ -50,11 +50,11 @@ struct StreamingPathTests {
         let tree = outcome { (out) throws(TranscodingError) in
             try transcoder.encodeFromTree(json: ByteBuffer(bytes: json), as: type, into: &out)
         }
-        let public_ = outcome { (out) throws(TranscodingError) in
+        let answered = outcome { (out) throws(TranscodingError) in
             try transcoder.encode(json: ByteBuffer(bytes: json), as: type, into: &out)
         }
         let text = String(decoding: json.prefix(200), as: UTF8.self)
-        #expect(public_ == tree, "\(text)")
+        #expect(answered == tree, "\(text)")
         guard let streamed = streamed(json, type, transcoder) else { return false }
         #expect(tree == .bytes(streamed), "the streaming path accepted what the tree path answers differently: \(text)")
         return true
@@ -173,10 +173,10 @@ struct StreamingPathTests {
             let tree = Self.outcome { (out) throws(TranscodingError) in
                 try transcoder.encodeFromTree(json: ByteBuffer(bytes: json), asField: field, into: &out)
             }
-            let public_ = Self.outcome { (out) throws(TranscodingError) in
+            let answered = Self.outcome { (out) throws(TranscodingError) in
                 try transcoder.encode(json: ByteBuffer(bytes: json), asField: field, into: &out)
             }
-            #expect(public_ == tree)
+            #expect(answered == tree)
             var out = ByteBuffer()
             let streamed = StreamingJSONEncoder.encode(ByteBuffer(bytes: json), asField: field, transcoder: transcoder, into: &out)
             #expect(streamed == streams, "\(name)")
