@@ -197,14 +197,15 @@ struct ScalarParser {
 
     private func enumeration(_ text: UnsafeRawBufferPointer, _ id: EnumID) throws(TranscodingError) -> WireScalar? {
         let descriptor = pool[id]
-        let name = String(decoding: text, as: UTF8.self)
-        if let number = descriptor.number(named: name) { return .varint(UInt64(bitPattern: Int64(number))) }
+        if let number = descriptor.numberByNameBytes.value(for: text) {
+            return .varint(UInt64(bitPattern: Int64(number)))
+        }
         // Enum names never start with a digit or '-', so numeric text is unambiguous.
         if let number = ScalarText.integer(text, allowingLeadingZeros: allowsLeadingZeros) {
             return try enumNumber(number, id)
         }
         if ignoreUnknownEnumNames { return nil }
-        throw .invalid("unknown value \"\(name)\" for enum \(descriptor.fullName)")
+        throw .invalid("unknown value \"\(String(decoding: text, as: UTF8.self))\" for enum \(descriptor.fullName)")
     }
 
     private func enumNumber(_ value: Int128, _ id: EnumID) throws(TranscodingError) -> WireScalar? {
