@@ -121,7 +121,9 @@ struct StreamingJSONEncoder {
         repeat {
             let key = try scanner.key()
             guard let found = descriptor.fieldIndexByName.value(for: key) else {
-                guard ignoreUnknownFields else { throw StreamingDeclined() }
+                // The tree path looks names up as Strings, which compare by canonical
+                // equivalence (`K` U+212A is `K`): a key beyond ASCII may name a field there.
+                guard ignoreUnknownFields, key.allSatisfy({ $0 < 0x80 }) else { throw StreamingDeclined() }
                 if unknownKeys == nil { unknownKeys = keys.beginObject() }
                 try keys.insert(key, since: unknownKeys!)
                 try skipValue(depth: 0)

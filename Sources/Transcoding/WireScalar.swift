@@ -200,6 +200,11 @@ struct ScalarParser {
         if let number = descriptor.numberByNameBytes.value(for: text) {
             return .varint(UInt64(bitPattern: Int64(number)))
         }
+        // Names compare as Strings, by canonical equivalence (`K` U+212A is `K`), which only
+        // text beyond ASCII can need.
+        if !text.allSatisfy({ $0 < 0x80 }), let number = descriptor.number(named: String(decoding: text, as: UTF8.self)) {
+            return .varint(UInt64(bitPattern: Int64(number)))
+        }
         // Enum names never start with a digit or '-', so numeric text is unambiguous.
         if let number = ScalarText.integer(text, allowingLeadingZeros: allowsLeadingZeros) {
             return try enumNumber(number, id)

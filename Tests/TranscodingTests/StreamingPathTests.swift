@@ -139,6 +139,41 @@ struct StreamingPathTests {
         #expect(!Self.check(Array(deep.utf8), as: Fixtures.everything, Self.demoIgnoring))
     }
 
+    @Test("names match as Strings do, by canonical equivalence, on both paths (Kelvin sign, decomposed é)")
+    func canonicallyEquivalentNames() throws {
+        var file = Google_Protobuf_FileDescriptorProto()
+        file.name = "names.proto"
+        file.package = "names"
+        file.syntax = "proto3"
+        var kind = Google_Protobuf_EnumDescriptorProto()
+        kind.name = "Kind"
+        kind.value = [.with { $0.name = "KELVIN"; $0.number = 0 }, .with { $0.name = "ÉTÉ"; $0.number = 1 }]
+        var message = Google_Protobuf_DescriptorProto()
+        message.name = "M"
+        message.field = [
+            .with { $0.name = "key"; $0.jsonName = "Ké"; $0.number = 1; $0.type = .int32; $0.label = .optional },
+            .with { $0.name = "kind"; $0.jsonName = "kind"; $0.number = 2; $0.type = .enum; $0.typeName = ".names.Kind"; $0.label = .optional },
+        ]
+        file.messageType = [message]
+        file.enumType = [kind]
+        let pool = try DescriptorPool(files: [file])
+        let type = try #require(pool.messageID(named: "names.M"))
+        for options in [JSONCodecOptions(), JSONCodecOptions(ignoreUnknownFields: true)] {
+            let transcoder = RequestTranscoder(pool: pool, options: options)
+            // "K\u0301"-style spellings: U+212A KELVIN SIGN for K, e + U+0301 for é.
+            for json in ["{\"\u{212A}e\u{0301}\": 5}", "{\"kind\": \"\u{212A}ELVIN\"}", "{\"kind\": \"E\u{0301}TE\u{0301}\"}"] {
+                let tree = Self.outcome { (out) throws(TranscodingError) in
+                    try transcoder.encodeFromTree(json: ByteBuffer(string: json), as: type, into: &out)
+                }
+                guard case .bytes(let bytes) = tree, !bytes.isEmpty else {
+                    Issue.record("the tree path matched no name in \(json): \(tree)")
+                    continue
+                }
+                Self.check(Array(json.utf8), as: type, transcoder)
+            }
+        }
+    }
+
     @Test("large maps and Structs find duplicate keys past the linear search")
     func largeObjects() {
         let keys = (0..<200).map { "\"k\($0)\": \($0)" }
