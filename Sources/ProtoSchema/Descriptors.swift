@@ -156,6 +156,10 @@ public final class MessageDescriptor: Sendable {
     /// The well-known type this is, if its JSON form is special.
     public let wellKnownType: WellKnownType?
 
+    /// Field positions in ``fields`` by proto name, JSON name and alternate name, keyed by UTF-8
+    /// bytes (the same names as ``fieldIndex(named:)``).
+    public let fieldIndexByName: UTF8NameTable
+
     private let indexByNumber: [Int32: Int]
     /// `denseIndexByNumber[n]` is the index of field `n` (-1: none) when the numbers are small
     /// (most messages): an array read instead of hashing on every field of every message.
@@ -193,6 +197,7 @@ public final class MessageDescriptor: Sendable {
         }
         self.indexByNumber = byNumber
         self.indexByName = byName
+        self.fieldIndexByName = UTF8NameTable(byName.map { (name: $0.key, value: Int32($0.value)) })
         let largest = Int(fields.map(\.number).max() ?? 0)
         var dense: [Int32] = []
         if largest < Self.denseNumberLimit {
@@ -246,6 +251,9 @@ public struct EnumDescriptor: Sendable {
     /// Whether the enum is closed (proto2): unknown numbers are not valid values.
     public let isClosed: Bool
 
+    /// Value numbers by name, keyed by UTF-8 bytes (the names of ``number(named:)``).
+    public let numberByNameBytes: UTF8NameTable
+
     private let numberByName: [String: Int32]
     private let nameByNumber: [Int32: String]
 
@@ -261,6 +269,7 @@ public struct EnumDescriptor: Sendable {
         }
         self.numberByName = byName
         self.nameByNumber = byNumber
+        self.numberByNameBytes = UTF8NameTable(byName.map { (name: $0.key, value: $0.value) })
     }
 
     /// The number of the value with this name.

@@ -3,6 +3,9 @@ import NIOCore
 
 /// The owner of one parsed jansson tree: the only holder of the root `json_t` reference.
 ///
+/// The tree path of ``RequestTranscoder``: documents the streaming encoder declines (errors
+/// above all), and documents for the other readers of JSON (field masks from a body's keys).
+///
 /// ``JSONValue``s handed out by ``root`` borrow from this document and must not outlive it;
 /// the transcoders keep the document alive for the whole walk.
 ///

@@ -5,7 +5,8 @@ extension RequestTranscoder {
     /// Appends path-variable and query-parameter values to an encoded request.
     ///
     /// Each value is parsed as its leaf field's type in the proto3 JSON string form: numbers
-    /// (64-bit included, exponent forms when integral), `true`/`false`, `NaN`/`Infinity`, enum
+    /// (64-bit included, exponent forms when integral; integers and enum numbers may have leading
+    /// zeros, read as decimal: `007` is 7, `-007` is -7), `true`/`false`, `NaN`/`Infinity`, enum
     /// names or numbers, base64 (standard or URL-safe) for bytes, raw text for strings. The value
     /// is wrapped in one length-delimited message per path segment (`nested.label` →
     /// `nested { label }`), so appending after the body merges into it: a later scalar replaces
@@ -19,7 +20,7 @@ extension RequestTranscoder {
     /// - Throws: ``TranscodingError`` (`invalidValue`, or `unsupported` for another message-typed
     ///   leaf) whose path is the binding's dotted path.
     public func encode(bindings: [FieldBinding], into out: inout ByteBuffer) throws(TranscodingError) {
-        let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false)
+        let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false, allowsLeadingZeros: true)
         for binding in bindings {
             guard let leaf = binding.fieldPath.last else { continue }
             do {
@@ -73,7 +74,7 @@ extension RequestTranscoder {
         guard let keyField = pool[entry].field(number: 1), let valueField = pool[entry].field(number: 2) else {
             throw .invalid("malformed map entry type \(pool[entry].fullName)")
         }
-        let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false)
+        let parser = ScalarParser(pool: pool, ignoreUnknownEnumNames: false, allowsLeadingZeros: true)
         // Parsed scalars borrow the text's bytes, so the entry is written inside both closures.
         try key.withUTF8Bytes { (keyText) throws(TranscodingError) in
             try value.withUTF8Bytes { (valueText) throws(TranscodingError) in

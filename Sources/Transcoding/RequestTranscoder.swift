@@ -15,7 +15,13 @@ public import ProtoSchema
 /// try transcoder.encode(bindings: match.bindings, into: &message)
 /// ```
 ///
-/// Cheap to create: it holds the pool and the options. On error, `out` may hold partial output.
+/// JSON documents are read in one pass by ``StreamingJSONEncoder`` (no tree, fields found by
+/// the key's bytes); a document it declines (any error, `google.protobuf.Any`, a key with an
+/// escape, a bare integer beyond `Int64`) is parsed again by jansson and walked as a tree, which
+/// gives every error its message, jansson's line and column, and its JSON path.
+///
+/// Cheap to create: it holds the pool and the options (lookup tables are built with the pool).
+/// On error, `out` may hold partial output.
 public struct RequestTranscoder: Sendable {
     /// The schema.
     public let pool: DescriptorPool
@@ -46,8 +52,8 @@ public struct RequestTranscoder: Sendable {
 
     /// Encodes a whole JSON document as message `type` and appends the wire bytes to `out`.
     ///
-    /// A bare JSON integer beyond `Int64` is rejected by the parser ("too big integer"): `uint64`
-    /// and `fixed64` values above `Int64.max` must be sent as strings, the proto3 JSON form.
+    /// A bare JSON integer beyond `Int64` (a `uint64` up to 18446744073709551615) is read exactly
+    /// through ``BareBigIntegers``.
     /// - Parameters:
     ///   - json: the document; its readable bytes are parsed, the buffer is not consumed.
     ///   - type: the message type of the document (the root must be an object; a top-level
@@ -56,6 +62,13 @@ public struct RequestTranscoder: Sendable {
     ///   - out: receives the encoded message (no length prefix).
     /// - Throws: ``TranscodingError`` with the path of the offending value.
     public func encode(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
+        if StreamingJSONEncoder.encode(json, as: type, transcoder: self, into: &out) { return }
+        try encodeFromTree(json: json, as: type, into: &out)
+    }
+
+    /// ``encode(json:as:into:)`` through jansson's tree: the path for every document the
+    /// streaming encoder declines (errors, `Any`, escaped keys, bare integers beyond `Int64`).
+    func encodeFromTree(json: ByteBuffer, as type: MessageID, into out: inout ByteBuffer) throws(TranscodingError) {
         let document = try JanssonDocument(parsing: json)
         try withExtendedLifetime(document) { () throws(TranscodingError) in
             let root = document.root
@@ -75,6 +88,18 @@ public struct RequestTranscoder: Sendable {
     ///   - out: receives the encoded field.
     /// - Throws: ``TranscodingError`` with a path starting at the field's name.
     public func encode(
+        json: ByteBuffer,
+        asField field: FieldDescriptor,
+        into out: inout ByteBuffer
+    )
+        throws(TranscodingError)
+    {
+        if StreamingJSONEncoder.encode(json, asField: field, transcoder: self, into: &out) { return }
+        try encodeFromTree(json: json, asField: field, into: &out)
+    }
+
+    /// ``encode(json:asField:into:)`` through jansson's tree (see ``encodeFromTree(json:as:into:)``).
+    func encodeFromTree(
         json: ByteBuffer,
         asField field: FieldDescriptor,
         into out: inout ByteBuffer

@@ -7,6 +7,8 @@ enum ScalarText {
     /// fraction or exponent go through `Double` and must come out integral.
     /// - Returns: the value, or nil if the text is not a number or not integral.
     static func integer(_ text: UnsafeRawBufferPointer) -> Int128? {
+        // Up to 18 digits cannot overflow Int64: the common case, without Int128 arithmetic.
+        if let small = smallInteger(text) { return Int128(small) }
         guard let shape = numberShape(text) else { return nil }
         if shape == .integer {
             var value: Int128 = 0
@@ -25,6 +27,40 @@ enum ScalarText {
         }
         guard let double = Double(String(decoding: text, as: UTF8.self)) else { return nil }
         return integral(double)
+    }
+
+    /// `-?(0|[1-9][0-9]{0,17})` as an Int64; nil for anything else (which ``integer(_:)``
+    /// then parses the long way).
+    private static func smallInteger(_ text: UnsafeRawBufferPointer) -> Int64? {
+        let negative = text.first == UInt8(ascii: "-")
+        let start = negative ? 1 : 0
+        let digits = text.count - start
+        guard digits >= 1, digits <= 18, digits == 1 || text[start] != UInt8(ascii: "0") else { return nil }
+        var value: Int64 = 0
+        for i in start..<text.count {
+            let digit = text[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+        }
+        return negative ? -value : value
+    }
+
+    /// ``integer(_:)``, optionally for text whose integer part has leading zeros (`007` is 7,
+    /// `-007` is -7, `000` is 0): path and query values, where grpc-gateway and Envoy accept them.
+    static func integer(_ text: UnsafeRawBufferPointer, allowingLeadingZeros: Bool) -> Int128? {
+        guard allowingLeadingZeros else { return integer(text) }
+        let sign = text.first == UInt8(ascii: "-") ? 1 : 0
+        var zeros = 0
+        while sign + zeros + 1 < text.count, text[sign + zeros] == UInt8(ascii: "0"),
+            text[sign + zeros + 1] >= UInt8(ascii: "0"), text[sign + zeros + 1] <= UInt8(ascii: "9")
+        {
+            zeros += 1
+        }
+        guard zeros > 0 else { return integer(text) }
+        // The sign, then the digits from the first one that is not a dropped zero.
+        var trimmed = [UInt8](text[..<sign])
+        trimmed.append(contentsOf: text[(sign + zeros)...])
+        return trimmed.withUnsafeBytes { integer($0) }
     }
 
     /// The integer value of a finite integral double below 2^64 in magnitude.

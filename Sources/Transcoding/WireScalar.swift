@@ -35,74 +35,83 @@ enum WireScalar {
 struct ScalarParser {
     let pool: DescriptorPool
     let ignoreUnknownEnumNames: Bool
+    /// Whether integer text may have leading zeros (`007`, `-007`: decimal, never octal), as
+    /// grpc-gateway and Envoy read path and query values; JSON text keeps the JSON grammar.
+    var allowsLeadingZeros = false
 
     /// Parses a JSON value (not null) as a scalar of `type`.
     /// - Returns: nil when the value is an unknown enum name being ignored.
     func parse(_ value: JSONValue, as type: FieldType) throws(TranscodingError) -> WireScalar? {
+        try parse(value.scalar, as: type)
+    }
+
+    /// Parses a JSON value (not null) as a scalar of `type`.
+    /// - Returns: nil when the value is an unknown enum name being ignored.
+    func parse(_ value: JSONScalar, as type: FieldType) throws(TranscodingError) -> WireScalar? {
         switch type {
         case .double, .float:
             let double: Double
-            switch value.kind {
-            case .integer: double = Double(value.integer)
-            case .real: double = value.real
-            case .bigInteger: double = ScalarText.double(value.bigIntegerText) ?? .nan
-            case .string:
-                guard let parsed = ScalarText.double(value.stringBytes) else {
-                    throw .invalid("invalid number \"\(value.string)\"")
+            switch value {
+            case .integer(let integer): double = Double(integer)
+            case .real(let real): double = real
+            case .bigInteger(let text): double = ScalarText.double(text) ?? .nan
+            case .string(let text):
+                guard let parsed = ScalarText.double(text) else {
+                    throw .invalid("invalid number \"\(String(decoding: text, as: UTF8.self))\"")
                 }
                 double = parsed
-            default: throw .invalid("expected a number, got \(value.kind.name)")
+            default: throw .invalid("expected a number, got \(value.kindName)")
             }
             return try floating(double, as: type)
         case .bool:
-            switch value.kind {
+            switch value {
             case .true: return .varint(1)
             case .false: return .varint(0)
-            default: throw .invalid("expected true or false, got \(value.kind.name)")
+            default: throw .invalid("expected true or false, got \(value.kindName)")
             }
         case .string:
-            guard value.kind == .string else { throw .invalid("expected a string, got \(value.kind.name)") }
-            return .text(value.stringBytes)
+            guard case .string(let text) = value else { throw .invalid("expected a string, got \(value.kindName)") }
+            return .text(text)
         case .bytes:
-            guard value.kind == .string else {
-                throw .invalid("expected a base64 string, got \(value.kind.name)")
+            guard case .string(let text) = value else {
+                throw .invalid("expected a base64 string, got \(value.kindName)")
             }
-            return .base64(value.stringBytes)
+            return .base64(text)
         case .enumeration(let id):
-            switch value.kind {
-            case .string: return try enumeration(value.stringBytes, id)
-            case .integer: return try enumNumber(Int128(value.integer), id)
-            case .bigInteger:
-                throw .invalid("enum value \(String(decoding: value.bigIntegerText, as: UTF8.self)) is out of range")
-            case .real:
-                guard let integral = ScalarText.integral(value.real) else {
-                    throw .invalid("enum value \(value.real) is not an integer")
+            switch value {
+            case .string(let text): return try enumeration(text, id)
+            case .integer(let integer): return try enumNumber(Int128(integer), id)
+            case .bigInteger(let text):
+                throw .invalid("enum value \(String(decoding: text, as: UTF8.self)) is out of range")
+            case .real(let real):
+                guard let integral = ScalarText.integral(real) else {
+                    throw .invalid("enum value \(real) is not an integer")
                 }
                 return try enumNumber(integral, id)
-            default: throw .invalid("expected an enum name or number, got \(value.kind.name)")
+            default: throw .invalid("expected an enum name or number, got \(value.kindName)")
             }
         case .message, .group:
-            throw .invalid("expected an object, got \(value.kind.name)")
+            throw .invalid("expected an object, got \(value.kindName)")
         default:
             let integer: Int128
-            switch value.kind {
-            case .integer: integer = Int128(value.integer)
-            case .bigInteger:
-                guard let parsed = ScalarText.integer(value.bigIntegerText) else {
-                    throw .invalid("\(String(decoding: value.bigIntegerText, as: UTF8.self)) is out of range")
+            switch value {
+            case .integer(let exact): integer = Int128(exact)
+            case .bigInteger(let text):
+                guard let parsed = ScalarText.integer(text) else {
+                    throw .invalid("\(String(decoding: text, as: UTF8.self)) is out of range")
                 }
                 integer = parsed
-            case .real:
-                guard let integral = ScalarText.integral(value.real) else {
-                    throw .invalid("\(value.real) is not an integer")
+            case .real(let real):
+                guard let integral = ScalarText.integral(real) else {
+                    throw .invalid("\(real) is not an integer")
                 }
                 integer = integral
-            case .string:
-                guard let parsed = ScalarText.integer(value.stringBytes) else {
-                    throw .invalid("invalid integer \"\(value.string)\"")
+            case .string(let text):
+                guard let parsed = ScalarText.integer(text) else {
+                    throw .invalid("invalid integer \"\(String(decoding: text, as: UTF8.self))\"")
                 }
                 integer = parsed
-            default: throw .invalid("expected an integer, got \(value.kind.name)")
+            default: throw .invalid("expected an integer, got \(value.kindName)")
             }
             return try self.integer(integer, as: type)
         }
@@ -128,7 +137,7 @@ struct ScalarParser {
         case .message, .group:
             throw TranscodingError(code: .unsupported, message: "a message field cannot take a text value")
         default:
-            guard let integer = ScalarText.integer(text) else {
+            guard let integer = ScalarText.integer(text, allowingLeadingZeros: allowsLeadingZeros) else {
                 throw .invalid("invalid integer \"\(String(decoding: text, as: UTF8.self))\"")
             }
             return try self.integer(integer, as: type)
@@ -188,12 +197,20 @@ struct ScalarParser {
 
     private func enumeration(_ text: UnsafeRawBufferPointer, _ id: EnumID) throws(TranscodingError) -> WireScalar? {
         let descriptor = pool[id]
-        let name = String(decoding: text, as: UTF8.self)
-        if let number = descriptor.number(named: name) { return .varint(UInt64(bitPattern: Int64(number))) }
+        if let number = descriptor.numberByNameBytes.value(for: text) {
+            return .varint(UInt64(bitPattern: Int64(number)))
+        }
+        // Names compare as Strings, by canonical equivalence (`K` U+212A is `K`), which only
+        // text beyond ASCII can need.
+        if !text.allSatisfy({ $0 < 0x80 }), let number = descriptor.number(named: String(decoding: text, as: UTF8.self)) {
+            return .varint(UInt64(bitPattern: Int64(number)))
+        }
         // Enum names never start with a digit or '-', so numeric text is unambiguous.
-        if let number = ScalarText.integer(text) { return try enumNumber(number, id) }
+        if let number = ScalarText.integer(text, allowingLeadingZeros: allowsLeadingZeros) {
+            return try enumNumber(number, id)
+        }
         if ignoreUnknownEnumNames { return nil }
-        throw .invalid("unknown value \"\(name)\" for enum \(descriptor.fullName)")
+        throw .invalid("unknown value \"\(String(decoding: text, as: UTF8.self))\" for enum \(descriptor.fullName)")
     }
 
     private func enumNumber(_ value: Int128, _ id: EnumID) throws(TranscodingError) -> WireScalar? {

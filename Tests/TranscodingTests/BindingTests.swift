@@ -55,6 +55,53 @@ struct BindingTests {
         #expect(error?.fieldPath == path)
     }
 
+    @Test(
+        "integer values with leading zeros read as decimal, for every integer type and enum numbers",
+        arguments: [
+            ("f_int32", "007", "7"), ("f_int32", "-007", "-7"), ("f_int64", "0010", "10"), ("f_int64", "-0010", "-10"),
+            ("f_uint32", "010", "10"), ("f_uint64", "00018446744073709551615", "18446744073709551615"),
+            ("f_sint32", "-0003", "-3"), ("f_sint64", "0009", "9"), ("f_fixed32", "08", "8"), ("f_fixed64", "09", "9"),
+            ("f_sfixed32", "-012", "-12"), ("f_sfixed64", "012", "12"), ("color", "002", "2"), ("colors", "03", "3"),
+            ("numbers", "-04", "-4"), ("nested.value", "0042", "42"), ("maybe", "000", "0"), ("f_int32", "-00", "0"),
+            ("f_int32", "007e1", "70"), ("big", "0099", "99"),
+        ]
+    )
+    func leadingZeros(_ path: String, _ padded: String, _ plain: String) throws {
+        let bytes = try codec.bind([(path, padded)])
+        #expect(!bytes.isEmpty || plain == "0")
+        #expect(bytes == (try codec.bind([(path, plain)])))
+    }
+
+    @Test("leading zeros in a map entry's integer value from the query read as decimal")
+    func leadingZerosInMapValue() throws {
+        var out = ByteBuffer()
+        let counts = codec.field("counts")
+        try RequestTranscoder(pool: codec.pool, options: codec.options)
+            .encode(bindings: [FieldBinding(fieldPath: [counts], value: "-007", mapKey: "k")], into: &out)
+        #expect(try codec.decode(Array(out.readableBytesView)) == #"{"counts":{"k":-7}}"#)
+    }
+
+    @Test(
+        "leading zeros do not open other spellings: octal or hex prefixes, signs, overflow stay invalid",
+        arguments: [
+            ("f_int32", "0x10"), ("f_int32", "+007"), ("f_int32", "00 7"), ("f_int32", "0o7"), ("f_int32", "0002147483648"),
+            ("f_uint32", "-001"), ("color", "-00x1"), ("f_int32", "00.5"), ("f_int32", "-"), ("f_int32", "0-7"),
+        ]
+    )
+    func leadingZerosStayStrictOtherwise(_ path: String, _ value: String) {
+        let error = transcodingError { () throws(TranscodingError) in try codec.bind([(path, value)]) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.fieldPath == path)
+    }
+
+    @Test("JSON bodies keep the JSON grammar: a quoted integer with a leading zero is refused")
+    func leadingZerosInJSONStayInvalid() {
+        for json in [#"{"fInt32": "007"}"#, #"{"color": "002"}"#, #"{"counts": {"k": "07"}}"#, #"{"byId": {"007": {}}}"#] {
+            let error = transcodingError { () throws(TranscodingError) in try codec.encode(json) }
+            #expect(error?.code == .invalidValue, "\(json)")
+        }
+    }
+
     @Test("a message-typed leaf is unsupported (well-known types come later)")
     func messageLeaf() {
         let error = transcodingError { () throws(TranscodingError) in try codec.bind([("nested", "x")]) }

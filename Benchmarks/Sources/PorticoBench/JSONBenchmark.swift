@@ -80,6 +80,32 @@ struct JSONBenchmark {
         }
     }
 
+    /// The codec whose JSON→binary ``profileDecoding(with:iterations:)`` runs.
+    enum ProfiledCodec {
+        case portico, swiftProtobuf
+    }
+
+    /// Runs JSON→binary `iterations` times on each of `messages` with one codec, untimed
+    /// (`json-profile-decode`, `json-profile-decode-swift-protobuf`).
+    func profileDecoding(with codec: ProfiledCodec, messages: [T3], iterations: Int) throws {
+        for message in messages {
+            let json: [UInt8] = try message.jsonUTF8Bytes()
+            let buffer = ByteBuffer(bytes: json)
+            let request = RequestTranscoder(pool: pool, options: JSONCodecOptions())
+            var out = ByteBuffer()
+            for _ in 0..<iterations {
+                switch codec {
+                case .portico:
+                    out.clear()
+                    try request.encode(json: buffer, as: type, into: &out)
+                case .swiftProtobuf:
+                    let bytes: [UInt8] = try T3(jsonUTF8Bytes: json).serializedBytes()
+                    precondition(!bytes.isEmpty)
+                }
+            }
+        }
+    }
+
     /// Refuses to time a codec whose output is wrong: both directions must give back the message.
     private func check(_ message: T3, json: [UInt8], binary: [UInt8]) throws {
         var out = ByteBuffer()

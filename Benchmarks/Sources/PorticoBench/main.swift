@@ -3,8 +3,9 @@ import Foundation
 /// `PorticoBench [json] [route] [framing]`: runs the micro-benchmarks (all three without
 /// arguments) and prints markdown tables.
 ///
-/// `PorticoBench json-profile` and `PorticoBench route-profile [case number]` run fixed work,
-/// untimed, for `valgrind --tool=callgrind`.
+/// `json-profile` (both directions), `json-profile-decode`, `json-profile-decode-swift-protobuf`
+/// (JSON→binary by one codec, optionally with `small` or `medium`) and `route-profile [case
+/// number]` run fixed work, untimed, for `valgrind --tool=callgrind`.
 ///
 /// `PorticoBench grpc-body <message type> <JSON file>` is a helper for `Benchmarks/bench.sh`: it
 /// writes the JSON file's message as a gRPC request body (5-byte prefix, protobuf bytes) to
@@ -57,6 +58,16 @@ do {
         // Fixed work for `valgrind --tool=callgrind`: 10,000 lookups of each case (or of one).
         let only = arguments.dropFirst(index + 1).first.flatMap { Int($0) }
         try RouteBenchmark(descriptorSet: demoDescriptorSet).profile(iterations: 10_000, only: only)
+    }
+    for (mode, codec) in [("json-profile-decode", JSONBenchmark.ProfiledCodec.portico), ("json-profile-decode-swift-protobuf", .swiftProtobuf)]
+    where selected.contains(mode) {
+        // JSON→binary alone, by one codec, for comparing instruction counts under callgrind.
+        let benchmark = try JSONBenchmark(
+            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
+        )
+        let sizes = [("small", JSONMessages.small), ("medium", JSONMessages.medium)]
+        let chosen = sizes.filter { selected.contains($0.0) }
+        try benchmark.profileDecoding(with: codec, messages: (chosen.isEmpty ? sizes : chosen).map(\.1), iterations: 2_000)
     }
 } catch {
     FileHandle.standardError.write(Data("portico-bench: \(error)\n".utf8))
