@@ -42,6 +42,8 @@ struct ResponseWriter {
         -> [Occurrence]
     {
         var occurrences: [Occurrence] = []
+        // One allocation for most messages instead of one per doubling.
+        occurrences.reserveCapacity(min(descriptor.fields.count, 16))
         var sorted = true
         // Per oneof: the member set last and the offset of its first occurrence since then.
         var oneofWinners: [(fieldIndex: Int, since: Int)?] = []

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// gRPC's length-prefixed message framing: a 1-byte compressed flag, a 4-byte big-endian length,
 /// then the message bytes.
@@ -68,7 +68,9 @@ struct GRPCMessageDeframer {
     /// Removes and returns the next complete message, if one is buffered.
     mutating func next() -> Next {
         guard var buffer = self.buffer.take() else { return .needMoreData }
-        defer { self.buffer = buffer }
+        // An emptied buffer is let go: it may be a slice of a larger receive buffer, which the
+        // connection reuses once nothing holds it.
+        defer { if buffer.readableBytes > 0 { self.buffer = buffer } }
         guard buffer.readableBytes >= GRPCMessageFramer.prefixLength,
             let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
             let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
@@ -78,5 +80,18 @@ struct GRPCMessageDeframer {
         buffer.moveReaderIndex(forwardBy: GRPCMessageFramer.prefixLength)
         let message = buffer.readSlice(length: Int(length))!
         return flag & 0x01 != 0 ? .compressed(message) : .message(message)
+    }
+}
+
+extension ByteBufferAllocator {
+    /// A buffer to write one request message into, with room before it for the 5-byte gRPC
+    /// prefix: ``UpstreamCall/send(message:)`` then frames it in place instead of copying it
+    /// behind a prefix (pass it the last reference).
+    /// - Parameter capacity: The message's expected size.
+    public func grpcMessageBuffer(capacity: Int) -> ByteBuffer {
+        var buffer = self.buffer(capacity: capacity + GRPCMessageFramer.prefixLength)
+        buffer.moveWriterIndex(forwardBy: GRPCMessageFramer.prefixLength)
+        buffer.moveReaderIndex(forwardBy: GRPCMessageFramer.prefixLength)
+        return buffer
     }
 }

@@ -16,8 +16,9 @@ import NIOCore
 
 /// Something nghttp2 reported during `mem_recv`/`mem_send`, delivered after the call returned.
 enum NGHTTP2Event {
-    /// A complete header block (response headers or trailers) for a stream.
-    case headers(streamID: Int32, fields: [(name: String, value: String)], endStream: Bool)
+    /// A complete header block (response headers or trailers) for a stream: its `:status` (nil
+    /// for trailers) apart from its other fields.
+    case headers(streamID: Int32, status: Int?, fields: [(name: String, value: String)], endStream: Bool)
     /// DATA payload for a stream (consecutive chunks of one stream are merged).
     case data(streamID: Int32, bytes: ByteBuffer)
     /// The stream closed; `errorCode` is the HTTP/2 error code (0 after a clean close).
@@ -61,7 +62,17 @@ struct NGHTTP2LibraryError: Error, CustomStringConvertible {
 final class NGHTTP2Session {
     private(set) var session: OpaquePointer?
     private var events: [NGHTTP2Event] = []
+    /// The array ``takeEvents()`` hands out next, emptied but keeping its storage.
+    private var spareEvents: [NGHTTP2Event] = []
     private var headerFields: [(name: String, value: String)] = []
+    private var headerStatus: Int?
+    /// DATA payload of the current `mem_recv`, copied here back to back; the `.data` events get
+    /// slices of it once the call returned (see ``receive(_:)``), so a read costs one buffer at
+    /// most, not one per DATA frame.
+    private var receiveArena: ByteBuffer
+    /// The `.data` events of the current `mem_recv` still to be given their slice: event index,
+    /// and where its bytes are in ``receiveArena``.
+    private var pendingData: [(event: Int, offset: Int, length: Int)] = []
     private let allocator: ByteBufferAllocator
     /// Supplies request bodies; the connection that owns this session.
     weak var bodySource: (any NGHTTP2BodySource)?
@@ -74,6 +85,7 @@ final class NGHTTP2Session {
     /// - Throws: ``NGHTTP2LibraryError`` when nghttp2 cannot allocate the session.
     init(allocator: ByteBufferAllocator) throws {
         self.allocator = allocator
+        self.receiveArena = allocator.buffer(capacity: 0)
         var callbacks: OpaquePointer?
         try Self.check(nghttp2_session_callbacks_new(&callbacks))
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -111,9 +123,17 @@ final class NGHTTP2Session {
     /// Returns the events recorded since the last call, oldest first.
     func takeEvents() -> [NGHTTP2Event] {
         guard !self.events.isEmpty else { return [] }
-        var taken: [NGHTTP2Event] = []
+        var taken = self.spareEvents
+        self.spareEvents = []
         swap(&taken, &self.events)
         return taken
+    }
+
+    /// Gives back an array ``takeEvents()`` returned, once its events are handled, so that its
+    /// storage carries the next events (no allocation per read).
+    func recycle(_ events: inout [NGHTTP2Event]) {
+        events.removeAll(keepingCapacity: true)
+        if self.spareEvents.capacity < events.capacity { swap(&self.spareEvents, &events) }
     }
 
     // MARK: Submitting
@@ -200,9 +220,21 @@ final class NGHTTP2Session {
     /// - Throws: ``NGHTTP2LibraryError`` on a fatal protocol error (nghttp2 has queued GOAWAY).
     func receive(_ bytes: ByteBuffer) throws {
         guard let session else { return }
+        // The arena is reused when nothing holds a slice of it any more (the usual case: the last
+        // read's messages are delivered); otherwise the held slices keep the old one alive.
+        if self.receiveArena.modifyIfUniquelyOwned({ $0.clear() }) == nil {
+            self.receiveArena = self.allocator.buffer(capacity: max(16 << 10, bytes.readableBytes))
+        }
         let rc = bytes.withUnsafeReadableBytes { raw in
             cnghttp2_session_mem_recv(session, raw.bindMemory(to: UInt8.self).baseAddress, raw.count)
         }
+        for pending in self.pendingData {
+            guard case .data(let streamID, _) = self.events[pending.event],
+                let slice = self.receiveArena.getSlice(at: pending.offset, length: pending.length)
+            else { continue }
+            self.events[pending.event] = .data(streamID: streamID, bytes: slice)
+        }
+        self.pendingData.removeAll(keepingCapacity: true)
         if rc < 0 { throw NGHTTP2LibraryError(code: Int(rc)) }
     }
 
@@ -228,15 +260,36 @@ final class NGHTTP2Session {
         Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
     }
 
+    /// The placeholder a `.data` event holds until ``receive(_:)`` gives it its slice.
+    static let noBytes = ByteBuffer()
+
+    /// The value of a `:status` (three digits); 0 when it is not a number.
+    private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), value < 100_000 else { return 0 }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
     private static func installCallbacks(_ callbacks: OpaquePointer?) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
-            NGHTTP2Session.from(userData).headerFields.removeAll(keepingCapacity: true)
+            let me = NGHTTP2Session.from(userData)
+            me.headerStatus = nil
+            // A response's blocks are a handful of fields: one allocation, not one per doubling.
+            me.headerFields.reserveCapacity(8)
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in
-            let name = String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self)
-            let value = String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
-            NGHTTP2Session.from(userData).headerFields.append((name, value))
+            let me = NGHTTP2Session.from(userData)
+            let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
+            let valueBytes = UnsafeBufferPointer(start: value, count: valueLength)
+            if nameLength == 7, nameBytes.elementsEqual(":status".utf8) {
+                me.headerStatus = NGHTTP2Session.decimal(valueBytes)
+                return 0
+            }
+            me.headerFields.append((ResponseHeaderText.string(nameBytes), ResponseHeaderText.string(valueBytes)))
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -249,6 +302,7 @@ final class NGHTTP2Session {
                 me.events.append(
                     .headers(
                         streamID: header.stream_id,
+                        status: me.headerStatus,
                         fields: fields,
                         endStream: header.flags & cnghttp2_flag_end_stream != 0
                     )
@@ -267,15 +321,16 @@ final class NGHTTP2Session {
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
             let me = NGHTTP2Session.from(userData)
-            let bytes = UnsafeRawBufferPointer(start: data, count: length)
-            if case .data(let lastID, var buffer) = me.events.last, lastID == streamID {
-                me.events.removeLast()
-                buffer.writeBytes(bytes)
-                me.events.append(.data(streamID: streamID, bytes: buffer))
+            let offset = me.receiveArena.writerIndex
+            me.receiveArena.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+            if let last = me.pendingData.last, last.event == me.events.count - 1,
+                case .data(let lastID, _) = me.events[last.event], lastID == streamID
+            {
+                // Consecutive chunks of one stream are contiguous in the arena: one event.
+                me.pendingData[me.pendingData.count - 1].length += length
             } else {
-                var buffer = me.allocator.buffer(capacity: length)
-                buffer.writeBytes(bytes)
-                me.events.append(.data(streamID: streamID, bytes: buffer))
+                me.pendingData.append((me.events.count, offset, length))
+                me.events.append(.data(streamID: streamID, bytes: NGHTTP2Session.noBytes))
             }
             return 0
         }

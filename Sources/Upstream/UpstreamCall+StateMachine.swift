@@ -101,8 +101,7 @@ struct UpstreamCallStateMachine {
     /// Request messages kept for one transparent retry of a stream the backend refused
     /// unprocessed, while they fit in ``replayLimit``; nil once they do not, or once the retry
     /// is used.
-    private var replayMessages: [ByteBuffer]? = []
-    private var replayBytes = 0
+    private var replay: ReplayMessages? = ReplayMessages()
     /// Set when the send buffer reaches the high watermark; cleared (and the delegate told) once
     /// it drops below the low one.
     private var sendBufferWasFull = false
@@ -207,13 +206,13 @@ struct UpstreamCallStateMachine {
     /// (`canRequeue`), the call is waiting again with every request message buffered, once.
     /// - Returns: Whether the call is waiting again.
     mutating func requeueIfUnprocessed(canRequeue: Bool) -> Bool {
-        guard canRequeue, !self.isFinished, !self.receivedHeaders, let messages = self.replayMessages else { return false }
-        self.replayMessages = nil
+        guard canRequeue, !self.isFinished, !self.receivedHeaders, let replay = self.replay else { return false }
+        self.replay = nil
         self.state = .waiting
         self.outbound.removeAll()
         self.endOfStreamSent = false
         self.bodyDeferred = false
-        for message in messages { self.appendOutbound(message) }
+        replay.forEach { self.outbound.append($0) }
         return true
     }
 
@@ -259,13 +258,13 @@ struct UpstreamCallStateMachine {
     // MARK: Request body
 
     /// The user sends a message. Ignored after ``halfClose()`` or once the call is over.
-    mutating func send(_ message: ByteBuffer) -> OnOutboundChange {
+    mutating func send(_ message: consuming ByteBuffer) -> OnOutboundChange {
         guard !self.outboundClosed, !self.isFinished else { return .none }
-        if self.replayMessages != nil {
-            self.replayBytes += message.readableBytes
-            if self.replayBytes <= Self.replayLimit { self.replayMessages?.append(message) } else { self.replayMessages = nil }
+        let bytes = message.readableBytes
+        let appended = self.appendOutbound(message)
+        if self.replay != nil {
+            if self.replay!.bytes + bytes <= Self.replayLimit { self.replay!.append(appended, bytes: bytes) } else { self.replay = nil }
         }
-        self.appendOutbound(message)
         if self.outbound.count >= self.sendHighWatermark { self.sendBufferWasFull = true }
         return self.outboundChanged()
     }
@@ -301,12 +300,11 @@ struct UpstreamCallStateMachine {
         return .resumeBody(streamID: streamID)
     }
 
-    private mutating func appendOutbound(_ message: ByteBuffer) {
+    private mutating func appendOutbound(_ message: consuming ByteBuffer) -> GRPCSendBuffer.Appended {
         if self.compressesRequests {
-            self.outbound.append(message: Gzip.compress(message), compressed: true)
-        } else {
-            self.outbound.append(message: message)
+            return self.outbound.append(message: Gzip.compress(message), compressed: true)
         }
+        return self.outbound.append(message: message)
     }
 
     // MARK: Receive flow control

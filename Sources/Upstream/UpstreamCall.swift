@@ -123,9 +123,10 @@ public final class UpstreamCall {
     /// ``isSendBufferFull`` to apply backpressure. Ignored after ``finish()`` or once the call is
     /// over. Messages sent before ``start(delegate:)`` go out once the call has a stream. Must be
     /// called on the client's event loop.
-    /// - Parameter message: The serialized message. Messages above 8 KiB are kept, not copied,
-    ///   until nghttp2 has sent them.
-    public func send(message: ByteBuffer) {
+    /// - Parameter message: The serialized message. Messages above 8 KiB, and messages written
+    ///   into a ``NIOCore/ByteBufferAllocator/grpcMessageBuffer(capacity:)`` (framed in place), are
+    ///   kept, not copied, until nghttp2 has sent them.
+    public func send(message: consuming ByteBuffer) {
         self.eventLoop.preconditionInEventLoop()
         self.perform(self.machine.send(message))
     }
@@ -198,8 +199,12 @@ public final class UpstreamCall {
     }
 
     /// A response header block arrived (called by the connection after nghttp2 returned).
-    func receiveHeaders(_ fields: [(name: String, value: String)], endStream: Bool) {
-        switch self.machine.receiveHeaders(fields, endStream: endStream) {
+    /// - Parameters:
+    ///   - fields: The block's fields, pseudo-headers apart.
+    ///   - status: Its `:status`; nil for trailers.
+    ///   - endStream: Whether the block ends the stream.
+    func receiveHeaders(_ fields: [(name: String, value: String)], status: Int?, endStream: Bool) {
+        switch self.machine.receiveHeaders(fields, status: status, endStream: endStream) {
         case .none:
             break
         case .deliverHeaders(let headers):

@@ -45,14 +45,25 @@ extension UpstreamCallStateMachine {
         case finish(Finish)
     }
 
-    /// A complete response header block arrived (headers, or trailers once headers came).
+    /// A complete response header block arrived, pseudo-headers among its fields (tests and
+    /// scripted peers): ``receiveHeaders(_:status:endStream:)`` with `:status` taken out.
     /// - Parameters:
     ///   - fields: The block's fields, pseudo-headers included.
     ///   - endStream: Whether it carried END_STREAM.
     mutating func receiveHeaders(_ fields: [(name: String, value: String)], endStream: Bool) -> OnHeaders {
+        let status = fields.first { $0.name == ":status" }.map { Int($0.value) ?? 0 }
+        return self.receiveHeaders(fields.filter { !$0.name.hasPrefix(":") }, status: status, endStream: endStream)
+    }
+
+    /// A complete response header block arrived (headers, or trailers once headers came).
+    /// - Parameters:
+    ///   - fields: The block's fields, without pseudo-headers.
+    ///   - status: The block's `:status` (0 when not a number); nil when it has none (trailers).
+    ///   - endStream: Whether it carried END_STREAM.
+    mutating func receiveHeaders(_ fields: [(name: String, value: String)], status: Int?, endStream: Bool) -> OnHeaders {
         if case .finished = self.state { return .none }
         // RFC 9113 §6.5.2 size: name + value + 32 per field.
-        let metadataBytes = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+        let metadataBytes = fields.reduce(status == nil ? 0 : 42) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
         if metadataBytes > self.maxMetadataBytes {
             let status = GRPCStatus(
                 code: .resourceExhausted,
@@ -64,12 +75,10 @@ extension UpstreamCallStateMachine {
             // Trailers. Messages still buffered behind a pause are delivered first.
             return self.serverFinished(GRPCStatus(trailers: fields), trailers: fields)
         }
-        var httpStatus = 0
+        let httpStatus = status ?? 0
         var contentType: String?
         for field in fields {
-            if field.name == ":status" {
-                httpStatus = Int(field.value) ?? 0
-            } else if field.name == "content-type" {
+            if field.name == "content-type" {
                 contentType = field.value
             } else if field.name == "grpc-encoding" {
                 self.responseEncoding = field.value == "identity" ? nil : field.value.lowercased()
@@ -78,7 +87,7 @@ extension UpstreamCallStateMachine {
         if (100..<200).contains(httpStatus) && !endStream { return .none }  // informational
         if httpStatus != 200 {
             let status = GRPCStatus(code: .init(httpStatus: httpStatus), message: "backend answered HTTP \(httpStatus)")
-            return self.finishing(status, trailers: Self.withoutPseudoFields(fields), reset: http2CancelCode)
+            return self.finishing(status, trailers: fields, reset: http2CancelCode)
         }
         if let contentType, !Self.isGRPCContentType(contentType) {
             let status = GRPCStatus(code: .unknown, message: "backend answered with content-type '\(contentType)'")
@@ -86,14 +95,13 @@ extension UpstreamCallStateMachine {
         }
         if endStream {
             // Trailers-only response.
-            let trailers = Self.withoutPseudoFields(fields)
-            return self.serverFinished(GRPCStatus(trailers: trailers), trailers: trailers)
+            return self.serverFinished(GRPCStatus(trailers: fields), trailers: fields)
         }
         if contentType == nil {
             return self.finishing(GRPCStatus(code: .unknown, message: "backend response has no content-type"), reset: http2CancelCode)
         }
         self.receivedHeaders = true
-        return .deliverHeaders(Self.withoutPseudoFields(fields))
+        return .deliverHeaders(fields)
     }
 
     /// DATA payload arrived for the call's stream.
@@ -205,16 +213,17 @@ extension UpstreamCallStateMachine {
         return .finish(finish)
     }
 
-    private static func withoutPseudoFields(_ fields: [(name: String, value: String)]) -> [(name: String, value: String)] {
-        fields.filter { !$0.name.hasPrefix(":") }
-    }
-
     /// `application/grpc` optionally followed by `+proto`, `+json`, ... or `;params`.
     static func isGRPCContentType(_ value: String) -> Bool {
-        let prefix = "application/grpc"
-        guard value.utf8.count >= prefix.utf8.count, value.lowercased().hasPrefix(prefix) else { return false }
-        let rest = value.utf8.dropFirst(prefix.utf8.count)
-        guard let next = rest.first else { return true }
+        let prefix: StaticString = "application/grpc"
+        let utf8 = value.utf8
+        guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
+        // Compared byte by byte, case-insensitively: lowercasing would make a String per call.
+        let matches = prefix.withUTF8Buffer { expected in
+            zip(utf8, expected).allSatisfy { byte, wanted in byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == wanted }
+        }
+        guard matches else { return false }
+        guard let next = utf8.dropFirst(prefix.utf8CodeUnitCount).first else { return true }
         return next == UInt8(ascii: "+") || next == UInt8(ascii: ";")
     }
 }

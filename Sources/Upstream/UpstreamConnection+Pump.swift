@@ -58,10 +58,12 @@ extension UpstreamConnection {
     func processEvents() {
         guard let session else { return }
         var freedStreams = false
-        for event in session.takeEvents() {
+        var events = session.takeEvents()
+        defer { session.recycle(&events) }
+        for event in events {
             switch event {
-            case .headers(let streamID, let fields, let endStream):
-                self.streams[streamID]?.receiveHeaders(fields, endStream: endStream)
+            case .headers(let streamID, let status, let fields, let endStream):
+                self.streams[streamID]?.receiveHeaders(fields, status: status, endStream: endStream)
 
             case .data(let streamID, let bytes):
                 // The connection window always reopens: a paused call holds back only its stream.

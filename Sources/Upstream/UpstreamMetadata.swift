@@ -11,6 +11,9 @@ enum UpstreamMetadata {
     /// - Returns: Fields safe to append after the request's pseudo-headers.
     static func validated(_ metadata: [(name: String, value: String)]) -> [(name: String, value: String)] {
         guard !metadata.isEmpty else { return [] }
+        // Most metadata is already clean (the gateway's header policy makes it so): then the
+        // same array, without a copy.
+        if metadata.allSatisfy({ self.isClean($0.name, $0.value) }) { return metadata }
         var result: [(name: String, value: String)] = []
         result.reserveCapacity(metadata.count)
         for (name, value) in metadata {
@@ -20,6 +23,18 @@ enum UpstreamMetadata {
             result.append((name, value))
         }
         return result
+    }
+
+    /// Whether a field needs no change: a lower-case token that is not excluded, and a value
+    /// without CR, LF, NUL or surrounding blanks.
+    private static func isClean(_ name: String, _ value: String) -> Bool {
+        guard !name.isEmpty, name.utf8.allSatisfy({ self.isTokenByte($0) && !self.isUppercase($0) }), !self.excluded.contains(name)
+        else { return false }
+        let utf8 = value.utf8
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        if let first = utf8.first, isBlank(first) { return false }
+        if let last = utf8.last, isBlank(last) { return false }
+        return !utf8.contains { $0 == 0 || $0 == 0x0A || $0 == 0x0D }
     }
 
     /// The name in lower case if it is a non-empty RFC 9110 token, else `nil`.

@@ -69,3 +69,55 @@ import Testing
         #expect(Self.read(&buffer, upTo: 10) == [0, 0, 0, 0, 1, 9])
     }
 }
+
+/// Messages written with headroom for their prefix (``ByteBufferAllocator/grpcMessageBuffer``)
+/// are framed in place; mixed with other messages, the framed stream keeps the send order.
+@Suite struct GRPCSendBufferHeadroomTests {
+    private static func message(_ index: Int, size: Int, headroom: Bool) -> ByteBuffer {
+        var buffer = headroom ? ByteBufferAllocator().grpcMessageBuffer(capacity: size) : ByteBuffer()
+        buffer.writeBytes((0..<size).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) })
+        return buffer
+    }
+
+    private static func drain(_ buffer: inout GRPCSendBuffer, readSize: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while buffer.count > 0 {
+            var chunk = [UInt8](repeating: 0, count: readSize)
+            let count = chunk.withUnsafeMutableBytes { buffer.read(into: $0) }
+            out += chunk.prefix(count)
+        }
+        return out
+    }
+
+    @Test(arguments: [1, 7, 4096, 1 << 20])
+    func mixedMessagesKeepTheirOrder(readSize: Int) {
+        let sizes = [3, 100, 9000, 0, 20, 70 << 10, 5, 8 << 10]
+        var buffer = GRPCSendBuffer(allocator: ByteBufferAllocator())
+        var reference = ByteBuffer()
+        for (index, size) in sizes.enumerated() {
+            let message = Self.message(index, size: size, headroom: index % 3 != 1)
+            GRPCMessageFramer.frame(message, into: &reference)
+            buffer.append(message: message)
+        }
+        #expect(buffer.count == reference.readableBytes)
+        #expect(Self.drain(&buffer, readSize: readSize) == Array(reference.readableBytesView))
+    }
+
+    @Test func aMessageWithHeadroomIsFramedInPlaceAndCanBeAppendedAgain() {
+        var buffer = GRPCSendBuffer(allocator: ByteBufferAllocator())
+        let appended = buffer.append(message: Self.message(1, size: 12, headroom: true))
+        guard case .framed(let framed) = appended else {
+            Issue.record("expected a message framed in place")
+            return
+        }
+        #expect(Array(framed.readableBytesView.prefix(5)) == [0, 0, 0, 0, 12])
+        let first = Self.drain(&buffer, readSize: 100)
+        buffer.append(appended)
+        #expect(Self.drain(&buffer, readSize: 3) == first)
+        guard case .message(_, compressed: true) = buffer.append(message: Self.message(2, size: 4, headroom: false), compressed: true) else {
+            Issue.record("a message without headroom is kept as it was given")
+            return
+        }
+        #expect(Self.drain(&buffer, readSize: 100).first == 1, "the compressed flag")
+    }
+}

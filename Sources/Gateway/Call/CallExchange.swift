@@ -62,10 +62,11 @@ final class CallExchange: UpstreamCallDelegate {
     // MARK: Request side
 
     /// Sends the whole request message and half-closes (unary and server-streaming calls).
-    func sendWhole(_ request: ByteBuffer) {
+    func sendWhole(_ request: consuming ByteBuffer) {
         guard !finished else { return }
         if let policy = plan.retry {
-            retry = CallRetry(policy: policy, throttle: cluster.cluster.retryThrottle, request: request, deadline: call.deadline)
+            // Kept for another attempt: the call then frames a copy, not this one.
+            retry = CallRetry(policy: policy, throttle: cluster.cluster.retryThrottle, request: copy request, deadline: call.deadline)
         }
         call.send(message: request)
         call.finish()
@@ -75,9 +76,9 @@ final class CallExchange: UpstreamCallDelegate {
     func requestBody(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) {
         guard !finished, var encoder = requestEncoder else { return }
         do {
-            let messages = try encoder.append(chunk, allocator: allocator)
+            var messages = try encoder.append(chunk, allocator: allocator)
             requestEncoder = encoder
-            for message in messages { call.send(message: message) }
+            sendAll(&messages)
         } catch {
             requestEncoder = encoder
             fail(error)
@@ -106,7 +107,8 @@ final class CallExchange: UpstreamCallDelegate {
         guard !finished else { return }
         if var encoder = requestEncoder {
             do {
-                for message in try encoder.finish(allocator: allocator) { call.send(message: message) }
+                var messages = try encoder.finish(allocator: allocator)
+                sendAll(&messages)
             } catch {
                 fail(error)
                 return
@@ -114,6 +116,13 @@ final class CallExchange: UpstreamCallDelegate {
             requestEncoder = encoder
         }
         call.finish()
+    }
+
+    /// Sends `messages` in order, each moved out of the array so the call holds its only
+    /// reference (and frames it in place).
+    private func sendAll(_ messages: inout [ByteBuffer]) {
+        messages.reverse()
+        while let message = messages.popLast() { call.send(message: message) }
     }
 
     /// Half-closes without sending anything more (a WebSocket client's close frame).

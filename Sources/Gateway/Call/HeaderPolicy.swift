@@ -87,11 +87,29 @@ public struct HeaderPolicy: Sendable {
         trailers: [(name: String, value: String)],
         into headers: inout HTTPHeaders
     ) {
+        responseHeaders(metadata: metadata, trailers: trailers) { headers.add(name: $0, value: $1) }
+    }
+
+    /// The same fields as ``responseHeaders(metadata:trailers:into:)-(_,_,HTTPHeaders)``, appended
+    /// to a plain list (a complete response's).
+    func responseHeaders(
+        metadata: [(name: String, value: String)],
+        trailers: [(name: String, value: String)],
+        into fields: inout [(name: String, value: String)]
+    ) {
+        responseHeaders(metadata: metadata, trailers: trailers) { fields.append(($0, $1)) }
+    }
+
+    private func responseHeaders(
+        metadata: [(name: String, value: String)],
+        trailers: [(name: String, value: String)],
+        add: (String, String) -> Void
+    ) {
         for (name, value) in metadata where !name.hasPrefix("grpc-") && !Self.neverReturned.contains(name) {
-            headers.add(name: "Grpc-Metadata-\(name)", value: value)
+            add("Grpc-Metadata-\(name)", value)
         }
         for (name, value) in trailers where !name.hasPrefix("grpc-") && !Self.neverReturned.contains(name) {
-            headers.add(name: "Grpc-Trailer-\(name)", value: value)
+            add("Grpc-Trailer-\(name)", value)
         }
     }
 

@@ -2,6 +2,7 @@ import NIOCore
 import ProtoSchema
 import Routing
 import Transcoding
+import Upstream
 
 /// Builds the protobuf request message of a matched route from its whole body: the JSON body
 /// (whole message or one field) or raw bytes, then the path and query bindings appended after
@@ -23,7 +24,8 @@ enum RequestBuilder {
         contentType: String?,
         allocator: ByteBufferAllocator
     ) throws(GatewayError) -> ByteBuffer {
-        var message = allocator.buffer(capacity: body.readableBytes + 32)
+        // Room before the message for its gRPC prefix: the upstream call frames it in place.
+        var message = allocator.grpcMessageBuffer(capacity: body.readableBytes + 32)
         let transcoder = plan.transcoder
         do {
             switch plan.body {

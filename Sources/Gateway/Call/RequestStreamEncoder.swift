@@ -109,7 +109,7 @@ struct RequestStreamEncoder {
     }
 
     private mutating func encodeJSON(_ value: ByteBuffer, field: FieldDescriptor?, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
-        var message = allocator.buffer(capacity: value.readableBytes + bindings.readableBytes + 16)
+        var message = allocator.grpcMessageBuffer(capacity: value.readableBytes + bindings.readableBytes + 16)
         do {
             if let field {
                 try transcoder.encode(json: value, asField: field, into: &message)
@@ -125,7 +125,7 @@ struct RequestStreamEncoder {
     }
 
     private mutating func encodeRaw(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
-        var message = allocator.buffer(capacity: chunk.readableBytes + bindings.readableBytes + 32)
+        var message = allocator.grpcMessageBuffer(capacity: chunk.readableBytes + bindings.readableBytes + 32)
         do {
             switch mode {
             case .rawField(let field, let contentType):

@@ -46,9 +46,9 @@ extension GatewayError {
 
     /// Headers the answer must carry besides `Content-Type` and `Content-Length`: `Allow` on
     /// every 405 (RFC 9110 §15.5.6).
-    public func addHTTPHeaders(to headers: inout HTTPHeaders) {
+    func addHTTPHeaders(to response: inout CompleteResponse) {
         if case .methodNotAllowed(let allowed) = reason {
-            headers.add(name: "Allow", value: allowed.joined(separator: ", "))
+            response.add(name: "Allow", value: allowed.joined(separator: ", "))
         }
     }
 

@@ -70,7 +70,7 @@ extension HTTPConnectionHandler {
             return
         }
         machine.callStarted(exchange, head: head)
-        exchange.sendWhole(message)
+        exchange.sendWhole(consume message)
     }
 
     /// Starts a client-streaming or bidi call at the request head; its body streams into it.

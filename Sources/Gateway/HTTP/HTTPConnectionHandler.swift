@@ -27,6 +27,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     lazy var clientAddress: String? = context?.channel.remoteAddress?.ipAddress
     /// The one pending look at the connection's clocks.
     private var timeoutCheck: Scheduled<Void>?
+    /// The context of NIO's response encoder: complete responses, already bytes, are written
+    /// from it, so they pass no encoder (``CompleteResponse``).
+    private(set) var rawContext: ChannelHandlerContext?
+    /// Where complete responses' heads are written (reused).
+    var headScratch = ByteBuffer()
 
     /// A handler for a connection accepted on `loop`.
     init(loop: GatewayLoop) {
@@ -44,6 +49,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         armTimeoutCheck()
     }
 
@@ -51,6 +57,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         timeoutCheck?.cancel()
         timeoutCheck = nil
         self.context = nil
+        self.rawContext = nil
     }
 
     // MARK: Inbound

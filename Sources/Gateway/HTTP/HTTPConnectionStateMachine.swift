@@ -167,7 +167,8 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
     mutating func routed(_ routing: Routing, head: HTTPRequestHead, now: NIODeadline) -> OnPart {
         switch routing {
         case .collect(let request, let limit):
-            state = .collecting(head, request, body: ByteBuffer(), limit: limit)
+            // Shared until a body arrives: a GET allocates no buffer.
+            state = .collecting(head, request, body: emptyBody, limit: limit)
         case .stream(let exchange):
             state = .streaming(head, exchange)
         case .refuse(let error):
@@ -346,3 +347,6 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         return runningExchange
     }
 }
+
+/// The body of a request before its first byte (a copy of it is a retain, not an allocation).
+private let emptyBody = ByteBuffer()

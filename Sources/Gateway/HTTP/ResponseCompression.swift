@@ -22,17 +22,16 @@ struct ResponseCompression {
         return accepted
     }
 
-    /// The body to send for `request`'s response: compressed (and `headers` updated) when the
-    /// client accepts gzip and the body is worth it, else unchanged.
-    func apply(to body: ByteBuffer, headers: inout HTTPHeaders, request: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard settings.enabled, body.readableBytes >= settings.minBytes, !headers.contains(name: "content-encoding"),
-            Self.isCompressible(headers.first(name: "content-type")), Self.acceptsGzip(request.headers)
-        else { return body }
-        let compressed = Gzip.compress(body, level: Int32(settings.level), allocator: allocator)
-        headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
-        headers.add(name: "Vary", value: "Accept-Encoding")
-        headers.replaceOrAdd(name: "Content-Length", value: String(compressed.readableBytes))
-        return compressed
+    /// Compresses `response`'s body (and sets its headers) when the client accepts gzip and the
+    /// body is worth it; leaves it as it is otherwise.
+    func apply(to response: inout CompleteResponse, request: HTTPRequestHead, allocator: ByteBufferAllocator) {
+        // Cheapest checks first: most requests accept no gzip, most bodies are small.
+        guard settings.enabled, response.body.readableBytes >= settings.minBytes, Self.acceptsGzip(request.headers),
+            response.field("content-encoding") == nil, Self.isCompressible(response.contentType)
+        else { return }
+        response.body = Gzip.compress(response.body, level: Int32(settings.level), allocator: allocator)
+        response.add(name: "Content-Encoding", value: "gzip")
+        response.add(name: "Vary", value: "Accept-Encoding")
     }
 
     /// JSON and text; raw bytes are often compressed already.

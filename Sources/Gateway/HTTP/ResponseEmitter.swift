@@ -89,8 +89,7 @@ final class ResponseEmitter: CallClient, TickFlushing {
             connection.respond(to: head, error: error)
         case .ok(let trailers):
             do {
-                let response = try completeResponse(trailers: trailers, allocator: context.channel.allocator)
-                connection.respond(to: head, status: .ok, headers: response.headers, body: response.body)
+                connection.respond(to: head, try completeResponse(trailers: trailers, allocator: context.channel.allocator))
             } catch {
                 connection.respond(to: head, error: error)
             }
@@ -197,16 +196,16 @@ final class ResponseEmitter: CallClient, TickFlushing {
     private func completeResponse(
         trailers: [(name: String, value: String)],
         allocator: ByteBufferAllocator
-    ) throws(GatewayError) -> (headers: HTTPHeaders, body: ByteBuffer) {
-        var headers = HTTPHeaders()
-        var body = allocator.buffer(capacity: 0)
+    ) throws(GatewayError) -> CompleteResponse {
+        var response: CompleteResponse
         if isStreaming {
+            var body = allocator.responseBodyBuffer(capacity: 16)
             if bodyWriter.isRaw {
-                headers.add(name: "Content-Type", value: bodyWriter.defaultRawContentType)
+                response = CompleteResponse(status: .ok, contentType: bodyWriter.defaultRawContentType, body: body)
             } else {
-                headers.add(name: "Content-Type", value: framer.contentType)
                 framer.writePrologue(into: &body)
                 framer.writeEpilogue(into: &body)
+                response = CompleteResponse(status: .ok, contentType: framer.contentType, body: body)
             }
         } else {
             guard let message = unaryMessage, extraMessages == 0 else {
@@ -216,20 +215,18 @@ final class ResponseEmitter: CallClient, TickFlushing {
             do {
                 if bodyWriter.isRaw {
                     let raw = try bodyWriter.raw(message)
-                    headers.add(name: "Content-Type", value: raw.contentType)
-                    body = raw.data
+                    response = CompleteResponse(status: .ok, contentType: raw.contentType, body: raw.data)
                 } else {
-                    headers.add(name: "Content-Type", value: "application/json")
-                    body.reserveCapacity(message.readableBytes * 2 + 16)
+                    var body = allocator.responseBodyBuffer(capacity: message.readableBytes * 2 + 16)
                     try bodyWriter.writeJSON(message, into: &body)
+                    response = CompleteResponse(status: .ok, contentType: "application/json", body: body)
                 }
             } catch {
                 throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
             }
         }
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &headers)
-        return (headers, body)
+        snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &response.fields)
+        return response
     }
 }
 
