@@ -188,7 +188,8 @@ struct RandomOracleTests {
                 // protobuf -> JSON: ours reads back as the message and matches theirs.
                 let json = try ours.decode(bytes, as: Fixtures.proto3)
                 let theirs = try message.jsonString(options: theirOptions)
-                let agrees = jsonObject(json) != nil && jsonObject(json) == jsonObject(theirs)
+                let ourTree = jsonObject(json)
+                let agrees = ourTree != nil && ourTree == jsonObject(theirs)
                 let readsBack = Self.same(try? T3(jsonString: json), message)
                 // JSON -> protobuf: our bytes of their JSON are their message.
                 let encoded = try ours.encode(theirs, as: Fixtures.proto3)
@@ -208,12 +209,13 @@ struct RandomOracleTests {
     static func same<M: SwiftProtobuf.Message & Equatable>(_ decoded: M?, _ message: M) -> Bool {
         guard let decoded else { return false }
         if decoded == message { return true }
-        func normalized(_ m: M) -> NSObject? {
+        func normalized(_ m: M) -> JSONTree? {
             guard let bytes: [UInt8] = try? m.serializedBytes(), let again = try? M(serializedBytes: bytes),
                 let json = try? again.jsonString()
             else { return nil }
             return jsonObject(json)
         }
-        return normalized(decoded) != nil && normalized(decoded) == normalized(message)
+        let decodedTree = normalized(decoded)
+        return decodedTree != nil && decodedTree == normalized(message)
     }
 }

@@ -78,7 +78,8 @@ struct RandomProto2OracleTests {
                 let theirs = try message.jsonString(options: theirOptions)
                     .replacingOccurrences(of: "\"Data\":", with: "\"data\":")
                     .replacingOccurrences(of: "\"MultiWordGroupField\":", with: "\"multiwordgroupfield\":")
-                let agrees = jsonObject(json) != nil && jsonObject(json) == jsonObject(theirs)
+                let ourTree = jsonObject(json)
+                let agrees = ourTree != nil && ourTree == jsonObject(theirs)
                 let readsBack = (try? T2(jsonString: json, extensions: extensions)) == message
                 let encoded = try ours.encode(theirs, as: Fixtures.proto2)
                 let encodes = (try? T2(serializedBytes: encoded, extensions: extensions)) == message

@@ -79,7 +79,7 @@ private let status = #"{"code":13,"message":"boom"}"#
                 String(event.split(separator: "\n").last!.dropFirst("data: ".count))
             }
         case .jsonArray:
-            let array = jsonObject(body) as? [NSObject] ?? []
+            let array = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [Any] ?? []
             values = array.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
         case .messagePerFrame:
             Issue.record("not an HTTP body framing")

@@ -91,7 +91,3 @@ func transcodingError(
     }
 }
 
-/// Parses JSON text into Foundation objects for order-insensitive comparison (tests only).
-func jsonObject(_ text: String) -> NSObject? {
-    try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? NSObject
-}
