@@ -1,6 +1,6 @@
 /// An immutable map from names to small integers, looked up by UTF-8 bytes without making a
 /// `String`: the JSON decoder finds a field (or an enum value) straight from the bytes of the
-/// request body.
+/// request body, and the router a query parameter's field from the bytes of the URL.
 ///
 /// Open addressing over a power-of-two slot array, at most half full; each entry keeps its hash,
 /// so a probe compares the name's bytes only when the hashes agree. Built once with the

@@ -2,14 +2,14 @@ import ProtoSchema
 
 /// Query parameter names resolved ahead of time: for every route's request message, the tree of
 /// field paths a parameter can name (`page`, `page.size`, ...), each with its resolved
-/// `[FieldDescriptor]` and whether a parameter can set it, and a ``FieldNameTable`` of every
-/// reachable message's names.
+/// `[FieldDescriptor]` and whether a parameter can set it, and every reachable message (whose
+/// ``ProtoSchema/MessageDescriptor/fieldIndexByName`` finds a field by the name's bytes).
 ///
 /// A lookup walks a name's dotted segments by bytes from the route's root: no `String` is made,
 /// no dictionary keyed by `String` is hashed, and the path handed to the binding is the stored
 /// array (no allocation). Paths are laid out breadth-first up to ``nodeBudget`` per request
 /// message (recursive messages have endless paths); deeper names are resolved the same way
-/// through the name tables, building their path then.
+/// through the messages' name tables, building their path then.
 ///
 /// Only success is decided here: a name this index does not resolve, or resolves to a field a
 /// parameter cannot set, goes through ``FieldPathResolver`` for the exact error (or, on a lenient
@@ -17,8 +17,9 @@ import ProtoSchema
 final class QueryFieldIndex: Sendable {
     /// A field path from a request message (a root node has no fields).
     struct Node: Sendable {
-        /// The name table of the message the path's last field holds, when names can follow it
-        /// (``FieldPathResolver/isTraversable(_:)``; for a root, the request message), or -1.
+        /// The table number (position in ``messages``) of the message the path's last field
+        /// holds, when names can follow it (``FieldPathResolver/isTraversable(_:)``; for a root,
+        /// the request message), or -1.
         let table: Int
         /// Index of the first child node, one per field of that message in field order, or -1
         /// when they were not laid out.
@@ -45,11 +46,10 @@ final class QueryFieldIndex: Sendable {
     private let nodes: [Node]
     /// The field path of each node.
     private let paths: [[FieldDescriptor]]
-    /// The message of each name table.
+    /// The messages names can reach, by table number.
     private let messages: [MessageDescriptor]
     /// Table number by ``ProtoSchema/MessageID/index``, for paths past the laid-out ones.
     private let tableByMessage: [Int: Int]
-    private let names: FieldNameTable
     private let resolver: FieldPathResolver
 
     /// The root node of each request message, by ``ProtoSchema/MessageID/index``.
@@ -70,27 +70,9 @@ final class QueryFieldIndex: Sendable {
                 if case .message(let next) = field.type { pending.append(next) }
             }
         }
-        var names: [FieldNameTable.Name] = []
-        for (table, message) in messages.enumerated() {
-            // Every name the message resolves (it decides which field a name means).
-            var spellings: Set<String> = []
-            for field in message.fields {
-                spellings.insert(field.name)
-                spellings.insert(field.jsonName)
-                if case .group(let id) = field.type, let typeName = pool[id].fullName.split(separator: ".").last {
-                    spellings.insert(String(typeName))
-                }
-            }
-            for spelling in spellings.sorted() {
-                if let position = message.fieldIndex(named: spelling) {
-                    names.append(FieldNameTable.Name(table: table, name: spelling, field: position))
-                }
-            }
-        }
         self.resolver = resolver
         self.tableByMessage = tableByMessage
         self.messages = messages
-        self.names = FieldNameTable(names)
 
         var nodes: [Node] = []
         var paths: [[FieldDescriptor]] = []
@@ -148,9 +130,7 @@ final class QueryFieldIndex: Sendable {
             var end = start
             while end < name.count && name[end] != UInt8(ascii: ".") { end += 1 }
             let current = nodes[node]
-            guard current.table >= 0,
-                let position = names.field(named: UnsafeBufferPointer(rebasing: name[start..<end]), table: current.table)
-            else { return nil }
+            guard current.table >= 0, let position = position(of: name[start..<end], in: current.table) else { return nil }
             guard current.children >= 0 else {
                 return resolve(name, from: end, after: paths[node], field: messages[current.table].fields[position])
             }
@@ -179,9 +159,7 @@ final class QueryFieldIndex: Sendable {
             end = start
             while end < name.count && name[end] != UInt8(ascii: ".") { end += 1 }
             let table = Self.table(after: leaf, in: tableByMessage)
-            guard table >= 0,
-                let position = names.field(named: UnsafeBufferPointer(rebasing: name[start..<end]), table: table)
-            else { return nil }
+            guard table >= 0, let position = position(of: name[start..<end], in: table) else { return nil }
             leaf = messages[table].fields[position]
             fields.append(leaf)
         }
@@ -190,5 +168,13 @@ final class QueryFieldIndex: Sendable {
             isSettable: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: false) == nil,
             isSettableAsMapEntry: resolver.queryLeafProblem("", leaf: leaf, isMapEntry: true) == nil
         )
+    }
+
+    /// The position in its message's fields of the field `segment` names (a proto, JSON or
+    /// group name, by its UTF-8 bytes), in the message of table `table`.
+    @inline(__always)
+    private func position(of segment: Slice<UnsafeBufferPointer<UInt8>>, in table: Int) -> Int? {
+        let bytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: segment))
+        return messages[table].fieldIndexByName.value(for: bytes).map { Int($0) }
     }
 }

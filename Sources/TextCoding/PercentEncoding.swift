@@ -124,6 +124,41 @@ public enum PercentEncoding {
     /// returns, for text given as UTF-8 bytes (a whole path at once: `/` is kept and no escape
     /// decodes to one).
     public static func appendNormalizedLiteral(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        appendRewritingEscapes(bytes, to: &output, .normalize)
+    }
+
+    /// The RFC 3986 normal form of a path segment, used to compare literals: escapes of
+    /// unreserved characters are decoded and other escapes get upper-case hex digits.
+    ///
+    /// Returns `text` unchanged (no allocation) when it has no `%`.
+    /// - Parameter text: One path segment, still percent-encoded.
+    public static func normalizedLiteral(_ text: Substring) -> Substring {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        var text = text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        text.withUTF8 { appendRewritingEscapes($0, to: &bytes, .normalize) }
+        return Substring(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// What ``appendRewritingEscapes(_:to:_:)`` makes of a well-formed escape.
+    private enum EscapeRule {
+        /// The RFC 3986 normal form: an unreserved character decoded, anything else kept as an
+        /// escape with upper-case hex digits.
+        case normalize
+        /// The byte it encodes.
+        case decode
+    }
+
+    /// Appends `bytes` to `output`, each well-formed `%XX` escape rewritten by `rule` and every
+    /// other byte (a malformed escape's too) as it is: the lenient walk of literal
+    /// normalization and of `grpc-message` decoding.
+    @inline(__always)
+    private static func appendRewritingEscapes(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        to output: inout [UInt8],
+        _ rule: EscapeRule
+    ) {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -131,7 +166,7 @@ public enum PercentEncoding {
                 let low = bytes[index + 2].hexValue
             {
                 let decoded = high << 4 | low
-                if isUnreserved(decoded) {
+                if rule == .decode || isUnreserved(decoded) {
                     output.append(decoded)
                 } else {
                     output.append(UInt8(ascii: "%"))
@@ -144,41 +179,6 @@ public enum PercentEncoding {
             output.append(byte)
             index += 1
         }
-    }
-
-    /// The RFC 3986 normal form of a path segment, used to compare literals: escapes of
-    /// unreserved characters are decoded and other escapes get upper-case hex digits.
-    ///
-    /// Returns `text` unchanged (no allocation) when it has no `%`.
-    /// - Parameter text: One path segment, still percent-encoded.
-    public static func normalizedLiteral(_ text: Substring) -> Substring {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        let utf8 = text.utf8
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            let first = utf8.index(after: index)
-            if byte == UInt8(ascii: "%"), first != utf8.endIndex, let high = utf8[first].hexValue {
-                let second = utf8.index(after: first)
-                if second != utf8.endIndex, let low = utf8[second].hexValue {
-                    let decoded = high << 4 | low
-                    if isUnreserved(decoded) {
-                        bytes.append(decoded)
-                    } else {
-                        bytes.append(UInt8(ascii: "%"))
-                        bytes.append(utf8[first].upperHex)
-                        bytes.append(utf8[second].upperHex)
-                    }
-                    index = utf8.index(after: second)
-                    continue
-                }
-            }
-            bytes.append(byte)
-            index = first
-        }
-        return Substring(String(decoding: bytes, as: UTF8.self))
     }
 }
 
@@ -228,25 +228,11 @@ extension PercentEncoding {
     /// bytes that are not UTF-8 become U+FFFD, so a bad message never fails a call.
     /// - Parameter value: The header value.
     public static func grpcMessageDecoded(_ value: String) -> String {
-        let utf8 = value.utf8
-        guard utf8.contains(UInt8(ascii: "%")) else { return value }
+        guard value.utf8.contains(UInt8(ascii: "%")) else { return value }
+        var value = value
         var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            let first = utf8.index(after: index)
-            if byte == UInt8(ascii: "%"), first != utf8.endIndex, let high = utf8[first].hexValue {
-                let second = utf8.index(after: first)
-                if second != utf8.endIndex, let low = utf8[second].hexValue {
-                    out.append(high << 4 | low)
-                    index = utf8.index(after: second)
-                    continue
-                }
-            }
-            out.append(byte)
-            index = first
-        }
+        out.reserveCapacity(value.utf8.count)
+        value.withUTF8 { appendRewritingEscapes($0, to: &out, .decode) }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -14,12 +14,6 @@ extension ByteBuffer {
         writeInteger(UInt8(truncatingIfNeeded: v))
     }
 
-    /// Writes a field tag.
-    @inline(__always)
-    mutating func writeTag(_ number: Int32, _ wireType: WireType) {
-        writeVarint(UInt64(UInt32(bitPattern: number)) << 3 | UInt64(wireType.rawValue))
-    }
-
     /// Writes a little-endian 32-bit value.
     @inline(__always)
     mutating func writeFixed32(_ value: UInt32) {

@@ -40,4 +40,7 @@ extension JSONValue {
         case .bigInteger: .bigInteger(bigIntegerText)
         }
     }
+
+    /// The name of the value's kind in error messages (``JSONScalar/kindName``).
+    var kindName: String { scalar.kindName }
 }

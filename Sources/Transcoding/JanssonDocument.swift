@@ -64,18 +64,6 @@ struct JSONValue {
         /// A bare integer literal outside `Int64` (see ``BareBigIntegers``); its text is
         /// ``JSONValue/bigIntegerText``.
         case bigInteger
-
-        /// The name used in error messages.
-        var name: String {
-            switch self {
-            case .object: "object"
-            case .array: "array"
-            case .string: "string"
-            case .integer, .real, .bigInteger: "number"
-            case .true, .false: "boolean"
-            case .null: "null"
-            }
-        }
     }
 
     let raw: UnsafeMutablePointer<json_t>

@@ -21,7 +21,7 @@ extension RequestTranscoder {
         into out: inout ByteBuffer
     ) throws(TranscodingError) {
         guard object.kind == .object else {
-            throw .invalid("expected an object for \(descriptor.fullName), got \(object.kind.name)")
+            throw .invalid("expected an object for \(descriptor.fullName), got \(object.kindName)")
         }
         let inner = try nested()
         var seenFields = BitSet(count: descriptor.fields.count)
@@ -125,7 +125,7 @@ extension RequestTranscoder {
     )
         throws(TranscodingError)
     {
-        guard array.kind == .array else { throw .invalid("expected an array, got \(array.kind.name)") }
+        guard array.kind == .array else { throw .invalid("expected an array, got \(array.kindName)") }
         let count = array.count
         if count == 0 { return }
         if field.isPacked && field.type.isPackable {
@@ -158,7 +158,7 @@ extension RequestTranscoder {
         _ object: JSONValue,
         into out: inout ByteBuffer
     ) throws(TranscodingError) {
-        guard object.kind == .object else { throw .invalid("expected an object (map), got \(object.kind.name)") }
+        guard object.kind == .object else { throw .invalid("expected an object (map), got \(object.kindName)") }
         let entryDescriptor = pool[entry]
         guard let keyField = entryDescriptor.field(number: 1), let valueField = entryDescriptor.field(number: 2) else {
             throw .invalid("malformed map entry type \(entryDescriptor.fullName)")

@@ -24,7 +24,7 @@ extension RequestTranscoder {
                 out.moveWriterIndex(to: start)
             }
         case .structValue:
-            guard value.kind == .object else { throw .invalid("expected an object for google.protobuf.Struct, got \(value.kind.name)") }
+            guard value.kind == .object else { throw .invalid("expected an object for google.protobuf.Struct, got \(value.kindName)") }
             guard let field = descriptor.field(number: 1), let entry = field.mapEntry,
                 case .message(let valueType)? = pool[entry].field(number: 2)?.type
             else { throw .invalid("malformed google.protobuf.Struct") }
@@ -43,7 +43,7 @@ extension RequestTranscoder {
                 }
             }
         case .listValue:
-            guard value.kind == .array else { throw .invalid("expected an array for google.protobuf.ListValue, got \(value.kind.name)") }
+            guard value.kind == .array else { throw .invalid("expected an array for google.protobuf.ListValue, got \(value.kindName)") }
             guard case .message(let valueType)? = descriptor.field(number: 1)?.type else {
                 throw .invalid("malformed google.protobuf.ListValue")
             }
@@ -75,12 +75,12 @@ extension RequestTranscoder {
             guard let (seconds, nanos) = WellKnownText.timestamp(text) else {
                 throw .invalid("invalid Timestamp \"\(text)\" (expected RFC 3339 between 0001-01-01 and 9999-12-31)")
             }
-            writeSecondsAndNanos(seconds, nanos, into: &out)
+            out.writeSecondsAndNanos(seconds, nanos)
         case .duration:
             guard let (seconds, nanos) = WellKnownText.duration(text) else {
                 throw .invalid("invalid Duration \"\(text)\" (expected seconds with up to 9 decimals and \"s\", within ±315576000000s)")
             }
-            writeSecondsAndNanos(seconds, nanos, into: &out)
+            out.writeSecondsAndNanos(seconds, nanos)
         case .fieldMask:
             for path in text.split(separator: ",") {
                 guard let protoPath = WellKnownText.protoPath(String(path)) else {
@@ -96,62 +96,31 @@ extension RequestTranscoder {
 
     private func string(_ value: JSONValue, for descriptor: MessageDescriptor) throws(TranscodingError) -> String {
         guard value.kind == .string else {
-            throw .invalid("expected a string for \(descriptor.fullName), got \(value.kind.name)")
+            throw .invalid("expected a string for \(descriptor.fullName), got \(value.kindName)")
         }
         return value.string
-    }
-
-    private func writeSecondsAndNanos(_ seconds: Int64, _ nanos: Int32, into out: inout ByteBuffer) {
-        if seconds != 0 {
-            out.writeTag(1, .varint)
-            out.writeVarint(UInt64(bitPattern: seconds))
-        }
-        if nanos != 0 {
-            out.writeTag(2, .varint)
-            out.writeVarint(UInt64(bitPattern: Int64(nanos)))
-        }
     }
 
     /// `google.protobuf.Value`: the oneof member matching the JSON value's kind.
     private func encodeValueKind(_ value: JSONValue, _ descriptor: MessageDescriptor, into out: inout ByteBuffer)
         throws(TranscodingError)
     {
-        switch value.kind {
-        case .null:
-            out.writeTag(1, .varint)
-            out.writeVarint(0)
-        case .integer, .real, .bigInteger:
-            let number: Double
-            switch value.kind {
-            case .integer: number = Double(value.integer)
-            case .real: number = value.real
-            default: number = ScalarText.double(value.bigIntegerText) ?? .nan
-            }
-            out.writeTag(2, .fixed64)
-            out.writeInteger(number.bitPattern, endianness: .little)
-        case .string:
-            out.writeTag(3, .lengthDelimited)
-            out.writeDelimited { $0.writeBytes(value.stringBytes) }
-        case .true, .false:
-            out.writeTag(4, .varint)
-            out.writeVarint(value.kind == .true ? 1 : 0)
-        case .object, .array:
-            let number: Int32 = value.kind == .object ? 5 : 6
-            guard case .message(let id)? = descriptor.field(number: number)?.type else {
-                throw .invalid("malformed google.protobuf.Value")
-            }
-            let inner = try nested()
-            out.writeTag(number, .lengthDelimited)
-            try out.writeDelimited { (body: inout ByteBuffer) throws(TranscodingError) in
-                try inner.encodeMessage(value, id, into: &body)
-            }
+        if out.writeValueScalar(value.scalar) { return }
+        let number: Int32 = value.kind == .object ? 5 : 6
+        guard case .message(let id)? = descriptor.field(number: number)?.type else {
+            throw .invalid("malformed google.protobuf.Value")
+        }
+        let inner = try nested()
+        out.writeTag(number, .lengthDelimited)
+        try out.writeDelimited { (body: inout ByteBuffer) throws(TranscodingError) in
+            try inner.encodeMessage(value, id, into: &body)
         }
     }
 
     /// `google.protobuf.Any`: `@type` names the packed message; its fields are the other members,
     /// or `"value"` for a packed type with a special JSON form.
     private func encodeAny(_ object: JSONValue, into out: inout ByteBuffer) throws(TranscodingError) {
-        guard object.kind == .object else { throw .invalid("expected an object for google.protobuf.Any, got \(object.kind.name)") }
+        guard object.kind == .object else { throw .invalid("expected an object for google.protobuf.Any, got \(object.kindName)") }
         guard let typeMember = object.member("@type") else {
             guard object.memberCount == 0 else { throw .invalid("google.protobuf.Any needs an \"@type\" member") }
             return

@@ -40,49 +40,44 @@ extension StreamingJSONEncoder {
         guard try scanner.peek() == UInt8(ascii: "{"), let keyField = entryDescriptor.field(number: 1),
             let valueField = entryDescriptor.field(number: 2)
         else { throw StreamingDeclined() }
-        let level = keys.beginObject()
-        if try scanner.beginObject() {
-            repeat {
-                let key = try scanner.key()
-                try keys.insert(key, since: level)
-                let isNull = try scanner.peek() == UInt8(ascii: "n")
-                if isNull, !transcoder.isNullable(valueField.type) { throw StreamingDeclined() }
-                let keyScalar: WireScalar?
-                do {
-                    keyScalar = try scalars.parse(text: key, as: keyField.type)
-                } catch {
-                    throw StreamingDeclined()
-                }
-                guard let keyScalar else {
-                    try skipValue(depth: 0)
-                    continue
-                }
-                if case .enumeration = valueField.type {
-                    // An unknown enum name being ignored drops the whole entry, as the spec says.
-                    guard let valueScalar = try parse(try scanner.scalar(), as: valueField.type) else { continue }
-                    out.writeTag(field.number, .lengthDelimited)
-                    try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
-                        out.writeTag(1, keyField.type.wireType)
-                        try write(keyScalar, into: &out)
-                        out.writeTag(2, .varint)
-                        try write(valueScalar, into: &out)
-                    }
-                    continue
-                }
+        var members = try beginCheckedObject()
+        while let key = try nextKey(of: &members) {
+            let isNull = try scanner.peek() == UInt8(ascii: "n")
+            if isNull, !transcoder.isNullable(valueField.type) { throw StreamingDeclined() }
+            let keyScalar: WireScalar?
+            do {
+                keyScalar = try scalars.parse(text: key, as: keyField.type)
+            } catch {
+                throw StreamingDeclined()
+            }
+            guard let keyScalar else {
+                try skipValue(depth: 0)
+                continue
+            }
+            if case .enumeration = valueField.type {
+                // An unknown enum name being ignored drops the whole entry, as the spec says.
+                guard let valueScalar = try parse(try scanner.scalar(), as: valueField.type) else { continue }
                 out.writeTag(field.number, .lengthDelimited)
                 try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
                     out.writeTag(1, keyField.type.wireType)
                     try write(keyScalar, into: &out)
-                    if isNull {
-                        _ = try scanner.null()
-                        Self.writeNull(2, valueField.type, into: &out)
-                    } else {
-                        try encodeSingle(2, valueField.type, depth: depth, into: &out)
-                    }
+                    out.writeTag(2, .varint)
+                    try write(valueScalar, into: &out)
                 }
-            } while try scanner.next(orClose: UInt8(ascii: "}"))
+                continue
+            }
+            out.writeTag(field.number, .lengthDelimited)
+            try out.writeDelimited { (out: inout WireWriter) throws(StreamingDeclined) in
+                out.writeTag(1, keyField.type.wireType)
+                try write(keyScalar, into: &out)
+                if isNull {
+                    _ = try scanner.null()
+                    Self.writeNull(2, valueField.type, into: &out)
+                } else {
+                    try encodeSingle(2, valueField.type, depth: depth, into: &out)
+                }
+            }
         }
-        keys.endObject(level)
     }
 
     /// A well-known type in its JSON form (`Any` is left to the tree path: its `@type` may come
@@ -99,14 +94,7 @@ extension StreamingJSONEncoder {
             let string = String(decoding: text, as: UTF8.self)
             guard let (seconds, nanos) = kind == .timestamp ? WellKnownText.timestamp(string) : WellKnownText.duration(string)
             else { throw StreamingDeclined() }
-            if seconds != 0 {
-                out.writeTag(1, .varint)
-                out.writeVarint(UInt64(bitPattern: seconds))
-            }
-            if nanos != 0 {
-                out.writeTag(2, .varint)
-                out.writeVarint(UInt64(bitPattern: Int64(nanos)))
-            }
+            out.writeSecondsAndNanos(seconds, nanos)
         case .fieldMask:
             guard case .string(let text) = try scanner.scalar() else { throw StreamingDeclined() }
             try Self.encodeFieldMask(text, into: &out)
@@ -121,24 +109,19 @@ extension StreamingJSONEncoder {
                 let entry = field.mapEntry, case .message(let valueType)? = pool[entry].field(number: 2)?.type,
                 depth < maxMessageDepth
             else { throw StreamingDeclined() }
-            let level = keys.beginObject()
-            if try scanner.beginObject() {
-                repeat {
-                    let key = try scanner.key()
-                    try keys.insert(key, since: level)
-                    out.writeTag(1, .lengthDelimited)
-                    try out.writeDelimited { (entry: inout WireWriter) throws(StreamingDeclined) in
-                        entry.writeTag(1, .lengthDelimited)
-                        entry.writeVarint(UInt64(key.count))
-                        entry.writeBytes(key)
-                        entry.writeTag(2, .lengthDelimited)
-                        try entry.writeDelimited { (body: inout WireWriter) throws(StreamingDeclined) in
-                            try encodeMessage(valueType, depth: depth + 1, into: &body)
-                        }
+            var members = try beginCheckedObject()
+            while let key = try nextKey(of: &members) {
+                out.writeTag(1, .lengthDelimited)
+                try out.writeDelimited { (entry: inout WireWriter) throws(StreamingDeclined) in
+                    entry.writeTag(1, .lengthDelimited)
+                    entry.writeVarint(UInt64(key.count))
+                    entry.writeBytes(key)
+                    entry.writeTag(2, .lengthDelimited)
+                    try entry.writeDelimited { (body: inout WireWriter) throws(StreamingDeclined) in
+                        try encodeMessage(valueType, depth: depth + 1, into: &body)
                     }
-                } while try scanner.next(orClose: UInt8(ascii: "}"))
+                }
             }
-            keys.endObject(level)
         case .listValue:
             guard try scanner.peek() == UInt8(ascii: "["), case .message(let valueType)? = descriptor.field(number: 1)?.type,
                 depth < maxMessageDepth
@@ -202,29 +185,7 @@ extension StreamingJSONEncoder {
             }
             return
         }
-        switch try scanner.scalar() {
-        case .null:
-            out.writeTag(1, .varint)
-            out.writeVarint(0)
-        case .integer(let integer):
-            out.writeTag(2, .fixed64)
-            out.writeFixed64(Double(integer).bitPattern)
-        case .real(let real):
-            out.writeTag(2, .fixed64)
-            out.writeFixed64(real.bitPattern)
-        case .string(let text):
-            out.writeTag(3, .lengthDelimited)
-            out.writeVarint(UInt64(text.count))
-            out.writeBytes(text)
-        case .true:
-            out.writeTag(4, .varint)
-            out.writeVarint(1)
-        case .false:
-            out.writeTag(4, .varint)
-            out.writeVarint(0)
-        case .bigInteger, .object, .array:
-            throw StreamingDeclined()
-        }
+        guard out.writeValueScalar(try scanner.scalar()) else { throw StreamingDeclined() }
     }
 
     /// Reads past the value at the scanner (an ignored unknown member), checking it as jansson
@@ -233,14 +194,10 @@ extension StreamingJSONEncoder {
         switch try scanner.peek() {
         case UInt8(ascii: "{"):
             guard depth < maxMessageDepth else { throw StreamingDeclined() }
-            let level = keys.beginObject()
-            if try scanner.beginObject() {
-                repeat {
-                    try keys.insert(try scanner.key(), since: level)
-                    try skipValue(depth: depth + 1)
-                } while try scanner.next(orClose: UInt8(ascii: "}"))
+            var members = try beginCheckedObject()
+            while try nextKey(of: &members) != nil {
+                try skipValue(depth: depth + 1)
             }
-            keys.endObject(level)
         case UInt8(ascii: "["):
             guard depth < maxMessageDepth else { throw StreamingDeclined() }
             guard try scanner.beginArray() else { return }
@@ -250,5 +207,44 @@ extension StreamingJSONEncoder {
         default:
             _ = try scanner.scalar()
         }
+    }
+
+    // MARK: Objects whose keys are checked here
+
+    /// The members of an object whose keys the streaming path checks for duplicates itself
+    /// (``JSONKeySet``): a map, a `Struct`, a skipped value. Read as
+    /// `var members = try beginCheckedObject()` then `while let key = try nextKey(of: &members)`,
+    /// each turn reading the member's value.
+    struct CheckedMembers {
+        /// Where the object's keys start in ``StreamingJSONEncoder/keys``.
+        fileprivate let level: Int
+        /// Whether the object has members left to read.
+        fileprivate var isOpen: Bool
+        /// Whether a member was read, so that the next one follows a `,`.
+        fileprivate var hasRead = false
+    }
+
+    /// Consumes the `{` at the scanner and starts checking the object's keys.
+    @inline(__always)
+    mutating func beginCheckedObject() throws(StreamingDeclined) -> CheckedMembers {
+        let level = keys.beginObject()
+        return CheckedMembers(level: level, isOpen: try scanner.beginObject())
+    }
+
+    /// The next member's key (its value is next at the scanner), checked against the object's
+    /// other keys; nil once the object closed, its keys dropped.
+    @inline(__always)
+    mutating func nextKey(of members: inout CheckedMembers) throws(StreamingDeclined) -> UnsafeRawBufferPointer? {
+        if members.hasRead, members.isOpen {
+            members.isOpen = try scanner.next(orClose: UInt8(ascii: "}"))
+        }
+        guard members.isOpen else {
+            keys.endObject(members.level)
+            return nil
+        }
+        members.hasRead = true
+        let key = try scanner.key()
+        try keys.insert(key, since: members.level)
+        return key
     }
 }

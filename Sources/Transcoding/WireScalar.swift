@@ -1,6 +1,4 @@
-import NIOCore
 import ProtoSchema
-import TextCoding
 
 /// A scalar parsed from JSON or text, ready to be written after its tag.
 enum WireScalar {
@@ -14,7 +12,7 @@ enum WireScalar {
 
     /// Writes the value (without tag).
     /// - Throws: ``TranscodingError/Code/invalidValue`` for bad base64.
-    func write(into out: inout ByteBuffer) throws(TranscodingError) {
+    func write<Output: WireOutput>(into out: inout Output) throws(TranscodingError) {
         switch self {
         case .varint(let v): out.writeVarint(v)
         case .fixed32(let v): out.writeFixed32(v)
@@ -23,9 +21,7 @@ enum WireScalar {
             out.writeVarint(UInt64(bytes.count))
             out.writeBytes(bytes)
         case .base64(let text):
-            var valid = true
-            out.writeDelimited { (out: inout ByteBuffer) in valid = Base64.decode(text, into: &out) }
-            guard valid else { throw .invalid("invalid base64 value") }
+            guard out.writeBase64Decoded(text) else { throw .invalid("invalid base64 value") }
         }
     }
 }

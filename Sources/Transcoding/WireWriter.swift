@@ -1,6 +1,3 @@
-import NIOCore
-import ProtoSchema
-
 /// Protobuf wire bytes under construction in one growable block of memory: the streaming
 /// encoder's output, appended to the caller's `ByteBuffer` in one copy at the end.
 ///
@@ -71,12 +68,6 @@ struct WireWriter {
         count += 1
     }
 
-    /// Writes a field tag.
-    @inline(__always)
-    mutating func writeTag(_ number: Int32, _ wireType: WireType) {
-        writeVarint(UInt64(UInt32(bitPattern: number)) << 3 | UInt64(wireType.rawValue))
-    }
-
     /// Writes a little-endian 32-bit value.
     mutating func writeFixed32(_ value: UInt32) {
         reserve(4)
@@ -91,12 +82,14 @@ struct WireWriter {
         count += 8
     }
 
-    /// Writes raw bytes.
-    mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
-        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+    /// Writes raw bytes; returns how many.
+    @discardableResult
+    mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return 0 }
         reserve(bytes.count)
         (base + count).copyMemory(from: source, byteCount: bytes.count)
         count += bytes.count
+        return bytes.count
     }
 
     /// Writes a length prefix followed by whatever `body` writes (five bytes reserved for the
@@ -136,24 +129,5 @@ struct WireWriter {
             i += 1
         }
         return true
-    }
-}
-
-extension WireScalar {
-    /// Writes the value (without tag).
-    /// - Throws: ``TranscodingError/Code/invalidValue`` for bad base64.
-    func write(into out: inout WireWriter) throws(TranscodingError) {
-        switch self {
-        case .varint(let v): out.writeVarint(v)
-        case .fixed32(let v): out.writeFixed32(v)
-        case .fixed64(let v): out.writeFixed64(v)
-        case .text(let bytes):
-            out.writeVarint(UInt64(bytes.count))
-            out.writeBytes(bytes)
-        case .base64:
-            var decoded = ByteBuffer()
-            try write(into: &decoded)
-            decoded.withUnsafeReadableBytes { out.writeBytes($0) }
-        }
     }
 }

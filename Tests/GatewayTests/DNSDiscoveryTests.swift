@@ -89,16 +89,20 @@ struct DNSDiscoveryTests {
     }
 }
 
-/// A resolver whose answers the test sets, counting lookups.
+/// A resolver whose answers the test sets, counting lookups and the event loops they were made
+/// for.
 final class ScriptedResolver: HostResolver {
-    private let state: NIOLockedValueBox<(answers: [String: Result<[String], ScriptedFailure>], lookups: Int)>
+    private let state:
+        NIOLockedValueBox<(answers: [String: Result<[String], ScriptedFailure>], lookups: Int, loops: Set<ObjectIdentifier>)>
 
     init(_ answers: [String: Result<[String], ScriptedFailure>]) {
-        self.state = NIOLockedValueBox((answers, 0))
+        self.state = NIOLockedValueBox((answers, 0, []))
     }
 
     /// Lookups made so far.
     var lookups: Int { state.withLockedValue { $0.lookups } }
+    /// The number of distinct event loops lookups were made for.
+    var loops: Int { state.withLockedValue { $0.loops.count } }
 
     /// Sets what `host` resolves to from now on.
     func answer(_ host: String, _ answer: Result<[String], ScriptedFailure>) {
@@ -117,6 +121,7 @@ final class ScriptedResolver: HostResolver {
     func addresses(of host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
         let answer = state.withLockedValue { state in
             state.lookups += 1
+            state.loops.insert(ObjectIdentifier(eventLoop))
             return state.answers[host] ?? .failure(ScriptedFailure("NXDOMAIN"))
         }
         let addresses: Result<[SocketAddress], any Error> = answer.mapError { $0 }.flatMap { ips in

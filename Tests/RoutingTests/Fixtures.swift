@@ -52,6 +52,24 @@ enum Fixtures {
         return try RouteTable(definitions: definitions, pool: pool)
     }
 
+    /// The routes query parameters are tested on: `GET /v1/echo`, a `GET` on each template of
+    /// `captures` (with path variables), a body field, the whole body, and lenient routes
+    /// (`rejectUnknownQueryParameters` off) with and without a body.
+    static func queryTable(capturing captures: [String]) -> RouteTable {
+        let specs =
+            [Spec(verb: "GET", template: "/v1/echo")] + captures.map { Spec(verb: "GET", template: $0) } + [
+                Spec(verb: "POST", template: "/v1/body/field", body: "nested"),
+                Spec(verb: "POST", template: "/v1/body/all", body: "*"),
+                Spec(verb: "GET", template: "/v1/lenient", strict: false),
+                Spec(verb: "POST", template: "/v1/lenient/all", body: "*", strict: false),
+            ]
+        do {
+            return try table(specs)
+        } catch {
+            fatalError("\(error)")
+        }
+    }
+
     /// Every binding of every demo method, flattened the way the gateway does.
     static var demoDefinitions: [RouteDefinition] {
         pool.methods.flatMap { method -> [RouteDefinition] in

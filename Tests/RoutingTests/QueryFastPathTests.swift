@@ -18,20 +18,7 @@ struct QueryFastPathTests {
     ]
     static let values = ["1", "a+b", "%20x", "%zz", "%FF", "", "x=y", "caf%C3%A9", "true", "K"]
 
-    static let table: RouteTable = {
-        do {
-            return try Fixtures.table([
-                Fixtures.Spec(verb: "GET", template: "/v1/echo"),
-                Fixtures.Spec(verb: "GET", template: "/v1/echo/{f_string}/{nested.child.label}"),
-                Fixtures.Spec(verb: "POST", template: "/v1/body/field", body: "nested"),
-                Fixtures.Spec(verb: "POST", template: "/v1/body/all", body: "*"),
-                Fixtures.Spec(verb: "GET", template: "/v1/lenient", strict: false),
-                Fixtures.Spec(verb: "POST", template: "/v1/lenient/all", body: "*", strict: false),
-            ])
-        } catch {
-            fatalError("\(error)")
-        }
-    }()
+    static let table = Fixtures.queryTable(capturing: ["/v1/echo/{f_string}/{nested.child.label}"])
     static let requests = [
         ("GET", "/v1/echo"), ("GET", "/v1/echo/a/b"), ("POST", "/v1/body/field"), ("POST", "/v1/body/all"), ("GET", "/v1/lenient"),
         ("POST", "/v1/lenient/all"),

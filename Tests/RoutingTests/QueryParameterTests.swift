@@ -5,21 +5,7 @@ import Testing
 /// Query string bindings against `demo.echo.v1.Everything`.
 @Suite("Query parameters")
 struct QueryParameterTests {
-    static let table: RouteTable = {
-        do {
-            return try Fixtures.table([
-                Fixtures.Spec(verb: "GET", template: "/v1/echo"),
-                Fixtures.Spec(verb: "GET", template: "/v1/echo/{f_string}"),
-                Fixtures.Spec(verb: "GET", template: "/v1/nested/{nested.label}"),
-                Fixtures.Spec(verb: "POST", template: "/v1/body/field", body: "nested"),
-                Fixtures.Spec(verb: "POST", template: "/v1/body/all", body: "*"),
-                Fixtures.Spec(verb: "GET", template: "/v1/lenient", strict: false),
-                Fixtures.Spec(verb: "POST", template: "/v1/lenient/all", body: "*", strict: false),
-            ])
-        } catch {
-            fatalError("\(error)")
-        }
-    }()
+    static let table = Fixtures.queryTable(capturing: ["/v1/echo/{f_string}", "/v1/nested/{nested.label}"])
 
     func bindings(_ path: String, _ query: String?, method: String = "GET") throws -> [String] {
         guard case .matched(_, let bindings) = try Self.table.outcome(method, path, query: query) else {
