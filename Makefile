@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps build release run test check bench conformance protos clean
+.PHONY: deps build release run test lint format check bench conformance protos clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -21,9 +21,20 @@ run: build
 # Serial: end-to-end suites hold real deadlines (seconds), which a parallel run on two cores misses.
 TEST_BUILD = --scratch-path .build-test -Xswiftc -O -Xswiftc -assert-config -Xswiftc Debug
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests $(TEST_BUILD)
 	$(SWIFT) test --skip-build --no-parallel $(TEST_BUILD)
+
+# Every hand-written Swift file follows .swift-format (generated code keeps its generator's style).
+FORMATTED = $(shell find Sources Tests Benchmarks/Sources -name '*.swift' -not -path '*/Generated/*') \
+	Package.swift Benchmarks/Package.swift
+
+lint:
+	@echo "swift format lint --strict ($(words $(FORMATTED)) files)"
+	@$(SWIFT) format lint --strict $(FORMATTED)
+
+format:
+	@$(SWIFT) format format --in-place $(FORMATTED)
 
 check: build
 	$$($(SWIFT) build --show-bin-path)/portico check --config Gateway.yaml

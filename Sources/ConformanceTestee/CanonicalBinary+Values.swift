@@ -48,7 +48,9 @@ struct WireCursor {
     /// A length prefix and the payload it announces.
     mutating func readLengthDelimited() throws(WireFormatError) -> ArraySlice<UInt8> {
         let length = try readVarint()
-        guard length <= UInt64(bytes.endIndex - index) else { throw WireFormatError("truncated length-delimited field") }
+        guard length <= UInt64(bytes.endIndex - index) else {
+            throw WireFormatError("truncated length-delimited field")
+        }
         return try read(count: Int(length))
     }
 
@@ -73,7 +75,12 @@ struct WireCursor {
 
     /// Reads the value of a field this schema does not interpret and appends the field to `out`,
     /// tag and varints re-encoded minimally, groups recursively (C++ keeps unknown fields parsed).
-    mutating func copyField(_ number: Int32, _ wireType: WireType, into out: inout [UInt8], depth: Int) throws(WireFormatError) {
+    mutating func copyField(
+        _ number: Int32,
+        _ wireType: WireType,
+        into out: inout [UInt8],
+        depth: Int
+    ) throws(WireFormatError) {
         switch wireType {
         case .varint:
             let value = try readVarint()
@@ -111,7 +118,10 @@ struct WireCursor {
     /// One value of a scalar field (its wire type already checked), re-encoded as C++ writes it
     /// back, with the varint as read (before narrowing) for enum validity checks. With
     /// `boolFrom32Bits`, a bool is true iff the low 32 bits are not all zero (C++ map entries).
-    mutating func readScalar(_ type: FieldType, boolFrom32Bits: Bool) throws(WireFormatError) -> (bytes: [UInt8], raw: UInt64) {
+    mutating func readScalar(
+        _ type: FieldType,
+        boolFrom32Bits: Bool
+    ) throws(WireFormatError) -> (bytes: [UInt8], raw: UInt64) {
         switch type.wireType {
         case .varint:
             let raw = try readVarint()

@@ -79,7 +79,12 @@ struct CanonicalBinary {
 
     /// Reads a message's fields. Map entries (`isMapEntry`) take enum values unchecked (C++ checks
     /// the whole entry afterwards) and read bools from the low 32 bits, as C++'s map parser does.
-    private func read(_ bytes: ArraySlice<UInt8>, _ type: MessageID, depth: Int, isMapEntry: Bool) throws(WireFormatError) -> Fields {
+    private func read(
+        _ bytes: ArraySlice<UInt8>,
+        _ type: MessageID,
+        depth: Int,
+        isMapEntry: Bool
+    ) throws(WireFormatError) -> Fields {
         guard depth < Self.maxDepth else { throw WireFormatError("messages nested more than \(Self.maxDepth) deep") }
         let descriptor = pool[type]
         var fields = Fields(type: type, depth: depth)
@@ -107,7 +112,11 @@ struct CanonicalBinary {
     }
 
     private func readValue(
-        _ field: FieldDescriptor, _ index: Int, from cursor: inout WireCursor, into fields: inout Fields, isMapEntry: Bool
+        _ field: FieldDescriptor,
+        _ index: Int,
+        from cursor: inout WireCursor,
+        into fields: inout Fields,
+        isMapEntry: Bool
     ) throws(WireFormatError) {
         let depth = fields.depth
         switch field.type {
@@ -138,7 +147,11 @@ struct CanonicalBinary {
     }
 
     private func readScalar(
-        _ field: FieldDescriptor, _ index: Int, from cursor: inout WireCursor, into fields: inout Fields, isMapEntry: Bool
+        _ field: FieldDescriptor,
+        _ index: Int,
+        from cursor: inout WireCursor,
+        into fields: inout Fields,
+        isMapEntry: Bool
     ) throws(WireFormatError) {
         let (value, raw) = try cursor.readScalar(field.type, boolFrom32Bits: isMapEntry)
         if !isMapEntry, !isKnownEnumValue(raw, of: field.type) {
@@ -178,8 +191,12 @@ struct CanonicalBinary {
     /// an earlier entry with the same key. An entry whose value a closed enum does not declare
     /// becomes an unknown field, as in C++.
     private func readMapEntry(
-        _ payload: ArraySlice<UInt8>, _ entryType: MessageID, _ field: FieldDescriptor, _ index: Int,
-        into fields: inout Fields, depth: Int
+        _ payload: ArraySlice<UInt8>,
+        _ entryType: MessageID,
+        _ field: FieldDescriptor,
+        _ index: Int,
+        into fields: inout Fields,
+        depth: Int
     ) throws(WireFormatError) {
         var entry = try read(payload, entryType, depth: depth, isMapEntry: true)
         entry.unknown = []
@@ -213,7 +230,12 @@ struct CanonicalBinary {
 
     /// Writes what was read: known fields by number, then the unknown fields. Map entries keep
     /// default keys and values (`keepingDefaults`).
-    private func write(_ fields: Fields, _ type: MessageID, depth: Int, keepingDefaults: Bool = false) throws(WireFormatError) -> [UInt8] {
+    private func write(
+        _ fields: Fields,
+        _ type: MessageID,
+        depth: Int,
+        keepingDefaults: Bool = false
+    ) throws(WireFormatError) -> [UInt8] {
         let descriptor = pool[type]
         var out: [UInt8] = []
         for index in numberOrder[type.index] {

@@ -44,7 +44,11 @@ struct ConformanceAnswerer {
             options.ignoreUnknownFields = request.testCategory == .jsonIgnoreUnknownParsingTest
             var out = ByteBuffer()
             do {
-                try RequestTranscoder(pool: pool, options: options).encode(json: ByteBuffer(string: json), as: type, into: &out)
+                try RequestTranscoder(pool: pool, options: options).encode(
+                    json: ByteBuffer(string: json),
+                    as: type,
+                    into: &out
+                )
             } catch {
                 return .with { $0.parseError = error.description }
             }
@@ -61,8 +65,12 @@ struct ConformanceAnswerer {
             if inputIsBinary {
                 var discarded = ByteBuffer()
                 do {
-                    try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(protobuf: binary, as: type, into: &discarded)
-                } catch where error.code == .malformedProtobuf {
+                    try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(
+                        protobuf: binary,
+                        as: type,
+                        into: &discarded
+                    )
+                } catch  where error.code == .malformedProtobuf {
                     return .with { $0.parseError = error.description }
                 } catch {
                     // Valid wire bytes whose values have no JSON form (a Timestamp out of range):
@@ -79,8 +87,12 @@ struct ConformanceAnswerer {
         case .json:
             var out = ByteBuffer()
             do {
-                try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(protobuf: binary, as: type, into: &out)
-            } catch where inputIsBinary && error.code == .malformedProtobuf {
+                try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(
+                    protobuf: binary,
+                    as: type,
+                    into: &out
+                )
+            } catch  where inputIsBinary && error.code == .malformedProtobuf {
                 return .with { $0.parseError = error.description }
             } catch {
                 return .with { $0.serializeError = error.description }

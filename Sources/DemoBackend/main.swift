@@ -41,9 +41,15 @@ struct DemoBackendCommand: AsyncParsableCommand {
         options.unixSocketPath = self.unixSocket
         switch (self.tlsCert, self.tlsKey) {
         case (let cert?, let key?):
-            options.tls = DemoBackendTLS(certificateChainFile: cert, privateKeyFile: key, clientCAFile: self.tlsClientCa)
+            options.tls = DemoBackendTLS(
+                certificateChainFile: cert,
+                privateKeyFile: key,
+                clientCAFile: self.tlsClientCa
+            )
         case (nil, nil):
-            guard self.tlsClientCa == nil else { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+            guard self.tlsClientCa == nil else {
+                throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
+            }
         default:
             throw ValidationError("--tls-cert and --tls-key go together")
         }

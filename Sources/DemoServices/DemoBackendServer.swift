@@ -66,7 +66,9 @@ public final class DemoBackendServer: Sendable {
                 DemoEchoService(),
                 DemoHealthService(status: options.health),
             ],
-            interceptors: options.observer.map { [CallCountingInterceptor(observer: $0), AuthInterceptor()] } ?? [AuthInterceptor()]
+            interceptors: options.observer.map { [CallCountingInterceptor(observer: $0), AuthInterceptor()] } ?? [
+                AuthInterceptor()
+            ]
         )
         let serving = Task { try await server.serve() }
         let bound: SocketAddress

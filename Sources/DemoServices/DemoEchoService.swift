@@ -1,7 +1,7 @@
 public import GRPCCore
-import Synchronization
 import GRPCProtobuf
 import SwiftProtobuf
+import Synchronization
 
 /// `demo.echo.v1.EchoService`: echoes messages, fails on request, and reports the request
 /// metadata it received — the backend half of the gateway's transcoding and header tests.
@@ -28,7 +28,8 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
         context: ServerContext
     ) async throws -> ServerResponse<Demo_Echo_V1_Everything> {
         let requested = request.message
-        if requested.code == 0 || (requested.times > 0 && failures.next(for: requested.message) > Int(requested.times)) {
+        if requested.code == 0 || (requested.times > 0 && failures.next(for: requested.message) > Int(requested.times))
+        {
             return ServerResponse(message: Demo_Echo_V1_Everything())
         }
         guard let status = Status.Code(rawValue: Int(requested.code)), let code = RPCError.Code(status) else {
@@ -39,7 +40,11 @@ public struct DemoEchoService: Demo_Echo_V1_EchoService.ServiceProtocol {
         throw GoogleRPCStatus(
             code: code,
             message: requested.message,
-            details: .errorInfo(reason: "DEMO_FAILURE", domain: "demo.portico", metadata: ["code": String(requested.code)])
+            details: .errorInfo(
+                reason: "DEMO_FAILURE",
+                domain: "demo.portico",
+                metadata: ["code": String(requested.code)]
+            )
         )
     }
 

@@ -39,7 +39,8 @@ public struct DemoFileService: Demo_File_V1_FileService.ServiceProtocol {
         }
         let observer = self.observer
         return StreamingServerResponse { writer in
-            let counted = observer.map { RPCWriter(wrapping: ProgressCountingWriter(base: writer, observer: $0)) } ?? writer
+            let counted =
+                observer.map { RPCWriter(wrapping: ProgressCountingWriter(base: writer, observer: $0)) } ?? writer
             // grpc-swift reports a client's RST_STREAM as an RPC cancellation, not a task one.
             try await withRPCCancellationHandler {
                 try await source.stream(name: name, to: counted)

@@ -42,7 +42,9 @@ struct Serve: AsyncParsableCommand {
         let server = GatewayServer(snapshot: snapshot, logger: logger)
         let reloader = ConfigReloader(server: server, configPath: config, listenOverride: listenOverride)
         let group = ServiceGroup(
-            services: [GatewayService(server: server, logger: logger), ReloadOnHangup(reloader: reloader, logger: logger)],
+            services: [
+                GatewayService(server: server, logger: logger), ReloadOnHangup(reloader: reloader, logger: logger),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

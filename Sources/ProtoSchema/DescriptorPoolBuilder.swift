@@ -55,7 +55,10 @@ struct DescriptorPoolBuilder {
         for pending in pendingExtensions {
             let owner = "\(pending.file.name): extension \(qualified(pending.proto.name, in: pending.scope))"
             guard case .message(let extendee) = lookup(pending.proto.extendee, scope: pending.scope) else {
-                throw SchemaError(code: .unresolvedType, message: "\(owner) extends unknown type \(pending.proto.extendee)")
+                throw SchemaError(
+                    code: .unresolvedType,
+                    message: "\(owner) extends unknown type \(pending.proto.extendee)"
+                )
             }
             extensionsByExtendee[extendee.index, default: []].append(pending)
         }
@@ -191,7 +194,9 @@ struct DescriptorPoolBuilder {
         // JSON key (`"[pkg.ext]": 1`) in both name styles.
         for pending in extensionsByExtendee[messageIDs[pending.fullName]!.index] ?? [] {
             let name = "[\(qualified(pending.proto.name, in: pending.scope))]"
-            fields.append(try resolve(pending.proto, scope: pending.scope, file: pending.file, oneofIndex: nil, name: name))
+            fields.append(
+                try resolve(pending.proto, scope: pending.scope, file: pending.file, oneofIndex: nil, name: name)
+            )
         }
         let isMapEntry = proto.options.mapEntry
         if isMapEntry, !(fields.count == 2 && fields[0].number == 1 && fields[1].number == 2) {
@@ -312,13 +317,20 @@ struct DescriptorPoolBuilder {
                 throw SchemaError(code: .unresolvedType, message: "\(owner) has unknown input type \(method.inputType)")
             }
             guard case .message(let output) = lookup(method.outputType, scope: serviceName) else {
-                throw SchemaError(code: .unresolvedType, message: "\(owner) has unknown output type \(method.outputType)")
+                throw SchemaError(
+                    code: .unresolvedType,
+                    message: "\(owner) has unknown output type \(method.outputType)"
+                )
             }
             let rule: HttpRule?
             do {
                 rule = try HttpRule.fromMethodOptionsUnknownFields(Array(method.options.unknownFields.data))
             } catch {
-                throw SchemaError(code: .invalidHttpRule, message: "\(owner): malformed google.api.http option", cause: error)
+                throw SchemaError(
+                    code: .invalidHttpRule,
+                    message: "\(owner): malformed google.api.http option",
+                    cause: error
+                )
             }
             let kind: RPCKind
             switch (method.clientStreaming, method.serverStreaming) {

@@ -115,12 +115,15 @@ public final class FieldDescriptor: Hashable, Sendable {
     /// `"name":` when `name` is printable ASCII without `"` or `\` (so nothing in it needs a JSON
     /// escape); nil otherwise, and the writer escapes it.
     private static func objectKey(_ name: String) -> [UInt8]? {
-        guard name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+        guard name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        else {
             return nil
         }
         return [UInt8(ascii: "\"")] + Array(name.utf8) + [UInt8(ascii: "\""), UInt8(ascii: ":")]
     }
 
+    /// Two fields are equal when they are the same object or agree on every property that shapes
+    /// their wire and JSON form.
     public static func == (lhs: FieldDescriptor, rhs: FieldDescriptor) -> Bool {
         lhs === rhs
             || (lhs.name == rhs.name && lhs.jsonName == rhs.jsonName && lhs.number == rhs.number && lhs.type == rhs.type
@@ -129,6 +132,7 @@ public final class FieldDescriptor: Hashable, Sendable {
                 && lhs.isProto3Optional == rhs.isProto3Optional)
     }
 
+    /// Hashes the properties equality compares first (name, number, type).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(number)

@@ -27,6 +27,7 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         /// A `google.api.http` option could not be decoded.
         public static let invalidHttpRule = Code(.invalidHttpRule)
 
+        /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }
     }
 
@@ -44,6 +45,7 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         if let cause { return "\(message) (\(cause))" }
         return message

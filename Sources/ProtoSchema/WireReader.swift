@@ -4,6 +4,7 @@ public struct WireFormatError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Creates an error.
     public init(_ message: String) { self.message = message }
+    /// A one-line account, for logs and error bodies.
     public var description: String { message }
 }
 

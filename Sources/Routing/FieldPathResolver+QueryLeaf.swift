@@ -14,7 +14,10 @@ extension FieldPathResolver {
     func queryLeafProblem(_ name: String, leaf: FieldDescriptor, isMapEntry: Bool) -> RoutingError? {
         if isMapEntry {
             guard let entry = leaf.mapEntry, let valueField = pool[entry].field(number: 2) else {
-                return .invalidQueryParameter(name, "query parameter '\(name)' uses [key] but \(leaf.name) is not a map field")
+                return .invalidQueryParameter(
+                    name,
+                    "query parameter '\(name)' uses [key] but \(leaf.name) is not a map field"
+                )
             }
             switch valueField.type {
             case .message, .group:
@@ -26,8 +29,13 @@ extension FieldPathResolver {
                 break
             }
         } else if leaf.isMap {
-            return .invalidQueryParameter(name, "query parameter '\(name)' names a map field; set one entry with '\(name)[key]=value'")
-        } else if case .message(let id) = leaf.type, leaf.isRepeated || !Self.scalarLikeWellKnownTypes.contains(pool[id].fullName) {
+            return .invalidQueryParameter(
+                name,
+                "query parameter '\(name)' names a map field; set one entry with '\(name)[key]=value'"
+            )
+        } else if case .message(let id) = leaf.type,
+            leaf.isRepeated || !Self.scalarLikeWellKnownTypes.contains(pool[id].fullName)
+        {
             return .invalidQueryParameter(
                 name,
                 "query parameter '\(name)' names a field of type \(kindDescription(of: leaf)); "
@@ -35,7 +43,10 @@ extension FieldPathResolver {
             )
         }
         if case .group = leaf.type {
-            return .invalidQueryParameter(name, "query parameter '\(name)' names a group field, which cannot be set from the query")
+            return .invalidQueryParameter(
+                name,
+                "query parameter '\(name)' names a group field, which cannot be set from the query"
+            )
         }
         return nil
     }

@@ -140,7 +140,9 @@ private struct PathTemplateParser {
     private mutating func skipLiteral(stopAtColon: Bool) throws(RouteConfigError) {
         while let byte = peek {
             if byte == percent {
-                guard position + 2 < bytes.count, PercentEncoding.isHexDigit(bytes[position + 1]), PercentEncoding.isHexDigit(bytes[position + 2]) else {
+                guard position + 2 < bytes.count, PercentEncoding.isHexDigit(bytes[position + 1]),
+                    PercentEncoding.isHexDigit(bytes[position + 2])
+                else {
                     throw error("'%' must be followed by two hex digits")
                 }
                 position += 3

@@ -106,7 +106,8 @@ final class QueryFieldIndex: Sendable {
         self.roots = roots
     }
 
-    private static func node(for leaf: FieldDescriptor, resolver: FieldPathResolver, tableByMessage: [Int: Int]) -> Node {
+    private static func node(for leaf: FieldDescriptor, resolver: FieldPathResolver, tableByMessage: [Int: Int]) -> Node
+    {
         Node(
             table: table(after: leaf, in: tableByMessage),
             children: -1,
@@ -130,7 +131,9 @@ final class QueryFieldIndex: Sendable {
             var end = start
             while end < name.count && name[end] != UInt8(ascii: ".") { end += 1 }
             let current = nodes[node]
-            guard current.table >= 0, let position = position(of: name[start..<end], in: current.table) else { return nil }
+            guard current.table >= 0, let position = position(of: name[start..<end], in: current.table) else {
+                return nil
+            }
             guard current.children >= 0 else {
                 return resolve(name, from: end, after: paths[node], field: messages[current.table].fields[position])
             }
@@ -139,7 +142,11 @@ final class QueryFieldIndex: Sendable {
             start = end + 1
         }
         let found = nodes[node]
-        return Resolved(fields: paths[node], isSettable: found.isSettable, isSettableAsMapEntry: found.isSettableAsMapEntry)
+        return Resolved(
+            fields: paths[node],
+            isSettable: found.isSettable,
+            isSettableAsMapEntry: found.isSettableAsMapEntry
+        )
     }
 
     /// Resolves the rest of a name past the laid-out paths: `field`, reached by `prefix`, was

@@ -26,6 +26,7 @@ public struct RouteConfigError: Error, Sendable, CustomStringConvertible {
         /// Two bindings have the same verb and the same template shape, so one could never match.
         public static let conflictingRoute = Code(.conflictingRoute)
 
+        /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }
     }
 
@@ -49,6 +50,7 @@ public struct RouteConfigError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         var text = source.isEmpty ? "" : "\(source): "
         text += message
@@ -68,6 +70,7 @@ public struct RouteTableError: Error, Sendable, CustomStringConvertible {
         self.problems = problems
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         problems.map(\.description).joined(separator: "\n")
     }

@@ -1,5 +1,5 @@
-import TextCoding
 import ProtoSchema
+import TextCoding
 
 extension RouteMatcher {
     /// ``RouteTable/lookup(method:path:query:)``.
@@ -38,7 +38,11 @@ extension RouteMatcher {
     /// `HEAD` as ``ByteStringList/prefix(of:)`` packs it.
     private static let headPrefix: UInt64 = 0x4441_4548
 
-    private func lookup(methods: RequestMethods, path bytes: UnsafeBufferPointer<UInt8>, query: Substring?) throws(RoutingError)
+    private func lookup(
+        methods: RequestMethods,
+        path bytes: UnsafeBufferPointer<UInt8>,
+        query: Substring?
+    ) throws(RoutingError)
         -> RouteLookup
     {
         guard bytes.first == UInt8(ascii: "/") else { return .notFound }
@@ -69,7 +73,9 @@ extension RouteMatcher {
 
         var allowed: Set<String> = []
         if verb >= 0 {
-            withKeys(verbSegments, hasEscapes: scan.hasEscapes) { trie.methods(matching: $0, verb: verb, into: &allowed) }
+            withKeys(verbSegments, hasEscapes: scan.hasEscapes) {
+                trie.methods(matching: $0, verb: verb, into: &allowed)
+            }
         }
         withKeys(segments, hasEscapes: scan.hasEscapes) { trie.methods(matching: $0, verb: -1, into: &allowed) }
         guard !allowed.isEmpty else { return .notFound }
@@ -87,7 +93,11 @@ extension RouteMatcher {
 
     /// Calls `body` with the segments in literal normal form: the same bytes when the path has
     /// no escape, else a normalized copy (escapes never decode to `/`, so segments stay put).
-    private func withKeys<Result>(_ segments: PathSegments, hasEscapes: Bool, _ body: (PathSegments) -> Result) -> Result {
+    private func withKeys<Result>(
+        _ segments: PathSegments,
+        hasEscapes: Bool,
+        _ body: (PathSegments) -> Result
+    ) -> Result {
         guard hasEscapes else { return body(segments) }
         var normalized: [UInt8] = []
         normalized.reserveCapacity(segments.end - segments.start)
@@ -97,7 +107,12 @@ extension RouteMatcher {
         }
     }
 
-    private func match(_ found: Int, segments: PathSegments, hasEscapes: Bool, query: Substring?) throws(RoutingError)
+    private func match(
+        _ found: Int,
+        segments: PathSegments,
+        hasEscapes: Bool,
+        query: Substring?
+    ) throws(RoutingError)
         -> RouteMatch
     {
         let route = routes[found]

@@ -1,5 +1,5 @@
-import TextCoding
 import ProtoSchema
+import TextCoding
 
 extension RouteMatcher {
     /// Appends one binding per path variable of the matched route, in template order.
@@ -11,7 +11,7 @@ extension RouteMatcher {
     ///   - segments: the path's segments as matched (the verb already split off).
     ///   - hasEscapes: whether the path has a `%XX` escape.
     func appendPathBindings(
-        _ plan: RoutePlan,
+        _ plan: RouteMatchPlan,
         route: Route,
         segments: PathSegments,
         hasEscapes: Bool,
@@ -45,7 +45,8 @@ extension RouteMatcher {
                 let variable = route.template.variables[capture.variable]
                 throw RoutingError(
                     code: .invalidPathEncoding,
-                    message: "the value of path variable {\(variable.dottedFieldPath)} is not UTF-8 after percent-decoding"
+                    message:
+                        "the value of path variable {\(variable.dottedFieldPath)} is not UTF-8 after percent-decoding"
                 )
             }
             bindings.append(FieldBinding(fieldPath: capture.fields, value: value))

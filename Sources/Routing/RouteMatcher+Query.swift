@@ -1,5 +1,5 @@
-import TextCoding
 import ProtoSchema
+import TextCoding
 
 extension RouteMatcher {
     /// Parses `name=value&...` and appends one binding per parameter, in query order.
@@ -17,7 +17,7 @@ extension RouteMatcher {
     ///   - bytes: its UTF-8 bytes.
     func appendQueryBindings(
         for route: Route,
-        plan: RoutePlan,
+        plan: RouteMatchPlan,
         query: Substring,
         bytes: UnsafeBufferPointer<UInt8>,
         to bindings: inout [FieldBinding]
@@ -29,11 +29,19 @@ extension RouteMatcher {
             while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
             if end > start,
                 !appendPlainQueryBinding(
-                    UnsafeBufferPointer(rebasing: bytes[start..<end]), for: route, plan: plan, pathBindings: pathBindings,
+                    UnsafeBufferPointer(rebasing: bytes[start..<end]),
+                    for: route,
+                    plan: plan,
+                    pathBindings: pathBindings,
                     to: &bindings
                 )
             {
-                try appendQueryBinding(query.slice(bytes: start..<end), for: route, pathBindings: pathBindings, to: &bindings)
+                try appendQueryBinding(
+                    query.slice(bytes: start..<end),
+                    for: route,
+                    pathBindings: pathBindings,
+                    to: &bindings
+                )
             }
             start = end + 1
         }
@@ -49,7 +57,7 @@ extension RouteMatcher {
     private func appendPlainQueryBinding(
         _ parameter: UnsafeBufferPointer<UInt8>,
         for route: Route,
-        plan: RoutePlan,
+        plan: RouteMatchPlan,
         pathBindings: Int,
         to bindings: inout [FieldBinding]
     ) -> Bool {
@@ -68,12 +76,24 @@ extension RouteMatcher {
         var mapKey: String?
         if let open, parameter[equals - 1] == UInt8(ascii: "]") {
             nameEnd = open
-            mapKey = String(decoding: UnsafeBufferPointer(rebasing: parameter[(open + 1)..<(equals - 1)]), as: UTF8.self)
+            mapKey = String(
+                decoding: UnsafeBufferPointer(rebasing: parameter[(open + 1)..<(equals - 1)]),
+                as: UTF8.self
+            )
         }
-        guard let resolved = queryFields.resolve(UnsafeBufferPointer(rebasing: parameter[..<nameEnd]), from: plan.queryRoot),
+        guard
+            let resolved = queryFields.resolve(
+                UnsafeBufferPointer(rebasing: parameter[..<nameEnd]),
+                from: plan.queryRoot
+            ),
             mapKey == nil ? resolved.isSettable : resolved.isSettableAsMapEntry,
             queryBindingConflict(
-                "", fields: resolved.fields, mapKey: mapKey, route: route, bindings: bindings, pathBindings: pathBindings
+                "",
+                fields: resolved.fields,
+                mapKey: mapKey,
+                route: route,
+                bindings: bindings,
+                pathBindings: pathBindings
             ) == nil
         else { return false }
         let rawValue = equals < parameter.count ? parameter[(equals + 1)...] : parameter[equals...]

@@ -1,5 +1,5 @@
-import TextCoding
 import ProtoSchema
+import TextCoding
 
 extension RouteMatcher {
     /// Appends the binding of one query parameter (`name=value`, still encoded), the general
@@ -68,7 +68,14 @@ extension RouteMatcher {
         if let problem = resolver.queryLeafProblem(name, leaf: fields[fields.count - 1], isMapEntry: mapKey != nil) {
             throw problem
         }
-        if let problem = queryBindingConflict(name, fields: fields, mapKey: mapKey, route: route, bindings: bindings, pathBindings: pathBindings) {
+        if let problem = queryBindingConflict(
+            name,
+            fields: fields,
+            mapKey: mapKey,
+            route: route,
+            bindings: bindings,
+            pathBindings: pathBindings
+        ) {
             throw problem
         }
         bindings.append(FieldBinding(fieldPath: fields, value: value, mapKey: mapKey))
@@ -91,7 +98,10 @@ extension RouteMatcher {
             return .invalidQueryParameter(name, "query parameter '\(name)' sets a field that the path already binds")
         }
         if case .field(let bodyField) = route.body, bodyField.number == fields[0].number {
-            return .invalidQueryParameter(name, "query parameter '\(name)' sets a field that the request body already binds")
+            return .invalidQueryParameter(
+                name,
+                "query parameter '\(name)' sets a field that the request body already binds"
+            )
         }
         for index in pathBindings..<bindings.count where Self.overlaps(bindings[index].fieldPath, fields) {
             let count = bindings[index].fieldPath.count
@@ -103,7 +113,10 @@ extension RouteMatcher {
                 )
             }
             if !fields[fields.count - 1].isRepeated {
-                return .invalidQueryParameter(name, "query parameter '\(name)' is given more than once but its field is not repeated")
+                return .invalidQueryParameter(
+                    name,
+                    "query parameter '\(name)' is given more than once but its field is not repeated"
+                )
             }
         }
         return nil

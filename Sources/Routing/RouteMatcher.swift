@@ -10,7 +10,7 @@ final class RouteMatcher: Sendable {
     let pool: DescriptorPool
     let trie: RouteTrie
     /// What lookups need of each route, by ``Route/index``.
-    let plans: [RoutePlan]
+    let plans: [RouteMatchPlan]
     /// The query parameter names of every route's request message.
     let queryFields: QueryFieldIndex
 
@@ -20,7 +20,7 @@ final class RouteMatcher: Sendable {
         self.pool = pool
         self.trie = trie
         let queryFields = QueryFieldIndex(pool: pool, requests: routes.map(\.method.input))
-        self.plans = routes.map { RoutePlan($0, queryRoot: queryFields.roots[$0.method.input.index]!) }
+        self.plans = routes.map { RouteMatchPlan($0, queryRoot: queryFields.roots[$0.method.input.index]!) }
         self.queryFields = queryFields
     }
 }

@@ -25,7 +25,12 @@ extension RouteTrie {
         mutating func insert(_ template: PathTemplate, httpMethod: String, route: Int) {
             var verb = -1
             if let text = template.verb { verb = verbIndex(text) }
-            let entry = Entry(method: methodIndex(httpMethod), matchesAnyMethod: httpMethod == "*", verb: verb, route: route)
+            let entry = Entry(
+                method: methodIndex(httpMethod),
+                matchesAnyMethod: httpMethod == "*",
+                verb: verb,
+                route: route
+            )
             var node = 0
             for segment in template.segments {
                 switch segment {

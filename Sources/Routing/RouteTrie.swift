@@ -97,7 +97,8 @@ final class RouteTrie: Sendable {
     private func find(node: Int, at position: Int, _ keys: PathSegments, verb: Int, method: Int) -> Int? {
         let current = nodes[node]
         if keys.isPastEnd(position) {
-            return pick(current.terminal, verb: verb, method: method) ?? pick(current.deepTerminal, verb: verb, method: method)
+            return pick(current.terminal, verb: verb, method: method)
+                ?? pick(current.deepTerminal, verb: verb, method: method)
         }
         let (segmentEnd, prefix) = keys.segmentEndAndPrefix(from: position)
         if !current.literals.isEmpty,
@@ -106,15 +107,24 @@ final class RouteTrie: Sendable {
         {
             return found
         }
-        if let child = current.wildcard, let found = find(node: child, at: segmentEnd + 1, keys, verb: verb, method: method) {
+        if let child = current.wildcard,
+            let found = find(node: child, at: segmentEnd + 1, keys, verb: verb, method: method)
+        {
             return found
         }
         return pick(current.deepTerminal, verb: verb, method: method)
     }
 
     @inline(__always)
-    private func literalChild(_ node: Node, _ segment: UnsafeBufferPointer<UInt8>, prefix: UInt64, isASCII: Bool) -> Int? {
-        if let index = literals.firstIndex(of: segment, prefix: prefix, in: node.literals) { return literalChildren[index] }
+    private func literalChild(
+        _ node: Node,
+        _ segment: UnsafeBufferPointer<UInt8>,
+        prefix: UInt64,
+        isASCII: Bool
+    ) -> Int? {
+        if let index = literals.firstIndex(of: segment, prefix: prefix, in: node.literals) {
+            return literalChildren[index]
+        }
         // Literals of one node are pairwise unequal as `String`s, so a byte-equal one is the
         // only equal one; without one, only text outside ASCII can still be equal.
         guard !isASCII || node.hasNonASCIILiteral else { return nil }

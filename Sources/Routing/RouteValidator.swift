@@ -38,7 +38,10 @@ struct RouteValidator {
             case .failure(let problem):
                 let code: RouteConfigError.Code
                 if case .unknownField = problem { code = .unknownField } else { code = .invalidBinding }
-                report(code, "path variable \(name): " + FieldPathResolver.describe(problem, path: variable.dottedFieldPath))
+                report(
+                    code,
+                    "path variable \(name): " + FieldPathResolver.describe(problem, path: variable.dottedFieldPath)
+                )
                 continue
             }
             let leaf = fields[fields.count - 1]

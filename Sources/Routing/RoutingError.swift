@@ -21,6 +21,7 @@ public struct RoutingError: Error, Sendable, CustomStringConvertible {
         /// The path has a malformed `%XX` escape, or a path variable does not decode to UTF-8.
         public static let invalidPathEncoding = Code(.invalidPathEncoding)
 
+        /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }
     }
 
@@ -41,6 +42,7 @@ public struct RoutingError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         if let cause { return "\(message) (\(cause))" }
         return message

@@ -88,7 +88,8 @@ public enum PercentEncoding {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "%") {
-                    guard index + 2 < bytes.count, let high = bytes[index + 1].hexValue, let low = bytes[index + 2].hexValue
+                    guard index + 2 < bytes.count, let high = bytes[index + 1].hexValue,
+                        let low = bytes[index + 2].hexValue
                     else { return nil }
                     let decoded = high << 4 | low
                     if keepEncodedSlash && decoded == UInt8(ascii: "/") {
@@ -191,7 +192,8 @@ extension PercentEncoding {
     /// Whether `byte` is RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
     public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             true
         default:

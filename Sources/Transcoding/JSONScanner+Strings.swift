@@ -70,7 +70,8 @@ extension JSONScanner {
     private mutating func unicodeEscape(into out: UnsafeMutableRawPointer) throws(StreamingDeclined) -> Int {
         var scalar = try hex4()
         if (0xD800...0xDBFF).contains(scalar) {
-            guard index + 1 < end, byte(at: index) == UInt8(ascii: "\\"), byte(at: index + 1) == UInt8(ascii: "u") else {
+            guard index + 1 < end, byte(at: index) == UInt8(ascii: "\\"), byte(at: index + 1) == UInt8(ascii: "u")
+            else {
                 throw StreamingDeclined()
             }
             index += 2

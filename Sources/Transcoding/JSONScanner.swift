@@ -189,7 +189,8 @@ struct JSONScanner {
                 index += 1
             }
         }
-        let isInteger = index == end || !(byte(at: index) == UInt8(ascii: ".") || byte(at: index) | 0x20 == UInt8(ascii: "e"))
+        let isInteger =
+            index == end || !(byte(at: index) == UInt8(ascii: ".") || byte(at: index) | 0x20 == UInt8(ascii: "e"))
         if isInteger {
             // 19 digits may still exceed Int64; 20 always do (the tree path handles those).
             guard digits <= 19 else { throw StreamingDeclined() }

@@ -25,7 +25,7 @@ final class JanssonDocument {
     init(parsing buffer: ByteBuffer) throws(TranscodingError) {
         do {
             self.root = try Self.parse(buffer, marksBigIntegers: false)
-        } catch where BareBigIntegers.isTooBigInteger(error.message) {
+        } catch  where BareBigIntegers.isTooBigInteger(error.message) {
             guard let rewritten = BareBigIntegers.rewrite(buffer) else { throw error }
             self.root = try Self.parse(rewritten, marksBigIntegers: true)
         }

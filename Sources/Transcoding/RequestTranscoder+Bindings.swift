@@ -25,13 +25,21 @@ extension RequestTranscoder {
             guard let leaf = binding.fieldPath.last else { continue }
             do {
                 if let key = binding.mapKey, let entry = leaf.mapEntry {
-                    try encodeMapEntry(key: key, value: binding.value, field: leaf, entry: entry, path: binding.fieldPath[...], into: &out)
+                    try encodeMapEntry(
+                        key: key,
+                        value: binding.value,
+                        field: leaf,
+                        entry: entry,
+                        path: binding.fieldPath[...],
+                        into: &out
+                    )
                     continue
                 }
                 if case .message(let id) = leaf.type, let kind = pool[id].wellKnownType {
                     // Timestamp, Duration and FieldMask in their JSON string form; a wrapper as
                     // the value it wraps.
-                    try writeNested(binding.fieldPath[...], into: &out) { (out: inout ByteBuffer) throws(TranscodingError) in
+                    try writeNested(binding.fieldPath[...], into: &out) {
+                        (out: inout ByteBuffer) throws(TranscodingError) in
                         out.writeTag(leaf.number, .lengthDelimited)
                         try out.writeDelimited { (body: inout ByteBuffer) throws(TranscodingError) in
                             if kind == .wrapper, let wrapped = pool[id].field(number: 1) {
@@ -49,7 +57,8 @@ extension RequestTranscoder {
                 }
                 try binding.value.withUTF8Bytes { (text) throws(TranscodingError) in
                     guard let scalar = try parser.parse(text: text, as: leaf.type) else { return }
-                    try writeNested(binding.fieldPath[...], into: &out) { (out: inout ByteBuffer) throws(TranscodingError) in
+                    try writeNested(binding.fieldPath[...], into: &out) {
+                        (out: inout ByteBuffer) throws(TranscodingError) in
                         out.writeTag(leaf.number, leaf.type.wireType)
                         try scalar.write(into: &out)
                     }

@@ -39,14 +39,21 @@ extension RequestTranscoder {
         }
     }
 
-    private func collectPaths(_ object: JSONValue, _ type: MessageID, prefix: String, depth: Int, into paths: inout [String]) {
+    private func collectPaths(
+        _ object: JSONValue,
+        _ type: MessageID,
+        prefix: String,
+        depth: Int,
+        into paths: inout [String]
+    ) {
         guard object.kind == .object else { return }
         let descriptor = pool[type]
         object.forEachMember { (key: String, value: JSONValue) in
             guard let index = descriptor.fieldIndex(named: key) else { return }
             let field = descriptor.fields[index]
             let path = prefix + field.name
-            if !field.isRepeated, field.mapEntry == nil, case .message(let id) = field.type, pool[id].wellKnownType == nil,
+            if !field.isRepeated, field.mapEntry == nil, case .message(let id) = field.type,
+                pool[id].wellKnownType == nil,
                 value.kind == .object, value.memberCount > 0, depth < maxMessageDepth
             {
                 collectPaths(value, id, prefix: path + ".", depth: depth + 1, into: &paths)

@@ -24,7 +24,9 @@ extension RequestTranscoder {
                 out.moveWriterIndex(to: start)
             }
         case .structValue:
-            guard value.kind == .object else { throw .invalid("expected an object for google.protobuf.Struct, got \(value.kindName)") }
+            guard value.kind == .object else {
+                throw .invalid("expected an object for google.protobuf.Struct, got \(value.kindName)")
+            }
             guard let field = descriptor.field(number: 1), let entry = field.mapEntry,
                 case .message(let valueType)? = pool[entry].field(number: 2)?.type
             else { throw .invalid("malformed google.protobuf.Struct") }
@@ -43,7 +45,9 @@ extension RequestTranscoder {
                 }
             }
         case .listValue:
-            guard value.kind == .array else { throw .invalid("expected an array for google.protobuf.ListValue, got \(value.kindName)") }
+            guard value.kind == .array else {
+                throw .invalid("expected an array for google.protobuf.ListValue, got \(value.kindName)")
+            }
             guard case .message(let valueType)? = descriptor.field(number: 1)?.type else {
                 throw .invalid("malformed google.protobuf.ListValue")
             }
@@ -78,7 +82,9 @@ extension RequestTranscoder {
             out.writeSecondsAndNanos(seconds, nanos)
         case .duration:
             guard let (seconds, nanos) = WellKnownText.duration(text) else {
-                throw .invalid("invalid Duration \"\(text)\" (expected seconds with up to 9 decimals and \"s\", within ±315576000000s)")
+                throw .invalid(
+                    "invalid Duration \"\(text)\" (expected seconds with up to 9 decimals and \"s\", within ±315576000000s)"
+                )
             }
             out.writeSecondsAndNanos(seconds, nanos)
         case .fieldMask:
@@ -90,7 +96,10 @@ extension RequestTranscoder {
                 out.writeDelimited { $0.writeString(protoPath) }
             }
         default:
-            throw TranscodingError(code: .unsupported, message: "google.protobuf types of kind \(kind) have no string form")
+            throw TranscodingError(
+                code: .unsupported,
+                message: "google.protobuf types of kind \(kind) have no string form"
+            )
         }
     }
 
@@ -102,7 +111,11 @@ extension RequestTranscoder {
     }
 
     /// `google.protobuf.Value`: the oneof member matching the JSON value's kind.
-    private func encodeValueKind(_ value: JSONValue, _ descriptor: MessageDescriptor, into out: inout ByteBuffer)
+    private func encodeValueKind(
+        _ value: JSONValue,
+        _ descriptor: MessageDescriptor,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         if out.writeValueScalar(value.scalar) { return }
@@ -120,7 +133,9 @@ extension RequestTranscoder {
     /// `google.protobuf.Any`: `@type` names the packed message; its fields are the other members,
     /// or `"value"` for a packed type with a special JSON form.
     private func encodeAny(_ object: JSONValue, into out: inout ByteBuffer) throws(TranscodingError) {
-        guard object.kind == .object else { throw .invalid("expected an object for google.protobuf.Any, got \(object.kindName)") }
+        guard object.kind == .object else {
+            throw .invalid("expected an object for google.protobuf.Any, got \(object.kindName)")
+        }
         guard let typeMember = object.member("@type") else {
             guard object.memberCount == 0 else { throw .invalid("google.protobuf.Any needs an \"@type\" member") }
             return
@@ -137,7 +152,10 @@ extension RequestTranscoder {
         if let kind = packed.wellKnownType, kind != .empty {
             try object.forEachMember { (key: String, _: JSONValue) throws(TranscodingError) in
                 guard key == "@type" || key == "value" else {
-                    throw TranscodingError(code: .unknownField, message: "unknown field \"\(key)\" in google.protobuf.Any")
+                    throw TranscodingError(
+                        code: .unknownField,
+                        message: "unknown field \"\(key)\" in google.protobuf.Any"
+                    )
                 }
             }
             guard let member = object.member("value") else {

@@ -40,7 +40,8 @@ extension ResponseWriter {
     /// Writes the default value of a type (absent field, missing map value).
     func writeDefault(_ type: FieldType, into out: inout ByteBuffer) {
         switch type {
-        case .int64, .uint64, .sint64, .fixed64, .sfixed64: out.writeStaticString(options.int64AsNumbers ? "0" : "\"0\"")
+        case .int64, .uint64, .sint64, .fixed64, .sfixed64:
+            out.writeStaticString(options.int64AsNumbers ? "0" : "\"0\"")
         case .int32, .uint32, .sint32, .fixed32, .sfixed32, .float, .double: out.writeStaticString("0")
         case .bool: out.writeStaticString("false")
         case .string, .bytes: out.writeStaticString("\"\"")

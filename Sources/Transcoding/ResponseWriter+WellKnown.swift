@@ -55,7 +55,11 @@ extension ResponseWriter {
     }
 
     /// `google.protobuf.Value`: the member of its `kind` oneof that came last on the wire.
-    private func writeValueKind(_ descriptor: MessageDescriptor, _ fields: WellKnownFields, into out: inout ByteBuffer)
+    private func writeValueKind(
+        _ descriptor: MessageDescriptor,
+        _ fields: WellKnownFields,
+        into out: inout ByteBuffer
+    )
         throws(TranscodingError)
     {
         guard let last = fields.occurrences.max(by: { $0.range.lowerBound < $1.range.lowerBound }) else {
@@ -82,7 +86,9 @@ extension ResponseWriter {
     /// `google.protobuf.Any`: `{"@type": url, <fields>}`, or `{"@type": url, "value": <json>}`
     /// when the packed type has a special form itself (Empty has none: `{"@type": url}`).
     private func writeAny(_ fields: WellKnownFields, into out: inout ByteBuffer) throws(TranscodingError) {
-        let url = fields.all(1).last.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.range]), as: UTF8.self) }
+        let url = fields.all(1).last.map {
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.range]), as: UTF8.self)
+        }
         let value = fields.all(2).last?.range ?? 0..<0
         guard let url, !url.isEmpty else {
             guard value.isEmpty else { throw .malformed("google.protobuf.Any has a value but no type URL") }

@@ -6,7 +6,11 @@ import ProtoSchema
 extension StreamingJSONEncoder {
     /// A repeated field's array: packed scalars in one length-delimited run, anything else one
     /// tag and value per element.
-    mutating func encodeRepeated(_ field: FieldDescriptor, depth: Int, into out: inout WireWriter) throws(StreamingDeclined) {
+    mutating func encodeRepeated(
+        _ field: FieldDescriptor,
+        depth: Int,
+        into out: inout WireWriter
+    ) throws(StreamingDeclined) {
         guard try scanner.beginArray() else { return }
         if field.isPacked && field.type.isPackable {
             out.writeTag(field.number, .lengthDelimited)
@@ -92,7 +96,9 @@ extension StreamingJSONEncoder {
         case .timestamp, .duration:
             guard case .string(let text) = try scanner.scalar() else { throw StreamingDeclined() }
             let string = String(decoding: text, as: UTF8.self)
-            guard let (seconds, nanos) = kind == .timestamp ? WellKnownText.timestamp(string) : WellKnownText.duration(string)
+            guard
+                let (seconds, nanos) = kind == .timestamp
+                    ? WellKnownText.timestamp(string) : WellKnownText.duration(string)
             else { throw StreamingDeclined() }
             out.writeSecondsAndNanos(seconds, nanos)
         case .fieldMask:
@@ -123,7 +129,8 @@ extension StreamingJSONEncoder {
                 }
             }
         case .listValue:
-            guard try scanner.peek() == UInt8(ascii: "["), case .message(let valueType)? = descriptor.field(number: 1)?.type,
+            guard try scanner.peek() == UInt8(ascii: "["),
+                case .message(let valueType)? = descriptor.field(number: 1)?.type,
                 depth < maxMessageDepth
             else { throw StreamingDeclined() }
             guard try scanner.beginArray() else { return }

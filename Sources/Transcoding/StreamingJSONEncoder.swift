@@ -171,7 +171,11 @@ struct StreamingJSONEncoder {
 
     /// One field's value (not null): tag and value, each element of an array, or each entry of
     /// a map.
-    mutating func encodeField(_ field: FieldDescriptor, depth: Int, into out: inout WireWriter) throws(StreamingDeclined) {
+    mutating func encodeField(
+        _ field: FieldDescriptor,
+        depth: Int,
+        into out: inout WireWriter
+    ) throws(StreamingDeclined) {
         if let entry = field.mapEntry {
             try encodeMap(field, entry, depth: depth, into: &out)
         } else if field.isRepeated {

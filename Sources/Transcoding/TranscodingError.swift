@@ -34,6 +34,7 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
         /// request).
         public static let tooLarge = Code(.tooLarge)
 
+        /// A one-line account, for logs and error bodies.
         public var description: String {
             switch value {
             case .malformedJSON: "malformedJSON"
@@ -63,6 +64,7 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         fieldPath.isEmpty ? "\(code): \(message)" : "\(code) at \(fieldPath): \(message)"
     }

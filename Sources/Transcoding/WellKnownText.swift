@@ -55,7 +55,8 @@ enum WellKnownText {
 
     /// `[-]S[.fff|.ffffff|.fffffffff]s`; nil when out of range or the signs disagree.
     static func duration(seconds: Int64, nanos: Int32) -> String? {
-        guard (-maxDurationSeconds...maxDurationSeconds).contains(seconds), (-999_999_999...999_999_999).contains(nanos),
+        guard (-maxDurationSeconds...maxDurationSeconds).contains(seconds),
+            (-999_999_999...999_999_999).contains(nanos),
             (seconds >= 0 && nanos >= 0) || (seconds <= 0 && nanos <= 0)
         else { return nil }
         let sign = seconds < 0 || nanos < 0 ? "-" : ""

@@ -198,7 +198,8 @@ struct ScalarParser {
         }
         // Names compare as Strings, by canonical equivalence (`K` U+212A is `K`), which only
         // text beyond ASCII can need.
-        if !text.allSatisfy({ $0 < 0x80 }), let number = descriptor.number(named: String(decoding: text, as: UTF8.self)) {
+        if !text.allSatisfy({ $0 < 0x80 }), let number = descriptor.number(named: String(decoding: text, as: UTF8.self))
+        {
             return .varint(UInt64(bitPattern: Int64(number)))
         }
         // Enum names never start with a digit or '-', so numeric text is unambiguous.

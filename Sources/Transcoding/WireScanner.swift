@@ -64,7 +64,8 @@ struct WireScanner {
 
     /// Skips the value of a field with this wire type and returns its range (a group's range
     /// excludes its end tag).
-    mutating func skipValue(_ wireType: WireType, number: Int32, depth: Int = 0) throws(TranscodingError) -> Range<Int> {
+    mutating func skipValue(_ wireType: WireType, number: Int32, depth: Int = 0) throws(TranscodingError) -> Range<Int>
+    {
         let start = index
         switch wireType {
         case .varint: _ = try readVarint()

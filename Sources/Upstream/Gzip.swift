@@ -15,13 +15,26 @@ public enum Gzip {
     }
 
     /// `input` gzip-compressed at `level` (1 fastest ... 9 smallest; zlib's default is 6).
-    public static func compress(_ input: ByteBuffer, level: Int32 = 6, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+    public static func compress(
+        _ input: ByteBuffer,
+        level: Int32 = 6,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) -> ByteBuffer {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         defer { stream.deallocate() }
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's. Z_MEM_ERROR is the only
         // failure possible with these constant arguments.
-        let initialized = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let initialized = deflateInit2_(
+            stream,
+            level,
+            Z_DEFLATED,
+            15 + 16,
+            8,
+            Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION,
+            Int32(MemoryLayout<z_stream>.size)
+        )
         precondition(initialized == Z_OK, "zlib deflateInit2 failed (out of memory)")
         defer { deflateEnd(stream) }
         let bound = Int(deflateBound(stream, uLong(input.readableBytes)))
@@ -43,7 +56,11 @@ public enum Gzip {
 
     /// `input` inflated; throws when it is not gzip (or zlib) data, is truncated, or would inflate
     /// to more than `limit` bytes (a compression bomb is refused, not buffered).
-    public static func decompress(_ input: ByteBuffer, limit: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws(Gzip.Error) -> ByteBuffer {
+    public static func decompress(
+        _ input: ByteBuffer,
+        limit: Int,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) throws(Gzip.Error) -> ByteBuffer {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         defer { stream.deallocate() }
@@ -73,7 +90,9 @@ public enum Gzip {
                 }
                 switch result {
                 case Z_STREAM_END:
-                    if output.readableBytes > limit { failure = Gzip.Error(description: "inflates to more than \(limit) bytes") }
+                    if output.readableBytes > limit {
+                        failure = Gzip.Error(description: "inflates to more than \(limit) bytes")
+                    }
                     return
                 case Z_OK:
                     continue

@@ -23,7 +23,12 @@ struct NGHTTP2RequestFields {
 
     /// A field whose name and value are constants.
     mutating func append(_ name: StaticString, _ value: StaticString) {
-        fields.append((.constant(name.utf8Start, count: name.utf8CodeUnitCount), .constant(value.utf8Start, count: value.utf8CodeUnitCount)))
+        fields.append(
+            (
+                .constant(name.utf8Start, count: name.utf8CodeUnitCount),
+                .constant(value.utf8Start, count: value.utf8CodeUnitCount)
+            )
+        )
     }
 
     /// A field with a constant name and a value to copy.
@@ -40,7 +45,9 @@ struct NGHTTP2RequestFields {
         var text = text
         return text.withUTF8 { bytes in
             reserve(bytes.count)
-            UnsafeMutableRawBufferPointer(rebasing: scratch[used..<(used + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+            UnsafeMutableRawBufferPointer(rebasing: scratch[used..<(used + bytes.count)]).copyMemory(
+                from: UnsafeRawBufferPointer(bytes)
+            )
             defer { used += bytes.count }
             return .copied(offset: used, count: bytes.count)
         }
@@ -70,7 +77,13 @@ struct NGHTTP2RequestFields {
         for (index, field) in fields.enumerated() {
             let (name, nameLength) = pointer(field.name)
             let (value, valueLength) = pointer(field.value)
-            nvs[index] = nghttp2_nv(name: name, value: value, namelen: nameLength, valuelen: valueLength, flags: cnghttp2_nv_flag_none)
+            nvs[index] = nghttp2_nv(
+                name: name,
+                value: value,
+                namelen: nameLength,
+                valuelen: valueLength,
+                flags: cnghttp2_nv_flag_none
+            )
         }
         return body(UnsafeMutableBufferPointer(rebasing: nvs[..<fields.count]))
     }
@@ -98,7 +111,10 @@ extension NGHTTP2Session {
                 guard let source = me.bodySource, let buffer else {
                     return cnghttp2_ssize(cnghttp2_err_temporal_callback_failure)
                 }
-                switch source.readBody(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) {
+                switch source.readBody(
+                    streamID: streamID,
+                    into: UnsafeMutableRawBufferPointer(start: buffer, count: length)
+                ) {
                 case .bytes(let count, let endOfStream):
                     if endOfStream { dataFlags!.pointee |= cnghttp2_data_flag_eof }
                     return cnghttp2_ssize(count)

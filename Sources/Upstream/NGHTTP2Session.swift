@@ -281,7 +281,15 @@ final class NGHTTP2Session {
             me.headerFields.reserveCapacity(8)
             return 0
         }
-        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+            _,
+            _,
+            name,
+            nameLength,
+            value,
+            valueLength,
+            _,
+            userData in
             let me = NGHTTP2Session.from(userData)
             let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
             let valueBytes = UnsafeBufferPointer(start: value, count: valueLength)

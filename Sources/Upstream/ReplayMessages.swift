@@ -18,7 +18,7 @@ struct ReplayMessages {
     }
 
     /// The messages in send order.
-    func forEach(_ body: (GRPCSendBuffer.Appended) -> Void) {
+    func forEachMessage(_ body: (GRPCSendBuffer.Appended) -> Void) {
         guard let first else { return }
         body(first)
         for message in rest { body(message) }

@@ -12,7 +12,8 @@ enum ResponseHeaderText {
     /// `bytes` as a String: one of the common texts when it is one, else a new String.
     static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         if bytes.count > 15 {
-            for (index, candidate) in commonBytes.enumerated() where candidate.count == bytes.count && candidate.elementsEqual(bytes) {
+            for (index, candidate) in commonBytes.enumerated()
+            where candidate.count == bytes.count && candidate.elementsEqual(bytes) {
                 return common[index]
             }
         }

@@ -212,7 +212,7 @@ struct UpstreamCallStateMachine {
         self.outbound.removeAll()
         self.endOfStreamSent = false
         self.bodyDeferred = false
-        replay.forEach { self.outbound.append($0) }
+        replay.forEachMessage { self.outbound.append($0) }
         return true
     }
 
@@ -263,7 +263,11 @@ struct UpstreamCallStateMachine {
         let bytes = message.readableBytes
         let appended = self.appendOutbound(message)
         if self.replay != nil {
-            if self.replay!.bytes + bytes <= Self.replayLimit { self.replay!.append(appended, bytes: bytes) } else { self.replay = nil }
+            if self.replay!.bytes + bytes <= Self.replayLimit {
+                self.replay!.append(appended, bytes: bytes)
+            } else {
+                self.replay = nil
+            }
         }
         if self.outbound.count >= self.sendHighWatermark { self.sendBufferWasFull = true }
         return self.outboundChanged()
@@ -330,4 +334,3 @@ struct UpstreamCallStateMachine {
         return .reopenWindowAndDeliver(streamID: streamID, count: count)
     }
 }
-

@@ -94,7 +94,10 @@ public final class UpstreamCall {
         self.eventLoop.preconditionInEventLoop()
         guard self.begin(delegate: delegate) else { return }
         guard let client = self.client else {
-            self.finish(GRPCStatus(code: .unavailable, message: "the upstream client of this call is gone"), deferred: true)
+            self.finish(
+                GRPCStatus(code: .unavailable, message: "the upstream client of this call is gone"),
+                deferred: true
+            )
             return
         }
         client.enqueue(self)
@@ -111,7 +114,11 @@ public final class UpstreamCall {
             return true
         case .deliverCancellation:
             self.eventLoop.assumeIsolated().execute { [self] in
-                delegate.upstreamCall(self, didFinishWith: GRPCStatus(code: .cancelled, message: "call cancelled"), trailers: [])
+                delegate.upstreamCall(
+                    self,
+                    didFinishWith: GRPCStatus(code: .cancelled, message: "call cancelled"),
+                    trailers: []
+                )
             }
             return false
         case .ignore:

@@ -60,14 +60,16 @@ extension UpstreamCallStateMachine {
     ///   - fields: The block's fields, without pseudo-headers.
     ///   - status: The block's `:status` (0 when not a number); nil when it has none (trailers).
     ///   - endStream: Whether it carried END_STREAM.
-    mutating func receiveHeaders(_ fields: [(name: String, value: String)], status: Int?, endStream: Bool) -> OnHeaders {
+    mutating func receiveHeaders(_ fields: [(name: String, value: String)], status: Int?, endStream: Bool) -> OnHeaders
+    {
         if case .finished = self.state { return .none }
         // RFC 9113 §6.5.2 size: name + value + 32 per field.
         let metadataBytes = fields.reduce(status == nil ? 0 : 42) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
         if metadataBytes > self.maxMetadataBytes {
             let status = GRPCStatus(
                 code: .resourceExhausted,
-                message: "backend \(self.receivedHeaders ? "trailers" : "headers") of \(metadataBytes) bytes exceed the limit of \(self.maxMetadataBytes)"
+                message:
+                    "backend \(self.receivedHeaders ? "trailers" : "headers") of \(metadataBytes) bytes exceed the limit of \(self.maxMetadataBytes)"
             )
             return self.finishing(status, reset: http2CancelCode)
         }
@@ -98,7 +100,10 @@ extension UpstreamCallStateMachine {
             return self.serverFinished(GRPCStatus(trailers: fields), trailers: fields)
         }
         if contentType == nil {
-            return self.finishing(GRPCStatus(code: .unknown, message: "backend response has no content-type"), reset: http2CancelCode)
+            return self.finishing(
+                GRPCStatus(code: .unknown, message: "backend response has no content-type"),
+                reset: http2CancelCode
+            )
         }
         self.receivedHeaders = true
         return .deliverHeaders(fields)
@@ -139,13 +144,19 @@ extension UpstreamCallStateMachine {
         case .compressed(let compressed):
             guard self.responseEncoding == "gzip" else {
                 let encoding = self.responseEncoding.map { "grpc-encoding \($0)" } ?? "no grpc-encoding"
-                let status = GRPCStatus(code: .internalError, message: "backend sent a compressed message with \(encoding); Portico reads gzip")
+                let status = GRPCStatus(
+                    code: .internalError,
+                    message: "backend sent a compressed message with \(encoding); Portico reads gzip"
+                )
                 return self.finishing(status, reset: http2CancelCode)
             }
             do {
                 return .message(try Gzip.decompress(compressed, limit: self.deframer.maxMessageLength))
             } catch {
-                let status = GRPCStatus(code: .internalError, message: "cannot inflate a gzip response message: \(error)")
+                let status = GRPCStatus(
+                    code: .internalError,
+                    message: "cannot inflate a gzip response message: \(error)"
+                )
                 return self.finishing(status, reset: http2CancelCode)
             }
         case .tooLarge(let length):
@@ -220,7 +231,8 @@ extension UpstreamCallStateMachine {
         guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
         // Compared byte by byte, case-insensitively: lowercasing would make a String per call.
         let matches = prefix.withUTF8Buffer { expected in
-            zip(utf8, expected).allSatisfy { byte, wanted in byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == wanted }
+            zip(utf8, expected).allSatisfy { byte, wanted in byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == wanted
+            }
         }
         guard matches else { return false }
         guard let next = utf8.dropFirst(prefix.utf8CodeUnitCount).first else { return true }

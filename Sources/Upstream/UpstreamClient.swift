@@ -71,8 +71,19 @@ public final class UpstreamClient {
     ///   - eventLoop: The loop the client lives on.
     ///   - configuration: Timeouts, limits and backoff.
     ///   - logger: Receives connection-level events (connects, GOAWAY, protocol errors).
-    public convenience init(target: UpstreamTarget, eventLoop: any EventLoop, configuration: UpstreamConfiguration, logger: Logger) {
-        self.init(target: target, eventLoop: eventLoop, configuration: configuration, logger: logger, random: SystemRandomNumberGenerator())
+    public convenience init(
+        target: UpstreamTarget,
+        eventLoop: any EventLoop,
+        configuration: UpstreamConfiguration,
+        logger: Logger
+    ) {
+        self.init(
+            target: target,
+            eventLoop: eventLoop,
+            configuration: configuration,
+            logger: logger,
+            random: SystemRandomNumberGenerator()
+        )
     }
 
     /// Creates a client with its sources of randomness and of channels injected (for tests).
@@ -128,7 +139,9 @@ public final class UpstreamClient {
             eventLoop: self.eventLoop,
             allocator: self.allocator,
             maxMessageLength: self.configuration.maxResponseMessageLength,
-            sendBufferWatermarks: (self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark),
+            sendBufferWatermarks: (
+                self.configuration.sendBufferHighWatermark, self.configuration.sendBufferLowWatermark
+            ),
             compressesRequests: self.configuration.compressRequests,
             maxMetadataBytes: self.configuration.maxResponseMetadataBytes
         )
@@ -197,7 +210,8 @@ public final class UpstreamClient {
         case .ready(let connection):
             return !self.waiting.isEmpty || !connection.canStartStream
         case .connecting:
-            return self.waiting.count >= min(self.configuration.maxConcurrentStreams, self.configuration.unadvertisedPeerMaxConcurrentStreams)
+            return self.waiting.count
+                >= min(self.configuration.maxConcurrentStreams, self.configuration.unadvertisedPeerMaxConcurrentStreams)
         case .idle, .backingOff, .closed:
             return false
         }
@@ -221,7 +235,10 @@ public final class UpstreamClient {
         self.watchDeadline(of: call)
         switch self.machine.enqueue(now: self.eventLoop.now) {
         case .failClosed:
-            call.finish(GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"), deferred: true)
+            call.finish(
+                GRPCStatus(code: .unavailable, message: "upstream client for \(self.target) is closed"),
+                deferred: true
+            )
         case .startOrQueue(let connection) where self.waiting.isEmpty && connection.canStartStream:
             connection.start(call)
         case .startOrQueue:
@@ -278,20 +295,29 @@ public final class UpstreamClient {
                 guard tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
                 // The TCP connect completed on this tick; the handshake needs replies, so the gate
                 // is still in the pipeline.
-                guard let gate = try? channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self) else {
+                guard let gate = try? channel.pipeline.syncOperations.handler(type: UpstreamTLSHandshakeHandler.self)
+                else {
                     channel.close(promise: nil)
-                    let error = UpstreamTLSError(code: .handshake, message: "TLS connection to \(target) closed before its handshake")
+                    let error = UpstreamTLSError(
+                        code: .handshake,
+                        message: "TLS connection to \(target) closed before its handshake"
+                    )
                     return channel.eventLoop.makeFailedFuture(error)
                 }
                 return gate.established.map { channel }
             }
             .flatMap { (channel: any Channel) -> EventLoopFuture<any Channel> in
                 // Calls start once the backend's SETTINGS (and so its stream limit) are known.
-                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self) else {
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                else {
                     channel.close(promise: nil)
-                    return channel.eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(target) closed right after connecting"))
+                    return channel.eventLoop.makeFailedFuture(
+                        UpstreamConnectError(reason: "connection to \(target) closed right after connecting")
+                    )
                 }
-                return connection.awaitPreface(timeout: configuration.connectTimeout, on: channel.eventLoop).map { channel }
+                return connection.awaitPreface(timeout: configuration.connectTimeout, on: channel.eventLoop).map {
+                    channel
+                }
             }
         self.pendingConnect = future
         future.assumeIsolated().whenComplete { [self] result in
@@ -310,13 +336,16 @@ public final class UpstreamClient {
             // A TCP option: a unix socket refuses it.
             bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
         }
-        bootstrap = bootstrap
+        bootstrap =
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls {
                         let serverHostname = tls.serverHostname(for: target)
-                        try sync.addHandler(NIOSSLClientHandler(context: tls.sslContext, serverHostname: serverHostname))
+                        try sync.addHandler(
+                            NIOSSLClientHandler(context: tls.sslContext, serverHostname: serverHostname)
+                        )
                         let gate = UpstreamTLSHandshakeHandler(
                             target: target,
                             expectedName: serverHostname,

@@ -72,7 +72,9 @@ extension UpstreamConnectError {
 
     /// `Connection refused` → `connection refused`; an acronym (`EOF`) stays as it is.
     private static func lowercasingFirstLetter(_ text: String) -> String {
-        guard let first = text.first, first.isUppercase, text.dropFirst().first?.isUppercase != true else { return text }
+        guard let first = text.first, first.isUppercase, text.dropFirst().first?.isUppercase != true else {
+            return text
+        }
         return first.lowercased() + text.dropFirst()
     }
 }

@@ -21,7 +21,10 @@ extension UpstreamConnection {
             return
         case .keepaliveTimedOut:
             self.logger.debug("upstream keepalive timeout", metadata: ["target": "\(self.target)"])
-            self.closed(reason: "connection to \(self.target) lost: keepalive PING not answered within \(self.configuration.keepaliveTimeout)")
+            self.closed(
+                reason:
+                    "connection to \(self.target) lost: keepalive PING not answered within \(self.configuration.keepaliveTimeout)"
+            )
             context.close(promise: nil)
         case .idleTimedOut:
             self.logger.debug("reaping idle upstream connection", metadata: ["target": "\(self.target)"])

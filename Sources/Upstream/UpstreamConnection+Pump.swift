@@ -96,7 +96,9 @@ extension UpstreamConnection {
             case .goAway(let lastStreamID, let errorCode):
                 self.logger.debug(
                     "GOAWAY from backend",
-                    metadata: ["target": "\(self.target)", "lastStreamID": "\(lastStreamID)", "errorCode": "\(errorCode)"]
+                    metadata: [
+                        "target": "\(self.target)", "lastStreamID": "\(lastStreamID)", "errorCode": "\(errorCode)",
+                    ]
                 )
                 if case .stopOpeningStreams = self.machine.goAwayReceived() {
                     self.owner?.connectionDidReceiveGoAway(self)

@@ -85,7 +85,10 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// on the next tick.
     func start(_ call: UpstreamCall) {
         guard let session, let context, self.isOpen else {
-            call.finish(GRPCStatus(code: .unavailable, message: "connection to \(self.target) is closed"), deferred: true)
+            call.finish(
+                GRPCStatus(code: .unavailable, message: "connection to \(self.target) is closed"),
+                deferred: true
+            )
             return
         }
         session.requestFields.removeAll()
@@ -256,7 +259,9 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// arrives within `timeout`. Fails with ``UpstreamConnectError``.
     func awaitPreface(timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         guard let preface else {
-            if self.machine.isClosed { return eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(self.target) closed")) }
+            if self.machine.isClosed {
+                return eventLoop.makeFailedFuture(UpstreamConnectError(reason: "connection to \(self.target) closed"))
+            }
             return eventLoop.makeSucceededVoidFuture()
         }
         let expiry = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in

@@ -28,7 +28,8 @@ enum UpstreamMetadata {
     /// Whether a field needs no change: a lower-case token that is not excluded, and a value
     /// without CR, LF, NUL or surrounding blanks.
     private static func isClean(_ name: String, _ value: String) -> Bool {
-        guard !name.isEmpty, name.utf8.allSatisfy({ self.isTokenByte($0) && !self.isUppercase($0) }), !self.excluded.contains(name)
+        guard !name.isEmpty, name.utf8.allSatisfy({ self.isTokenByte($0) && !self.isUppercase($0) }),
+            !self.excluded.contains(name)
         else { return false }
         let utf8 = value.utf8
         let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
@@ -57,7 +58,8 @@ enum UpstreamMetadata {
     /// RFC 9110 `tchar`.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):

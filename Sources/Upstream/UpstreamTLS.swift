@@ -109,7 +109,11 @@ public struct UpstreamTLS: Sendable {
     // MARK: Loading
 
     /// The certificates in the PEM file at `path`; at least one.
-    private static func certificates(at path: String, code: UpstreamTLSError.Code, what: String) throws(UpstreamTLSError) -> [NIOSSLCertificate] {
+    private static func certificates(
+        at path: String,
+        code: UpstreamTLSError.Code,
+        what: String
+    ) throws(UpstreamTLSError) -> [NIOSSLCertificate] {
         let bytes = try Self.contents(of: path, code: code, what: what)
         let certificates: [NIOSSLCertificate]
         do {
@@ -132,7 +136,11 @@ public struct UpstreamTLS: Sendable {
         }
     }
 
-    private static func contents(of path: String, code: UpstreamTLSError.Code, what: String) throws(UpstreamTLSError) -> [UInt8] {
+    private static func contents(
+        of path: String,
+        code: UpstreamTLSError.Code,
+        what: String
+    ) throws(UpstreamTLSError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UpstreamTLSError(code: code, message: "cannot read \(what) file \(path)")
         }
@@ -141,10 +149,13 @@ public struct UpstreamTLS: Sendable {
 
     private static func validate(serverName: String) throws(UpstreamTLSError) {
         guard !Self.isIPAddress(serverName) else {
-            throw UpstreamTLSError(code: .serverName, message: "server name \"\(serverName)\" is an IP address (SNI takes host names only)")
+            throw UpstreamTLSError(
+                code: .serverName,
+                message: "server name \"\(serverName)\" is an IP address (SNI takes host names only)"
+            )
         }
         guard (1...255).contains(serverName.utf8.count), !serverName.utf8.contains(0),
-              !serverName.contains(where: { $0 == " " || $0 == "/" || $0 == ":" })
+            !serverName.contains(where: { $0 == " " || $0 == "/" || $0 == ":" })
         else {
             throw UpstreamTLSError(code: .serverName, message: "invalid server name \"\(serverName)\"")
         }

@@ -24,6 +24,7 @@ public struct UpstreamTLSError: Error, Sendable, CustomStringConvertible {
         public static let handshake = Code(.handshake)
         /// The backend completed the handshake without agreeing on `h2` through ALPN.
         public static let alpn = Code(.alpn)
+        /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }
     }
 
@@ -41,6 +42,7 @@ public struct UpstreamTLSError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         guard let cause else { return message }
         return "\(message): \(cause)"

@@ -55,7 +55,10 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
         self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             let seconds = Double(timeout.nanoseconds) / 1e9
             self.fail(
-                UpstreamTLSError(code: .handshake, message: "TLS handshake with \(self.target) timed out after \(seconds) s"),
+                UpstreamTLSError(
+                    code: .handshake,
+                    message: "TLS handshake with \(self.target) timed out after \(seconds) s"
+                ),
                 context: context
             )
         }
@@ -63,17 +66,28 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timer?.cancel()
-        self.fail(UpstreamTLSError(code: .handshake, message: "TLS connection to \(self.target) was torn down during the handshake"), context: nil)
+        self.fail(
+            UpstreamTLSError(
+                code: .handshake,
+                message: "TLS connection to \(self.target) was torn down during the handshake"
+            ),
+            context: nil
+        )
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshaking = self.state, let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
+        if case .handshaking = self.state, let event = event as? TLSUserEvent,
+            case .handshakeCompleted(let negotiated) = event
+        {
             if negotiated == "h2" {
                 self.state = .awaitingFirstBytes
             } else {
                 let offered = negotiated.map { "\"\($0)\"" } ?? "no protocol"
                 self.fail(
-                    UpstreamTLSError(code: .alpn, message: "\(self.target) did not agree to HTTP/2 over TLS (ALPN: \(offered) instead of \"h2\")"),
+                    UpstreamTLSError(
+                        code: .alpn,
+                        message: "\(self.target) did not agree to HTTP/2 over TLS (ALPN: \(offered) instead of \"h2\")"
+                    ),
                     context: context
                 )
                 return
@@ -106,7 +120,8 @@ final class UpstreamTLSHandshakeHandler: ChannelInboundHandler, RemovableChannel
         switch self.state {
         case .handshaking: message = "\(self.target) closed the connection during the TLS handshake"
         case .awaitingFirstBytes, .done:
-            message = "\(self.target) closed the connection right after the TLS handshake (was our client certificate refused?)"
+            message =
+                "\(self.target) closed the connection right after the TLS handshake (was our client certificate refused?)"
         }
         self.fail(UpstreamTLSError(code: .handshake, message: message), context: context)
         context.fireChannelInactive()

@@ -31,9 +31,16 @@ struct BackendLifecycleTests {
         try await withGateway { harness in
             // A client-streaming upload (one JSON response) that the backend takes slowly: 100
             // messages at 50 ms each would need 5 s; the backend goes away once it has taken the first.
-            let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/uploads")
+            let client = try await StreamingTestClient.start(
+                port: harness.gatewayPort,
+                method: .POST,
+                uri: "/v1/uploads"
+            )
             for index in 0..<100 {
-                try await client.send(#"{"name":"slow-killed.bin","content":"\#(Data("chunk \(index)".utf8).base64EncodedString())"}"# + "\n")
+                try await client.send(
+                    #"{"name":"slow-killed.bin","content":"\#(Data("chunk \(index)".utf8).base64EncodedString())"}"#
+                        + "\n"
+                )
             }
             try await client.end()
             let deadline = ContinuousClock.now + .seconds(5)
@@ -64,7 +71,9 @@ struct BackendLifecycleTests {
                         for i in 0..<perConnection {
                             let id = (c + i) % 3 + 1
                             let response = try await client.send(.GET, "/v1/users/\(id)")
-                            if response.status != 200 || (try? response.jsonObject()["id"] as? Int) != id { failures += 1 }
+                            if response.status != 200 || (try? response.jsonObject()["id"] as? Int) != id {
+                                failures += 1
+                            }
                         }
                         await client.close()
                         return failures

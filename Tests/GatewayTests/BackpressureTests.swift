@@ -45,7 +45,11 @@ struct BackpressureTests {
 
     @Test func aSlowBackendHoldsTheUploadBack() async throws {
         try await withGateway { harness in
-            let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .PUT, uri: "/v1/files/slow-upload.bin")
+            let client = try await StreamingTestClient.start(
+                port: harness.gatewayPort,
+                method: .PUT,
+                uri: "/v1/files/slow-upload.bin"
+            )
             let chunk = [UInt8](repeating: 7, count: 64 << 10)
             let sent = NIOLockedValueBox(0)
             // Push as fast as the sockets accept; each send waits for the bytes to reach the
@@ -67,7 +71,10 @@ struct BackpressureTests {
             pusher.cancel()
             await client.close()
             _ = await pusher.result
-            #expect(handedOver - backendReceived < Self.inFlightBound, "sent \(handedOver), backend received \(backendReceived)")
+            #expect(
+                handedOver - backendReceived < Self.inFlightBound,
+                "sent \(handedOver), backend received \(backendReceived)"
+            )
         }
     }
 }

@@ -9,7 +9,8 @@ import Testing
 @Suite("Bidirectional streaming end to end")
 struct BidiStreamingTests {
     /// Reads events until one complete NDJSON line is available.
-    static func nextLine(_ iterator: inout AsyncStream<ResponseEvent>.Iterator, buffer: inout [UInt8]) async -> String? {
+    static func nextLine(_ iterator: inout AsyncStream<ResponseEvent>.Iterator, buffer: inout [UInt8]) async -> String?
+    {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)

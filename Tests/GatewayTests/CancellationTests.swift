@@ -29,7 +29,10 @@ struct CancellationTests {
             // On the backend's wire: RST_STREAM with CANCEL (0x8) for the download's stream.
             let reset = try #require(await relay.waitForReset(timeout: .seconds(5)))
             #expect(reset.payload == [0, 0, 0, 8])
-            #expect(reset.at - closedAt < .milliseconds(100), "RST_STREAM reached the backend after \(reset.at - closedAt)")
+            #expect(
+                reset.at - closedAt < .milliseconds(100),
+                "RST_STREAM reached the backend after \(reset.at - closedAt)"
+            )
             // And the backend's RPC handler is told. How long grpc-swift takes to get from the
             // frame to the handler is the backend's business (tens of ms in a debug build).
             let cancellation = await harness.observer.waitForCancellation(method: "DownLoad", timeout: .seconds(5))
@@ -43,7 +46,10 @@ struct CancellationTests {
 
     @Test func backendDisconnectMidStreamEndsWithTheErrorLine() async throws {
         try await withGateway { harness in
-            let client = try await StreamingTestClient.get(port: harness.gatewayPort, uri: "/v1/files/zeros-1000000000:chunks")
+            let client = try await StreamingTestClient.get(
+                port: harness.gatewayPort,
+                uri: "/v1/files/zeros-1000000000:chunks"
+            )
             var text: [UInt8] = []
             var stopped = false
             for await event in client.events {

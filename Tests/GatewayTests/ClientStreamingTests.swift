@@ -18,8 +18,18 @@ struct ClientStreamingTests {
     static let expected = "hello, brave {new} \\\"world\\\"!"
 
     /// Uploads `chunks` as a chunked body and returns the response.
-    static func upload(_ harness: GatewayHarness, uri: String, chunks: [[UInt8]], headers: [(String, String)] = []) async throws -> TestResponse {
-        let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: uri, headers: headers)
+    static func upload(
+        _ harness: GatewayHarness,
+        uri: String,
+        chunks: [[UInt8]],
+        headers: [(String, String)] = []
+    ) async throws -> TestResponse {
+        let client = try await StreamingTestClient.start(
+            port: harness.gatewayPort,
+            method: .POST,
+            uri: uri,
+            headers: headers
+        )
         // The gateway may answer (and close) before the body ends, e.g. on a malformed value:
         // later writes then fail, and the response is still there to read.
         for chunk in chunks { try? await client.send(chunk) }
@@ -30,7 +40,9 @@ struct ClientStreamingTests {
     }
 
     func stored(_ harness: GatewayHarness, _ name: String) -> String? {
-        FileManager.default.contents(atPath: harness.filesDirectory + "/" + name).map { String(decoding: $0, as: UTF8.self) }
+        FileManager.default.contents(atPath: harness.filesDirectory + "/" + name).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     @Test func ndjsonConcatenatedAndArrayBodiesUpload() async throws {
@@ -57,7 +69,11 @@ struct ClientStreamingTests {
             #expect(stored(harness, "up.txt") == Self.expected)
             for cut in 1..<body.count {
                 try? FileManager.default.removeItem(atPath: harness.filesDirectory + "/up.txt")
-                let response = try await Self.upload(harness, uri: "/v1/uploads", chunks: [Array(body[..<cut]), Array(body[cut...])])
+                let response = try await Self.upload(
+                    harness,
+                    uri: "/v1/uploads",
+                    chunks: [Array(body[..<cut]), Array(body[cut...])]
+                )
                 #expect(response.status == 200, "cut at \(cut): \(response.text)")
                 #expect(stored(harness, "up.txt") == Self.expected, "cut at \(cut)")
             }
@@ -68,10 +84,18 @@ struct ClientStreamingTests {
         try await withGateway { harness in
             let empty = try await Self.upload(harness, uri: "/v1/uploads", chunks: [])
             #expect(empty.status == 400)  // the demo needs a name: INVALID_ARGUMENT
-            let malformed = try await Self.upload(harness, uri: "/v1/uploads", chunks: [Array("{\"name\":\"a\"} {oops".utf8)])
+            let malformed = try await Self.upload(
+                harness,
+                uri: "/v1/uploads",
+                chunks: [Array("{\"name\":\"a\"} {oops".utf8)]
+            )
             #expect(malformed.status == 400)
             #expect(try malformed.jsonObject()["code"] as? Int == 3)
-            let unknown = try await Self.upload(harness, uri: "/v1/uploads", chunks: [Array("{\"name\":\"a\",\"extra\":1}".utf8)])
+            let unknown = try await Self.upload(
+                harness,
+                uri: "/v1/uploads",
+                chunks: [Array("{\"name\":\"a\",\"extra\":1}".utf8)]
+            )
             #expect(unknown.status == 400)
             #expect((try unknown.jsonObject()["message"] as? String)?.contains("extra") == true)
         }
@@ -80,7 +104,11 @@ struct ClientStreamingTests {
     @Test func rawUploadStoresTheBytes() async throws {
         try await withGateway { harness in
             let bytes = (0..<300_000).map { UInt8(($0 * 13) % 256) }
-            let client = try await StreamingTestClient.start(port: harness.gatewayPort, method: .PUT, uri: "/v1/files/big.bin")
+            let client = try await StreamingTestClient.start(
+                port: harness.gatewayPort,
+                method: .PUT,
+                uri: "/v1/files/big.bin"
+            )
             var offset = 0
             while offset < bytes.count {
                 let end = min(offset + 16_384, bytes.count)

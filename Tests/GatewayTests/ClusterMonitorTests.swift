@@ -21,7 +21,12 @@ struct ClusterMonitorTests {
             // gateway assigns connections to loops in turn) reach both pods.
             let first = try await harness.client()
             let second = try await harness.client()
-            defer { Task { await first.close(); await second.close() } }
+            defer {
+                Task {
+                    await first.close()
+                    await second.close()
+                }
+            }
             for _ in 0..<20 {
                 #expect(try await first.send(.GET, "/v1/users/1").status == 200)
                 #expect(try await second.send(.GET, "/v1/users/1").status == 200)

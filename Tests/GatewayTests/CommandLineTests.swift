@@ -11,10 +11,10 @@ struct CommandLineTests {
         let executable = try #require(ServeCommandTests.executable, "portico is not built")
         let config = NSTemporaryDirectory() + "staging-gateway-\(UUID().uuidString).yaml"
         try """
-            protos: [\(repositoryRoot)/Protos/demo.binpb]
-            backends:
-              demo: { endpoints: [127.0.0.1:notaport] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        protos: [\(repositoryRoot)/Protos/demo.binpb]
+        backends:
+          demo: { endpoints: [127.0.0.1:notaport] }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: config) }
         let result = try await runTool(executable, ["check", "--config", config])
         #expect(result.status == 1)
@@ -34,12 +34,12 @@ struct CommandLineTests {
             let config = directory + "/gateway.yaml"
             func write(rules: String) throws {
                 try """
-                    listen: 127.0.0.1:0
-                    protos: [\(repositoryRoot)/Protos/demo.binpb]
-                    backends:
-                      demo: { endpoints: [127.0.0.1:\(harness.backend.port)] }
-                    \(rules)
-                    """.write(toFile: config, atomically: true, encoding: .utf8)
+                listen: 127.0.0.1:0
+                protos: [\(repositoryRoot)/Protos/demo.binpb]
+                backends:
+                  demo: { endpoints: [127.0.0.1:\(harness.backend.port)] }
+                \(rules)
+                """.write(toFile: config, atomically: true, encoding: .utf8)
             }
             try write(rules: "")
             let log = directory + "/portico.log"
@@ -57,14 +57,20 @@ struct CommandLineTests {
             defer { Task { await client.close() } }
             #expect(try await client.send(.GET, "/v1/people/1").status == 404)
 
-            try write(rules: "http: { rules: [ { selector: demo.user.v1.UserService.GetUser, get: \"/v1/people/{id}\" } ] }")
+            try write(
+                rules: "http: { rules: [ { selector: demo.user.v1.UserService.GetUser, get: \"/v1/people/{id}\" } ] }"
+            )
             kill(process.processIdentifier, SIGHUP)
             #expect(try await Self.eventually { try await client.send(.GET, "/v1/people/1").status == 200 })
             #expect(try await client.send(.GET, "/v1/people/1").text == #"{"id":1,"name":"Ada Lovelace"}"#)
 
             try "backends: [not, a, mapping]".write(toFile: config, atomically: true, encoding: .utf8)
             kill(process.processIdentifier, SIGHUP)
-            #expect(try await Self.eventually { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("reload failed") })
+            #expect(
+                try await Self.eventually {
+                    ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("reload failed")
+                }
+            )
             #expect(process.isRunning)
             #expect(try await client.send(.GET, "/v1/people/1").status == 200, "the old configuration keeps serving")
             let logged = try String(contentsOfFile: log, encoding: .utf8)

@@ -16,7 +16,12 @@ struct CompressionTests {
             let client = try await harness.client()
             defer { Task { await client.close() } }
             let body = #"{"fString":"\#(Self.bigLabel)"}"#
-            let gzipped = try await client.send(.POST, "/v1/echo", headers: [("Accept-Encoding", "br, gzip;q=0.8")], body: body)
+            let gzipped = try await client.send(
+                .POST,
+                "/v1/echo",
+                headers: [("Accept-Encoding", "br, gzip;q=0.8")],
+                body: body
+            )
             #expect(gzipped.status == 200)
             #expect(gzipped.headers.first(name: "content-encoding") == "gzip")
             #expect(gzipped.headers.first(name: "vary") == "Accept-Encoding")
@@ -25,7 +30,8 @@ struct CompressionTests {
             #expect(String(buffer: inflated) == #"{"fString":"\#(Self.bigLabel)"}"#)
             // Not asked for, refused with q=0, or too small to be worth it: sent as it is.
             for (headers, payload) in [
-                ([(String, String)](), body), ([("Accept-Encoding", "gzip;q=0")], body), ([("Accept-Encoding", "gzip")], #"{"fString":"small"}"#),
+                ([(String, String)](), body), ([("Accept-Encoding", "gzip;q=0")], body),
+                ([("Accept-Encoding", "gzip")], #"{"fString":"small"}"#),
             ] {
                 let plain = try await client.send(.POST, "/v1/echo", headers: headers, body: payload)
                 #expect(plain.headers.first(name: "content-encoding") == nil)
@@ -44,7 +50,11 @@ struct CompressionTests {
         try await withGateway(replacingBackends: backends, backendGzip: true, throughRelay: true) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let response = try await client.send(.POST, "/v1/echo", body: #"{"fString":"\#(Self.bigLabel)","fInt32":7}"#)
+            let response = try await client.send(
+                .POST,
+                "/v1/echo",
+                body: #"{"fString":"\#(Self.bigLabel)","fInt32":7}"#
+            )
             #expect(response.status == 200, "\(response.text)")
             #expect(response.text == #"{"fInt32":7,"fString":"\#(Self.bigLabel)"}"#)
             #expect(try await client.send(.GET, "/v1/users/1").text == #"{"id":1,"name":"Ada Lovelace"}"#)

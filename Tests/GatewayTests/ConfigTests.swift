@@ -52,32 +52,37 @@ struct ConfigTests {
     }
 
     @Test func discoveryAndPoolSettingsAreReadAndValidated() throws {
-        let good = try GatewayConfig.parse(yaml: """
-            listen: 127.0.0.1:0
-            protos: [Protos/demo.binpb]
-            backends:
-              on: { endpoints: [pods.svc:50051], dns: true }
-              every: { endpoints: [pods.svc:50051], dns: { refreshInterval: 30s }, maxConnectionsPerEndpoint: 4 }
-              off: { endpoints: [pods.svc:50051], dns: false }
-            """)
+        let good = try GatewayConfig.parse(
+            yaml: """
+                listen: 127.0.0.1:0
+                protos: [Protos/demo.binpb]
+                backends:
+                  on: { endpoints: [pods.svc:50051], dns: true }
+                  every: { endpoints: [pods.svc:50051], dns: { refreshInterval: 30s }, maxConnectionsPerEndpoint: 4 }
+                  off: { endpoints: [pods.svc:50051], dns: false }
+                """
+        )
         #expect(good.backends["on"]?.dnsRefreshMilliseconds == 5_000)
         #expect(good.backends["every"]?.dnsRefreshMilliseconds == 30_000)
         #expect(good.backends["every"]?.maxConnectionsPerEndpoint == 4)
         #expect(good.backends["off"]?.dnsRefreshMilliseconds == nil)
         #expect(good.backends["off"]?.maxConnectionsPerEndpoint == 16)
         do {
-            _ = try GatewayConfig.parse(yaml: """
-                listen: 127.0.0.1:0
-                protos: [Protos/demo.binpb]
-                backends:
-                  a: { endpoints: [pods.svc:50051], dns: { refreshInterval: 1ms, every: 5s }, maxConnectionsPerEndpoint: 0 }
-                  b: { endpoints: [pods.svc:50051], dns: sometimes }
-                """)
+            _ = try GatewayConfig.parse(
+                yaml: """
+                    listen: 127.0.0.1:0
+                    protos: [Protos/demo.binpb]
+                    backends:
+                      a: { endpoints: [pods.svc:50051], dns: { refreshInterval: 1ms, every: 5s }, maxConnectionsPerEndpoint: 0 }
+                      b: { endpoints: [pods.svc:50051], dns: sometimes }
+                    """
+            )
             Issue.record("expected a ConfigError")
         } catch {
             #expect(
                 error.problems.map(\.path).sorted() == [
-                    "backends.a.dns.every", "backends.a.dns.refreshInterval", "backends.a.maxConnectionsPerEndpoint", "backends.b.dns",
+                    "backends.a.dns.every", "backends.a.dns.refreshInterval", "backends.a.maxConnectionsPerEndpoint",
+                    "backends.b.dns",
                 ]
             )
         }
@@ -128,7 +133,10 @@ struct ConfigTests {
         } catch {
             #expect(
                 error.problems.map(\.path).sorted()
-                    == ["methods.demo.file.v1.FileService.DownLoad.colour", "methods.demo.file.v1.FileService.DownLoad.json.loud"]
+                    == [
+                        "methods.demo.file.v1.FileService.DownLoad.colour",
+                        "methods.demo.file.v1.FileService.DownLoad.json.loud",
+                    ]
             )
         }
         let unknownMethod = yaml.replacingOccurrences(of: ", colour: red, json: { loud: true }", with: "")

@@ -31,7 +31,10 @@ struct ConnectionLifecycleTests {
             let response = try await client.send(.GET, "/v1/echo?fString=a")
             let elapsed = ContinuousClock.now - start
             #expect(response.status == 503, "\(response.text)")
-            #expect((try response.jsonObject()["message"] as? String)?.contains("keepalive") == true, "\(response.text)")
+            #expect(
+                (try response.jsonObject()["message"] as? String)?.contains("keepalive") == true,
+                "\(response.text)"
+            )
             #expect(elapsed < .seconds(2), "\(elapsed)")
         }
     }
@@ -50,7 +53,10 @@ struct ConnectionLifecycleTests {
             #expect(try await harness.gateway.upstreamConnectionCounts() == [1])
             try await Task.sleep(for: .milliseconds(700))
             #expect(try await client.send(.GET, "/v1/users/1").status == 200)
-            #expect(try await harness.gateway.upstreamConnectionCounts() == [2], "the idle connection was closed and a new one opened")
+            #expect(
+                try await harness.gateway.upstreamConnectionCounts() == [2],
+                "the idle connection was closed and a new one opened"
+            )
             // A chat open longer than the idle timeout keeps its connection.
             let chat = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/chat")
             try await chat.send("{\"message\":\"one\"}\n")

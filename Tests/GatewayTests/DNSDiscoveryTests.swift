@@ -1,10 +1,11 @@
 import Foundation
-@testable import Gateway
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
 import Upstream
+
+@testable import Gateway
 
 /// `backends.<name>.dns`: each address of a host name is an endpoint, and the list follows the
 /// answers as they change (a Kubernetes headless Service). The backends are real demo servers
@@ -93,7 +94,9 @@ struct DNSDiscoveryTests {
 /// for.
 final class ScriptedResolver: HostResolver {
     private let state:
-        NIOLockedValueBox<(answers: [String: Result<[String], ScriptedFailure>], lookups: Int, loops: Set<ObjectIdentifier>)>
+        NIOLockedValueBox<
+            (answers: [String: Result<[String], ScriptedFailure>], lookups: Int, loops: Set<ObjectIdentifier>)
+        >
 
     init(_ answers: [String: Result<[String], ScriptedFailure>]) {
         self.state = NIOLockedValueBox((answers, 0, []))

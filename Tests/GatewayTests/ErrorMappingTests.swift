@@ -19,7 +19,11 @@ struct ErrorMappingTests {
             let client = try await harness.client()
             defer { Task { await client.close() } }
             for (grpc, http) in Self.table {
-                let response = try await client.send(.POST, "/v1/fail", body: #"{"code":\#(grpc),"message":"boom \#(grpc)"}"#)
+                let response = try await client.send(
+                    .POST,
+                    "/v1/fail",
+                    body: #"{"code":\#(grpc),"message":"boom \#(grpc)"}"#
+                )
                 #expect(response.status == http, "grpc code \(grpc)")
                 let json = try response.jsonObject()
                 #expect(json["code"] as? Int == grpc)
@@ -37,7 +41,8 @@ struct ErrorMappingTests {
             let response = try await client.send(.POST, "/v1/fail", body: #"{"code":9,"message":"not now"}"#)
             #expect(response.status == 400)
             #expect(
-                response.text == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
+                response.text
+                    == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
             )
             // Gateway-made errors have no details.
             let notFound = try await client.send(.GET, "/v1/nowhere")
@@ -50,7 +55,9 @@ struct ErrorMappingTests {
         let set = try Google_Protobuf_FileDescriptorSet(
             serializedBytes: try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Protos/demo.binpb"))
         )
-        let withoutRPC = Google_Protobuf_FileDescriptorSet.with { $0.file = set.file.filter { !$0.name.hasPrefix("google/rpc/") } }
+        let withoutRPC = Google_Protobuf_FileDescriptorSet.with {
+            $0.file = set.file.filter { !$0.name.hasPrefix("google/rpc/") }
+        }
         let path = NSTemporaryDirectory() + "portico-no-rpc-\(UUID().uuidString).binpb"
         try Data(try withoutRPC.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -59,7 +66,8 @@ struct ErrorMappingTests {
             defer { Task { await client.close() } }
             let response = try await client.send(.POST, "/v1/fail", body: #"{"code":9,"message":"not now"}"#)
             #expect(
-                response.text == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
+                response.text
+                    == #"{"code":9,"message":"not now","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"DEMO_FAILURE","domain":"demo.portico","metadata":{"code":"9"}}]}"#
             )
         }
     }

@@ -34,7 +34,9 @@ struct FaultInjectionTests {
         try await Self.withTwoBackends(badPort: silent.port) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            for (headers, limit) in [([("Grpc-Timeout", "200m")], Duration.milliseconds(1_500)), ([], .milliseconds(1_500))] {
+            for (headers, limit) in [
+                ([("Grpc-Timeout", "200m")], Duration.milliseconds(1_500)), ([], .milliseconds(1_500)),
+            ] {
                 let start = ContinuousClock.now
                 let response = try await client.send(.GET, "/v1/echo?fString=a", headers: headers)
                 let elapsed = ContinuousClock.now - start
@@ -48,7 +50,9 @@ struct FaultInjectionTests {
     }
 
     @Test func aBackendSpeakingGarbageIsAnErrorNotAHang() async throws {
-        let garbage = try await MisbehavingBackend.start(.garbage(Array("HTTP/1.1 400 Bad Request\r\n\r\nnot h2 at all".utf8)))
+        let garbage = try await MisbehavingBackend.start(
+            .garbage(Array("HTTP/1.1 400 Bad Request\r\n\r\nnot h2 at all".utf8))
+        )
         defer { Task { await garbage.stop() } }
         try await Self.withTwoBackends(badPort: garbage.port) { harness in
             let client = try await harness.client()
@@ -81,7 +85,9 @@ struct FaultInjectionTests {
             try await fail(10_000)
             let fdsAfter = Self.openDescriptors()
             let rssAfter = Self.residentBytes()
-            print("10,000 failing calls: descriptors \(fdsBefore) → \(fdsAfter), RSS \(rssBefore >> 10) KiB → \(rssAfter >> 10) KiB")
+            print(
+                "10,000 failing calls: descriptors \(fdsBefore) → \(fdsAfter), RSS \(rssBefore >> 10) KiB → \(rssAfter >> 10) KiB"
+            )
             #expect(fdsAfter - fdsBefore <= 4, "descriptors \(fdsBefore) → \(fdsAfter)")
             #expect(rssAfter - rssBefore < 16 << 20, "RSS \(rssBefore >> 20) MiB → \(rssAfter >> 20) MiB")
             #expect(try await client.send(.GET, "/v1/users/1").status == 200)

@@ -14,14 +14,26 @@ struct FrontEndTLSTests {
         try await withCertificates { certs in
             let front = "tls: { cert: \(certs.server.certificate), key: \(certs.server.privateKey) }"
             try await withTLSGateway(backend: nil, upstreamTLS: nil, extra: front) { harness in
-                let ok = try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/1", caFile: certs.ca.certificate)
+                let ok = try await curlHTTPS(
+                    port: harness.gatewayPort,
+                    path: "/v1/users/1",
+                    caFile: certs.ca.certificate
+                )
                 #expect(ok.status == 200, "\(ok.stderr)")
                 #expect(ok.body == tlsTestUser1)
-                let missing = try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/9", caFile: certs.ca.certificate)
+                let missing = try await curlHTTPS(
+                    port: harness.gatewayPort,
+                    path: "/v1/users/9",
+                    caFile: certs.ca.certificate
+                )
                 #expect(missing.status == 404)
 
                 // A client that does not trust the CA refuses the listener.
-                let untrusted = try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/1", caFile: certs.otherCA.certificate)
+                let untrusted = try await curlHTTPS(
+                    port: harness.gatewayPort,
+                    path: "/v1/users/1",
+                    caFile: certs.otherCA.certificate
+                )
                 #expect(untrusted.status == 0)
 
                 // Plain HTTP to the TLS port: no response, the connection just ends.
@@ -32,17 +44,25 @@ struct FrontEndTLSTests {
                 await plain.close()
 
                 // And the listener still serves HTTPS afterwards.
-                #expect(try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/1", caFile: certs.ca.certificate).status == 200)
+                #expect(
+                    try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/1", caFile: certs.ca.certificate)
+                        .status == 200
+                )
             }
         }
     }
 
     @Test func upstreamMutualTLSBehindAnHTTPSListener() async throws {
         try await withCertificates { certs in
-            let tls = "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
+            let tls =
+                "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
             let front = "tls: { cert: \(certs.server.certificate), key: \(certs.server.privateKey) }"
             try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls, extra: front) { harness in
-                let ok = try await curlHTTPS(port: harness.gatewayPort, path: "/v1/users/1", caFile: certs.ca.certificate)
+                let ok = try await curlHTTPS(
+                    port: harness.gatewayPort,
+                    path: "/v1/users/1",
+                    caFile: certs.ca.certificate
+                )
                 #expect(ok.status == 200, "\(ok.stderr)")
                 #expect(ok.body == tlsTestUser1)
             }
@@ -54,7 +74,8 @@ struct FrontEndTLSTests {
             let front = "tls: { cert: \(certs.server.certificate), key: \(certs.server.privateKey) }"
             try await withTLSGateway(backend: nil, upstreamTLS: nil, extra: front) { harness in
                 // openssl s_client as the TLS pipe: the upgrade, one text frame, then a close frame.
-                var input = Array("""
+                var input = Array(
+                    """
                     GET /v1/chat HTTP/1.1\r
                     Host: localhost\r
                     Upgrade: websocket\r
@@ -63,13 +84,17 @@ struct FrontEndTLSTests {
                     Sec-WebSocket-Version: 13\r
                     \r
 
-                    """.utf8)
+                    """.utf8
+                )
                 input += Self.maskedFrame(opcode: 0x1, payload: Array(#"{"message":"over tls"}"#.utf8))
                 input += Self.maskedFrame(opcode: 0x8, payload: [0x03, 0xE8])
                 let output = try await runTool(
                     "openssl",
-                    ["s_client", "-connect", "127.0.0.1:\(harness.gatewayPort)", "-servername", "localhost", "-CAfile", certs.ca.certificate,
-                     "-verify_return_error", "-quiet"],
+                    [
+                        "s_client", "-connect", "127.0.0.1:\(harness.gatewayPort)", "-servername", "localhost",
+                        "-CAfile", certs.ca.certificate,
+                        "-verify_return_error", "-quiet",
+                    ],
                     input: input,
                     timeoutSeconds: 15
                 )

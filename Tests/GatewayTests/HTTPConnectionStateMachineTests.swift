@@ -167,7 +167,12 @@ import Testing
         var machine = Machine(limits: Self.limits, now: Self.start)
         let head = Self.head()
         _ = machine.received(.head(head), now: Self.start)
-        guard case .respond(_, let error, let close) = machine.routed(.refuseNow(.notFound(method: "POST", path: "/x")), head: head, now: Self.start)
+        guard
+            case .respond(_, let error, let close) = machine.routed(
+                .refuseNow(.notFound(method: "POST", path: "/x")),
+                head: head,
+                now: Self.start
+            )
         else {
             Issue.record("expected respond")
             return
@@ -362,7 +367,10 @@ import Testing
     }
 
     @Test func noLimitsNoClock() {
-        let machine = Machine(limits: .init(idleTimeout: .zero, requestReadTimeout: .zero, drainLimit: 0), now: Self.start)
+        let machine = Machine(
+            limits: .init(idleTimeout: .zero, requestReadTimeout: .zero, drainLimit: 0),
+            now: Self.start
+        )
         #expect(machine.nextDeadline(now: Self.start) == nil)
     }
 

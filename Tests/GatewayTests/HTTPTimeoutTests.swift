@@ -40,7 +40,9 @@ struct HTTPTimeoutTests {
     @Test func aBodyThatStopsShortIsA408AndTheConnectionCloses() async throws {
         try await withGateway(extraConfig: Self.limits) { harness in
             let client = try await RawTCPClient.connect(port: harness.gatewayPort)
-            try await client.send("POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"fString\":")
+            try await client.send(
+                "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"fString\":"
+            )
             let elapsed = try await Self.closing(client, within: .seconds(3))
             #expect(elapsed != nil)
             #expect(client.text.hasPrefix("HTTP/1.1 408"), "\(client.text)")

@@ -29,7 +29,10 @@ struct MalformedHTTPTests {
         ("a space in the request target", "GET /v1/us ers/1 HTTP/1.1\r\nHost: x\r\n\r\n"),
         ("a header name with a space", "GET /v1/users/1 HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n"),
         ("a Content-Length that is not a number", "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
-        ("a chunk size that is not hex", "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+        (
+            "a chunk size that is not hex",
+            "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+        ),
         ("not HTTP at all", "\u{16}\u{03}\u{01}\u{00}\u{a5}\u{01}\u{00}\u{00}\u{a1}\u{03}\u{03}\r\n\r\n"),
     ])
     func isA400WithAJSONStatus(_ problem: String, _ request: String) async throws {
@@ -52,7 +55,8 @@ struct MalformedHTTPTests {
 
     @Test func anOversizedHeaderBlockIsA431() async throws {
         try await withGateway { harness in
-            let request = "GET /v1/users/1 HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n"
+            let request =
+                "GET /v1/users/1 HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n"
             let text = try await Self.exchange(request, port: harness.gatewayPort)
             #expect(text.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "\(text.prefix(200))")
             let status = try Self.lastJSONBody(text)

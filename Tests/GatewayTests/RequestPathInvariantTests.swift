@@ -38,7 +38,10 @@ import Testing
 
     /// The grep can fail: the same scan finds the lookups the snapshot builder does make.
     @Test func theScanFindsLookupsWhereTheyAre() throws {
-        let text = try String(contentsOfFile: repositoryRoot + "/Sources/Gateway/Snapshot/SnapshotBuilder+Plans.swift", encoding: .utf8)
+        let text = try String(
+            contentsOfFile: repositoryRoot + "/Sources/Gateway/Snapshot/SnapshotBuilder+Plans.swift",
+            encoding: .utf8
+        )
         #expect(Self.lookupsByName.contains { text.contains($0) })
     }
 }

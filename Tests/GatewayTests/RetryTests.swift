@@ -10,7 +10,10 @@ import Testing
 /// fails the first n calls carrying its message: a flaky backend on cue.
 @Suite("Retries of unary calls")
 struct RetryTests {
-    static func config(budget: String = "{ maxTokens: 100, tokenRatio: 0.1 }", retry: String = "{ maxAttempts: 3, backoff: 10ms }") -> String {
+    static func config(
+        budget: String = "{ maxTokens: 100, tokenRatio: 0.1 }",
+        retry: String = "{ maxAttempts: 3, backoff: 10ms }"
+    ) -> String {
         """
         backends:
           demo:
@@ -23,7 +26,8 @@ struct RetryTests {
         """
     }
 
-    static func fail(_ client: TestHTTPClient, code: Int, message: String, times: Int = 0) async throws -> TestResponse {
+    static func fail(_ client: TestHTTPClient, code: Int, message: String, times: Int = 0) async throws -> TestResponse
+    {
         try await client.send(.POST, "/v1/fail", body: #"{"code":\#(code),"message":"\#(message)","times":\#(times)}"#)
     }
 
@@ -71,12 +75,17 @@ struct RetryTests {
     }
 
     @Test func retriesStayWithinTheDeadline() async throws {
-        try await withGateway(replacingBackends: Self.config(retry: "{ maxAttempts: 5, backoff: 300ms, maxBackoff: 300ms }")) { harness in
+        try await withGateway(
+            replacingBackends: Self.config(retry: "{ maxAttempts: 5, backoff: 300ms, maxBackoff: 300ms }")
+        ) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
             let start = ContinuousClock.now
             let response = try await client.send(
-                .POST, "/v1/fail", headers: [("Grpc-Timeout", "500m")], body: #"{"code":14,"message":"slow"}"#
+                .POST,
+                "/v1/fail",
+                headers: [("Grpc-Timeout", "500m")],
+                body: #"{"code":14,"message":"slow"}"#
             )
             #expect(response.status == 503)
             #expect(ContinuousClock.now - start < .milliseconds(900))

@@ -7,7 +7,8 @@ struct ServeCommandTests {
     /// The `portico` executable built next to the test bundle (`swift build --build-tests` builds it).
     static var executable: String? {
         let directory = Bundle.main.bundleURL.deletingLastPathComponent().path
-        let candidates = [Bundle.main.bundleURL.path, directory].map { $0 + "/portico" } + [repositoryRoot + "/.build/debug/portico"]
+        let candidates =
+            [Bundle.main.bundleURL.path, directory].map { $0 + "/portico" } + [repositoryRoot + "/.build/debug/portico"]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -15,16 +16,18 @@ struct ServeCommandTests {
         let executable = try #require(Self.executable, "portico is not built")
         let config = NSTemporaryDirectory() + "portico-serve-\(UUID().uuidString).yaml"
         try """
-            listen: 127.0.0.1:0
-            protos: [\(repositoryRoot)/Protos/demo.binpb]
-            backends:
-              demo: { endpoints: [127.0.0.1:1] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        protos: [\(repositoryRoot)/Protos/demo.binpb]
+        backends:
+          demo: { endpoints: [127.0.0.1:1] }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: config) }
         // Started the way a default Debian shell would: soft limit 1,024 (or lower), hard above.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -Sn 256 && exec \"$0\" serve --config \"$1\" --log-level error", executable, config]
+        process.arguments = [
+            "-c", "ulimit -Sn 256 && exec \"$0\" serve --config \"$1\" --log-level error", executable, config,
+        ]
         try process.run()
         defer {
             process.terminate()
@@ -34,8 +37,10 @@ struct ServeCommandTests {
         for _ in 0..<100 {
             try await Task.sleep(for: .milliseconds(50))
             // Only once portico (not the shell) runs: its command line names it.
-            let command = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
-            guard command.contains("serve"), let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),
+            let command =
+                (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
+            guard command.contains("serve"),
+                let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),
                 let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
             else { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -43,11 +43,19 @@ struct ServerStreamingTests {
             let empty = try await client.send(.GET, "/v1/files/empty:chunks")
             #expect(empty.status == 200)
             #expect(empty.body.isEmpty)
-            let emptyArray = try await client.send(.GET, "/v1/files/empty:chunks", headers: [("Accept", "application/json")])
+            let emptyArray = try await client.send(
+                .GET,
+                "/v1/files/empty:chunks",
+                headers: [("Accept", "application/json")]
+            )
             #expect(emptyArray.text == "[]")
             let one = try await client.send(.GET, "/v1/files/zeros-10:chunks")
             #expect(try Self.lines(one).count == 1)
-            let oneArray = try await client.send(.GET, "/v1/files/zeros-10:chunks", headers: [("Accept", "application/json")])
+            let oneArray = try await client.send(
+                .GET,
+                "/v1/files/zeros-10:chunks",
+                headers: [("Accept", "application/json")]
+            )
             let array = try JSONSerialization.jsonObject(with: Data(oneArray.body)) as? [Any]
             #expect(array?.count == 1)
         }
@@ -57,12 +65,20 @@ struct ServerStreamingTests {
         try await withGateway { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let sse = try await client.send(.GET, "/v1/files/zeros-2048:chunks", headers: [("Accept", "text/event-stream")])
+            let sse = try await client.send(
+                .GET,
+                "/v1/files/zeros-2048:chunks",
+                headers: [("Accept", "text/event-stream")]
+            )
             #expect(sse.headers.first(name: "content-type") == "text/event-stream")
             let events = sse.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
             #expect(events.count == 2)
             #expect(events.allSatisfy { $0.hasPrefix("data: {") })
-            let array = try await client.send(.GET, "/v1/files/zeros-3000:chunks", headers: [("Accept", "application/json")])
+            let array = try await client.send(
+                .GET,
+                "/v1/files/zeros-3000:chunks",
+                headers: [("Accept", "application/json")]
+            )
             #expect(array.headers.first(name: "content-type") == "application/json")
             let elements = try JSONSerialization.jsonObject(with: Data(array.body)) as? [[String: Any]]
             #expect(elements?.count == 3)
@@ -94,10 +110,18 @@ struct ServerStreamingTests {
             #expect(error?["code"] as? Int == 10)
             #expect((error?["message"] as? String)?.contains("failed after 2 chunks") == true)
 
-            let sse = try await client.send(.GET, "/v1/files/fail-after-1:chunks", headers: [("Accept", "text/event-stream")])
+            let sse = try await client.send(
+                .GET,
+                "/v1/files/fail-after-1:chunks",
+                headers: [("Accept", "text/event-stream")]
+            )
             #expect(sse.text.contains("event: error\ndata: {\"code\":10"))
 
-            let array = try await client.send(.GET, "/v1/files/fail-after-1:chunks", headers: [("Accept", "application/json")])
+            let array = try await client.send(
+                .GET,
+                "/v1/files/fail-after-1:chunks",
+                headers: [("Accept", "application/json")]
+            )
             let elements = try JSONSerialization.jsonObject(with: Data(array.body)) as? [[String: Any]]
             #expect(elements?.count == 2)
             #expect((elements?.last?["error"] as? [String: Any])?["code"] as? Int == 10)

@@ -50,7 +50,10 @@ import Testing
               demo.user.v1.UserService: c
             """
         let snapshot = try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml), baseDirectory: repositoryRoot)
-        let backends = Dictionary(snapshot.plans.map { ($0.method.serviceFullName, $0.labels.backend) }, uniquingKeysWith: { a, _ in a })
+        let backends = Dictionary(
+            snapshot.plans.map { ($0.method.serviceFullName, $0.labels.backend) },
+            uniquingKeysWith: { a, _ in a }
+        )
         #expect(backends["demo.user.v1.UserService"] == "c")
         #expect(backends["demo.echo.v1.EchoService"] == "b")
         #expect(backends["demo.chat.v1.ChatService"] == "b")

@@ -12,7 +12,8 @@ import Testing
 struct TLSTests {
     @Test func upstreamMutualTLSServesTheCall() async throws {
         try await withCertificates { certs in
-            let tls = "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
+            let tls =
+                "{ ca: \(certs.ca.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
             try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
                 let client = try await harness.client()
                 for _ in 0..<3 {
@@ -53,7 +54,8 @@ struct TLSTests {
 
     @Test func backendSignedByAnUntrustedCAIsA503() async throws {
         try await withCertificates { certs in
-            let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
+            let tls =
+                "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey) }"
             try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
                 let started = ContinuousClock.now
                 let response = try await harness.client().send(.GET, "/v1/users/1")
@@ -68,7 +70,8 @@ struct TLSTests {
 
     @Test func insecureSkipVerifyAcceptsAnUntrustedBackend() async throws {
         try await withCertificates { certs in
-            let tls = "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey), insecureSkipVerify: true }"
+            let tls =
+                "{ ca: \(certs.otherCA.certificate), cert: \(certs.client.certificate), key: \(certs.client.privateKey), insecureSkipVerify: true }"
             try await withTLSGateway(backend: mutualTLSBackend(certs), upstreamTLS: tls) { harness in
                 let response = try await harness.client().send(.GET, "/v1/users/1")
                 #expect(response.status == 200)
@@ -79,7 +82,10 @@ struct TLSTests {
 
     @Test func serverNameOverridesTheNameTheCertificateMustCarry() async throws {
         try await withCertificates { certs in
-            let backendTLS = DemoBackendTLS(certificateChainFile: certs.namedServer.certificate, privateKeyFile: certs.namedServer.privateKey)
+            let backendTLS = DemoBackendTLS(
+                certificateChainFile: certs.namedServer.certificate,
+                privateKeyFile: certs.namedServer.privateKey
+            )
             // The certificate names backend.portico.test, not 127.0.0.1.
             let plain = "{ ca: \(certs.ca.certificate) }"
             try await withTLSGateway(backend: backendTLS, upstreamTLS: plain) { harness in
@@ -101,9 +107,15 @@ struct TLSTests {
         try await withCertificates { certs in
             // Portico's own HTTPS listener offers http/1.1 only: a TLS server that refuses h2.
             let front = "tls: { cert: \(certs.server.certificate), key: \(certs.server.privateKey) }"
-            try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:1", backendTLS: nil, extra: front) }) { https in
+            try await GatewayHarness.with(
+                backends: 0,
+                config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:1", backendTLS: nil, extra: front) }
+            ) { https in
                 let tls = "{ ca: \(certs.ca.certificate) }"
-                try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(https.gatewayPort)", backendTLS: tls) }) { harness in
+                try await GatewayHarness.with(
+                    backends: 0,
+                    config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(https.gatewayPort)", backendTLS: tls) }
+                ) { harness in
                     let response = try await harness.client().send(.GET, "/v1/users/1")
                     #expect(response.status == 503)
                     let message = try statusMessage(response).message
@@ -132,7 +144,10 @@ struct TLSTests {
             let silent = try await MisbehavingBackend.start(.silent)
             let tls = "{ ca: \(certs.ca.certificate) }"
             do {
-                try await GatewayHarness.with(backends: 0, config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(silent.port)", backendTLS: tls) }) { harness in
+                try await GatewayHarness.with(
+                    backends: 0,
+                    config: { _ in tlsConfigYAML(endpoint: "127.0.0.1:\(silent.port)", backendTLS: tls) }
+                ) { harness in
                     let started = ContinuousClock.now
                     let response = try await harness.client().send(.GET, "/v1/users/1")
                     let elapsed = ContinuousClock.now - started
@@ -162,29 +177,49 @@ struct TLSTests {
                 extra: "tls: { cert: /nonexistent/portico.pem, key: \(certs.server.privateKey) }"
             )
             let config = try GatewayConfig.parse(yaml: yaml)
-            let error = try #require(throws: ConfigError.self) { try GatewaySnapshot(config: config, baseDirectory: repositoryRoot) }
+            let error = try #require(throws: ConfigError.self) {
+                try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
+            }
             let problems = Dictionary(error.problems.map { ($0.path, $0.message) }, uniquingKeysWith: { $1 })
             #expect(problems["tls.cert"]?.contains("/nonexistent/portico.pem") == true, "\(error)")
             // Relative paths resolve against the config file's folder, like protos.
             #expect(problems["backends.demo.tls.ca"]?.contains("\(repositoryRoot)/missing/ca.pem") == true, "\(error)")
 
             // Once the CA is fine, the invalid client certificate is next.
-            let yaml2 = tlsConfigYAML(endpoint: "127.0.0.1:50051", backendTLS: "{ ca: \(certs.ca.certificate), cert: \(garbage), key: \(certs.client.privateKey) }")
-            let error2 = try #require(throws: ConfigError.self) { try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml2), baseDirectory: repositoryRoot) }
+            let yaml2 = tlsConfigYAML(
+                endpoint: "127.0.0.1:50051",
+                backendTLS: "{ ca: \(certs.ca.certificate), cert: \(garbage), key: \(certs.client.privateKey) }"
+            )
+            let error2 = try #require(throws: ConfigError.self) {
+                try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml2), baseDirectory: repositoryRoot)
+            }
             #expect(error2.problems.map(\.path) == ["backends.demo.tls.cert"], "\(error2)")
 
             // A key that is not the certificate's.
-            let yaml3 = tlsConfigYAML(endpoint: "127.0.0.1:50051", backendTLS: nil, extra: "tls: { cert: \(certs.server.certificate), key: \(certs.client.privateKey) }")
-            let error3 = try #require(throws: ConfigError.self) { try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml3), baseDirectory: repositoryRoot) }
+            let yaml3 = tlsConfigYAML(
+                endpoint: "127.0.0.1:50051",
+                backendTLS: nil,
+                extra: "tls: { cert: \(certs.server.certificate), key: \(certs.client.privateKey) }"
+            )
+            let error3 = try #require(throws: ConfigError.self) {
+                try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml3), baseDirectory: repositoryRoot)
+            }
             #expect(error3.problems.map(\.path) == ["tls.key"], "\(error3)")
 
-            let yaml5 = tlsConfigYAML(endpoint: "127.0.0.1:50051", backendTLS: "{ cert: \(certs.client.certificate), key: \(certs.server.privateKey) }")
-            let error5 = try #require(throws: ConfigError.self) { try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml5), baseDirectory: repositoryRoot) }
+            let yaml5 = tlsConfigYAML(
+                endpoint: "127.0.0.1:50051",
+                backendTLS: "{ cert: \(certs.client.certificate), key: \(certs.server.privateKey) }"
+            )
+            let error5 = try #require(throws: ConfigError.self) {
+                try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml5), baseDirectory: repositoryRoot)
+            }
             #expect(error5.problems.map(\.path) == ["backends.demo.tls.key"], "\(error5)")
 
             // SNI carries host names only.
             let yaml4 = tlsConfigYAML(endpoint: "127.0.0.1:50051", backendTLS: "{ serverName: 10.0.0.1 }")
-            let error4 = try #require(throws: ConfigError.self) { try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml4), baseDirectory: repositoryRoot) }
+            let error4 = try #require(throws: ConfigError.self) {
+                try GatewaySnapshot(config: GatewayConfig.parse(yaml: yaml4), baseDirectory: repositoryRoot)
+            }
             #expect(error4.problems.map(\.path) == ["backends.demo.tls.serverName"], "\(error4)")
         }
     }

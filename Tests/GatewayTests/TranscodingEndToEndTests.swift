@@ -23,7 +23,12 @@ struct TranscodingEndToEndTests {
         try await withGateway { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let response = try await client.send(.POST, "/v1/echo", headers: [("Content-Type", "application/json")], body: Self.everything)
+            let response = try await client.send(
+                .POST,
+                "/v1/echo",
+                headers: [("Content-Type", "application/json")],
+                body: Self.everything
+            )
             #expect(response.status == 200, "\(response.text)")
             let sent = try JSONSerialization.jsonObject(with: Data(Self.everything.utf8)) as! NSDictionary
             let received = try JSONSerialization.jsonObject(with: Data(response.body)) as! NSDictionary
@@ -43,7 +48,10 @@ struct TranscodingEndToEndTests {
             let response = try await client.send(.POST, "/v1/echo", body: body)
             #expect(response.status == 200, "\(response.text)")
             let sent = try JSONSerialization.jsonObject(with: Data(body.utf8)) as! NSDictionary
-            #expect(try JSONSerialization.jsonObject(with: Data(response.body)) as! NSDictionary == sent, "\(response.text)")
+            #expect(
+                try JSONSerialization.jsonObject(with: Data(response.body)) as! NSDictionary == sent,
+                "\(response.text)"
+            )
             let badTime = try await client.send(.POST, "/v1/echo", body: #"{"at":"2024-02-30T00:00:00Z"}"#)
             #expect(badTime.status == 400)
             #expect((try badTime.jsonObject()["message"] as? String)?.contains("invalid Timestamp") == true)
@@ -59,7 +67,11 @@ struct TranscodingEndToEndTests {
         try await withGateway(extraConfig: extra) { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let echoed = try await client.send(.POST, "/v1/echo", body: #"{"fInt32":3,"color":"RED","surprise":1,"fInt64":"9007199254740993"}"#)
+            let echoed = try await client.send(
+                .POST,
+                "/v1/echo",
+                body: #"{"fInt32":3,"color":"RED","surprise":1,"fInt64":"9007199254740993"}"#
+            )
             #expect(echoed.status == 200, "\(echoed.text)")
             #expect(echoed.text.contains(#""f_int64":9007199254740993,"#), "\(echoed.text)")
             #expect(echoed.text.contains(#""f_uint64":0,"#), "\(echoed.text)")
@@ -130,7 +142,10 @@ struct TranscodingEndToEndTests {
         try await withGateway { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let response = try await client.send(.GET, "/v1/echo?counts[a]=1&counts%5Bb%5D=2&flags[true]=yes&counts[a]=3")
+            let response = try await client.send(
+                .GET,
+                "/v1/echo?counts[a]=1&counts%5Bb%5D=2&flags[true]=yes&counts[a]=3"
+            )
             #expect(response.status == 200, "\(response.text)")
             let json = try response.jsonObject()
             #expect(json["counts"] as? [String: Int] == ["a": 3, "b": 2])
@@ -146,9 +161,15 @@ struct TranscodingEndToEndTests {
         try await withGateway { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let response = try await client.send(.GET, "/v1/echo?at=2024-01-01T01:00:00%2B01:00&ttl=1.5s&mask=fInt32,nested.label&big=-7")
+            let response = try await client.send(
+                .GET,
+                "/v1/echo?at=2024-01-01T01:00:00%2B01:00&ttl=1.5s&mask=fInt32,nested.label&big=-7"
+            )
             #expect(response.status == 200, "\(response.text)")
-            #expect(response.text == #"{"at":"2024-01-01T00:00:00Z","ttl":"1.500s","mask":"fInt32,nested.label","big":"-7"}"#)
+            #expect(
+                response.text
+                    == #"{"at":"2024-01-01T00:00:00Z","ttl":"1.500s","mask":"fInt32,nested.label","big":"-7"}"#
+            )
             // An unescaped "+" is a space, so the offset is malformed.
             let plus = try await client.send(.GET, "/v1/echo?at=2024-01-01T01:00:00+01:00")
             #expect(plus.status == 400)
@@ -159,7 +180,11 @@ struct TranscodingEndToEndTests {
         try await withGateway { harness in
             let client = try await harness.client()
             defer { Task { await client.close() } }
-            let response = try await client.send(.POST, "/v1/echo", body: #"{"f_int32":5,"choice_number":0,"renamed":"r"}"#)
+            let response = try await client.send(
+                .POST,
+                "/v1/echo",
+                body: #"{"f_int32":5,"choice_number":0,"renamed":"r"}"#
+            )
             #expect(response.status == 200)
             let json = try response.jsonObject()
             #expect(json["fInt32"] as? Int == 5)
@@ -182,7 +207,10 @@ struct TranscodingEndToEndTests {
         "bad input names its field in a google.rpc.BadRequest detail",
         arguments: [
             (#"{"nested":{"child":{"label":[]}}}"#, "/v1/echo", "nested.child.label", "expected a string, got array"),
-            (#"{"nested":{"nope":1}}"#, "/v1/echo", "nested.nope", #"unknown field "nope" in demo.echo.v1.Everything.Nested"#),
+            (
+                #"{"nested":{"nope":1}}"#, "/v1/echo", "nested.nope",
+                #"unknown field "nope" in demo.echo.v1.Everything.Nested"#
+            ),
             (#"{"tags":["a",2]}"#, "/v1/echo", "tags[1]", "expected a string, got number"),
             (#"{}"#, "/v1/echo/nested/x?colour=red", "colour", "unknown query parameter 'colour'"),
         ]

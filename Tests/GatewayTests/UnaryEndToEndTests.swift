@@ -51,7 +51,11 @@ struct UnaryEndToEndTests {
             let wrong = try await client.send(.GET, "/v1/users/2", headers: [("appid", "itxs"), ("appkey", "wrong")])
             #expect(wrong.status == 401)
             #expect(try wrong.jsonObject()["code"] as? Int == 16)
-            let right = try await client.send(.GET, "/v1/users/2", headers: [("appid", "itxs"), ("appkey", "11223344")])
+            let right = try await client.send(
+                .GET,
+                "/v1/users/2",
+                headers: [("appid", "itxs"), ("appkey", "11223344")]
+            )
             #expect(right.status == 200)
             #expect(try right.jsonObject()["id"] as? Int == 2)
         }

@@ -21,7 +21,8 @@ struct UnixSocketTests {
               demo.*: local
             """
         // Backend 0 listens on TCP but the config leaves it out: nothing may reach it.
-        try await GatewayHarness.with(hosts: ["127.0.0.1", "unix:\(socket)"], config: { demoConfigYAML(backendPort: $0[0], replacingBackends: backends) }) { harness in
+        let config: ([Int]) -> String = { demoConfigYAML(backendPort: $0[0], replacingBackends: backends) }
+        try await GatewayHarness.with(hosts: ["127.0.0.1", "unix:\(socket)"], config: config) { harness in
             let observer = harness.observers[1]
             let client = try await harness.client()
             defer { Task { await client.close() } }

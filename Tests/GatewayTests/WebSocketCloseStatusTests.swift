@@ -11,13 +11,18 @@ struct WebSocketCloseStatusTests {
         #expect(WebSocketCloseStatus(code: .ok, message: "").code == 1000)
     }
 
-    @Test(arguments: [(GRPCStatus.Code.cancelled, 4001), (.invalidArgument, 4003), (.notFound, 4005), (.unavailable, 4014), (.unauthenticated, 4016)])
+    @Test(arguments: [
+        (GRPCStatus.Code.cancelled, 4001), (.invalidArgument, 4003), (.notFound, 4005), (.unavailable, 4014),
+        (.unauthenticated, 4016),
+    ])
     func errorsUseTheApplicationRange(_ code: GRPCStatus.Code, _ expected: Int) {
         #expect(WebSocketCloseStatus(code: code, message: "m").code == expected)
     }
 
     @Test func payloadIsTheBigEndianCodeThenTheReason() {
-        let payload = WebSocketCloseStatus(code: .notFound, message: "user 9 not found").payload(allocator: ByteBufferAllocator())
+        let payload = WebSocketCloseStatus(code: .notFound, message: "user 9 not found").payload(
+            allocator: ByteBufferAllocator()
+        )
         #expect(Array(payload.readableBytesView) == [0x0F, 0xA5] + Array("user 9 not found".utf8))
     }
 

@@ -19,7 +19,8 @@ struct WebSocketTests {
     }
 
     /// The next event, which must be a close frame.
-    static func nextClose(_ iterator: inout AsyncStream<WebSocketEvent>.Iterator) async -> (code: Int, reason: String)? {
+    static func nextClose(_ iterator: inout AsyncStream<WebSocketEvent>.Iterator) async -> (code: Int, reason: String)?
+    {
         let event = await next(&iterator)
         guard case .close(let code, let reason) = event else {
             Issue.record("expected a close frame, got \(String(describing: event))")
@@ -79,7 +80,10 @@ struct WebSocketTests {
 
     @Test func jsonDownloadArrivesAsOneTextFramePerMessage() async throws {
         try await withGateway { harness in
-            let session = try await WebSocketTestClient.connect(port: harness.gatewayPort, path: "/v1/files/zeros-1500:chunks")
+            let session = try await WebSocketTestClient.connect(
+                port: harness.gatewayPort,
+                path: "/v1/files/zeros-1500:chunks"
+            )
             var events = session.events.makeAsyncIterator()
             let first = Data(count: 1024).base64EncodedString()
             let second = Data(count: 476).base64EncodedString()
@@ -114,7 +118,10 @@ struct WebSocketTests {
 
     @Test func backendErrorMidStreamClosesWithItsStatus() async throws {
         try await withGateway { harness in
-            let session = try await WebSocketTestClient.connect(port: harness.gatewayPort, path: "/v1/files/fail-after-2:chunks")
+            let session = try await WebSocketTestClient.connect(
+                port: harness.gatewayPort,
+                path: "/v1/files/fail-after-2:chunks"
+            )
             var events = session.events.makeAsyncIterator()
             let all = await Self.rest(&events)
             #expect(all.count == 4)
@@ -124,7 +131,10 @@ struct WebSocketTests {
 
     @Test func missingFileClosesWithNotFound() async throws {
         try await withGateway { harness in
-            let session = try await WebSocketTestClient.connect(port: harness.gatewayPort, path: "/v1/files/no-such-file")
+            let session = try await WebSocketTestClient.connect(
+                port: harness.gatewayPort,
+                path: "/v1/files/no-such-file"
+            )
             var events = session.events.makeAsyncIterator()
             guard let (code, reason) = await Self.nextClose(&events) else { return }
             #expect(code == 4005)
@@ -178,7 +188,10 @@ struct WebSocketTests {
             ]
             let unary = try await client.send(.GET, "/v1/users/1", headers: handshake)
             #expect(unary.status == 400)
-            #expect(try unary.jsonObject()["message"] as? String == "WebSocket sessions need a streaming method; demo.user.v1.UserService.GetUser is unary (call it with plain HTTP)")
+            #expect(
+                try unary.jsonObject()["message"] as? String
+                    == "WebSocket sessions need a streaming method; demo.user.v1.UserService.GetUser is unary (call it with plain HTTP)"
+            )
             await client.close()
             let other = try await harness.client()
             let unknown = try await other.send(.GET, "/v1/nowhere", headers: handshake)
@@ -204,7 +217,10 @@ struct WebSocketTests {
     @Test func clientVanishingMidDownloadCancelsTheBackendCall() async throws {
         try await withGateway(throughRelay: true) { harness in
             let relay = try #require(harness.relay)
-            let session = try await WebSocketTestClient.connect(port: harness.gatewayPort, path: "/v1/files/zeros-1000000000")
+            let session = try await WebSocketTestClient.connect(
+                port: harness.gatewayPort,
+                path: "/v1/files/zeros-1000000000"
+            )
             var events = session.events.makeAsyncIterator()
             var received = 0
             while received < 100_000, case .binary(let bytes) = await Self.next(&events) { received += bytes.count }
@@ -216,7 +232,10 @@ struct WebSocketTests {
             await session.close()
             let reset = try #require(await relay.waitForReset(timeout: .seconds(5)))
             #expect(reset.payload == [0, 0, 0, 8])
-            #expect(reset.at - closedAt < .milliseconds(100), "RST_STREAM reached the backend after \(reset.at - closedAt)")
+            #expect(
+                reset.at - closedAt < .milliseconds(100),
+                "RST_STREAM reached the backend after \(reset.at - closedAt)"
+            )
             let cancellation = await harness.observer.waitForCancellation(method: "DownLoad", timeout: .seconds(5))
             #expect(cancellation != nil)
         }

@@ -13,7 +13,9 @@ struct DescriptorPoolFallbackTests {
         let without = Google_Protobuf_FileDescriptorSet.with { $0.file = set.file.filter { !isRPC($0) } }
         // The rpc files with the imports they need, in dependency order.
         let rpc = Google_Protobuf_FileDescriptorSet.with {
-            $0.file = set.file.filter { isRPC($0) || $0.name == "google/protobuf/any.proto" || $0.name == "google/protobuf/duration.proto" }
+            $0.file = set.file.filter {
+                isRPC($0) || $0.name == "google/protobuf/any.proto" || $0.name == "google/protobuf/duration.proto"
+            }
         }
         return (try without.serializedBytes(), try rpc.serializedBytes())
     }

@@ -160,6 +160,8 @@ struct DescriptorPoolErrorTests {
         file.messageType = [inner, outer]
         let pool = try DescriptorPool(files: [file])
         let outerID = try #require(pool.messageID(named: "pkg.sub.Outer"))
-        #expect(pool[outerID].field(named: "inner")?.type == .message(try #require(pool.messageID(named: "pkg.sub.Inner"))))
+        #expect(
+            pool[outerID].field(named: "inner")?.type == .message(try #require(pool.messageID(named: "pkg.sub.Inner")))
+        )
     }
 }

@@ -32,10 +32,12 @@ enum Fixtures {
 
     /// Builds a table of Echo routes from `"VERB /template"` strings, sources `routes[i]`.
     static func table(_ specs: [String]) throws -> RouteTable {
-        try table(specs.map { spec in
-            let parts = spec.split(separator: " ", maxSplits: 1)
-            return Spec(verb: String(parts[0]), template: String(parts[1]))
-        })
+        try table(
+            specs.map { spec in
+                let parts = spec.split(separator: " ", maxSplits: 1)
+                return Spec(verb: String(parts[0]), template: String(parts[1]))
+            }
+        )
     }
 
     static func table(_ specs: [Spec]) throws -> RouteTable {

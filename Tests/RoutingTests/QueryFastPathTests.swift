@@ -1,6 +1,7 @@
 import ProtoSchema
-@testable import Routing
 import Testing
+
+@testable import Routing
 
 /// Query parameters go by bytes through the ``QueryFieldIndex`` when they can and the general
 /// way (``FieldPathResolver``, one `String` per name) otherwise; both must give the same
@@ -9,18 +10,24 @@ import Testing
 @Suite("Query parameters by bytes agree with the general way")
 struct QueryFastPathTests {
     static let names = [
-        "f_string", "fString", "f_int32", "fInt32", "tags", "colors", "numbers", "nested.label", "nested.value", "nested.child.label",
-        "nested.child.child.value", "nested.child", "nested", "items", "items.label", "counts[a]", "counts[b]", "counts", "counts[]",
-        "by_id[1]", "flags[true]", "customName", "renamed", "bogus", "nested.bogus", "f%5Fstring", "f_string.x", "at", "at.seconds",
-        "mask", "big", "big.value", "meta", "choice_nested.label", "choiceText", "maybe", "fBool", "f_bool", "", "[x]", "x]",
-        "caf%C3%A9", "tag+s", "\u{212A}", "nested..label", "nested.", ".nested", "f_string[k]", "nested.label[k]", "anything.struct_value",
+        "f_string", "fString", "f_int32", "fInt32", "tags", "colors", "numbers", "nested.label", "nested.value",
+        "nested.child.label",
+        "nested.child.child.value", "nested.child", "nested", "items", "items.label", "counts[a]", "counts[b]",
+        "counts", "counts[]",
+        "by_id[1]", "flags[true]", "customName", "renamed", "bogus", "nested.bogus", "f%5Fstring", "f_string.x", "at",
+        "at.seconds",
+        "mask", "big", "big.value", "meta", "choice_nested.label", "choiceText", "maybe", "fBool", "f_bool", "", "[x]",
+        "x]",
+        "caf%C3%A9", "tag+s", "\u{212A}", "nested..label", "nested.", ".nested", "f_string[k]", "nested.label[k]",
+        "anything.struct_value",
         "anything.list_value.values", "payload.type_url", "ttl", "update_mask", "f%zz", "labels[a]b",
     ]
     static let values = ["1", "a+b", "%20x", "%zz", "%FF", "", "x=y", "caf%C3%A9", "true", "K"]
 
     static let table = Fixtures.queryTable(capturing: ["/v1/echo/{f_string}/{nested.child.label}"])
     static let requests = [
-        ("GET", "/v1/echo"), ("GET", "/v1/echo/a/b"), ("POST", "/v1/body/field"), ("POST", "/v1/body/all"), ("GET", "/v1/lenient"),
+        ("GET", "/v1/echo"), ("GET", "/v1/echo/a/b"), ("POST", "/v1/body/field"), ("POST", "/v1/body/all"),
+        ("GET", "/v1/lenient"),
         ("POST", "/v1/lenient/all"),
     ]
 
@@ -37,7 +44,8 @@ struct QueryFastPathTests {
     /// The query as a lookup does it.
     func viaLookup(_ method: String, _ path: String, _ query: String) -> Result {
         do {
-            guard case .matched(let match) = try Self.table.lookup(method: method, path: path[...], query: query[...]) else {
+            guard case .matched(let match) = try Self.table.lookup(method: method, path: path[...], query: query[...])
+            else {
                 return .failure(code: "no match", message: "", parameter: nil)
             }
             return .bindings(Self.flatten(match.bindings))
@@ -55,7 +63,10 @@ struct QueryFastPathTests {
             var bindings = match.bindings
             for parameter in query.utf8.split(separator: UInt8(ascii: "&")) {
                 try Self.table.matcher.appendQueryBinding(
-                    Substring(parameter), for: match.route, pathBindings: match.bindings.count, to: &bindings
+                    Substring(parameter),
+                    for: match.route,
+                    pathBindings: match.bindings.count,
+                    to: &bindings
                 )
             }
             return .bindings(Self.flatten(bindings))
@@ -72,7 +83,8 @@ struct QueryFastPathTests {
         for _ in 0..<1_500 {
             let parameters = (0..<Int.random(in: 1...4, using: &random)).map { _ in
                 let name = Self.names.randomElement(using: &random)!
-                return Int.random(in: 0..<8, using: &random) == 0 ? name : name + "=" + Self.values.randomElement(using: &random)!
+                return Int.random(in: 0..<8, using: &random) == 0
+                    ? name : name + "=" + Self.values.randomElement(using: &random)!
             }
             let query = parameters.joined(separator: Int.random(in: 0..<10, using: &random) == 0 ? "&&" : "&")
             let (method, path) = Self.requests.randomElement(using: &random)!

@@ -22,7 +22,11 @@ struct QueryParameterTests {
     }
 
     @Test func scalars() throws {
-        #expect(try bindings("/v1/echo", "f_string=hello&f_int32=5&f_bool=true") == ["f_string=hello", "f_int32=5", "f_bool=true"])
+        #expect(
+            try bindings("/v1/echo", "f_string=hello&f_int32=5&f_bool=true") == [
+                "f_string=hello", "f_int32=5", "f_bool=true",
+            ]
+        )
     }
 
     @Test func emptyQueries() throws {
@@ -37,7 +41,9 @@ struct QueryParameterTests {
     @Test func decoding() throws {
         #expect(try bindings("/v1/echo", "f_string=Hello%20world") == ["f_string=Hello world"])
         #expect(try bindings("/v1/echo", "f_string=%24%25%2F%20%0A") == ["f_string=$%/ \n"])
-        #expect(try bindings("/v1/echo", "f_string=Hello+world&renamed=%2B+%20") == ["f_string=Hello world", "renamed=+  "])
+        #expect(
+            try bindings("/v1/echo", "f_string=Hello+world&renamed=%2B+%20") == ["f_string=Hello world", "renamed=+  "]
+        )
         #expect(try bindings("/v1/echo", "f%5Fstring=caf%C3%A9") == ["f_string=café"])
     }
 
@@ -68,7 +74,12 @@ struct QueryParameterTests {
         #expect(try bindings("/v1/echo", "nested.label=x&nested.value=3") == ["nested.label=x", "nested.value=3"])
         #expect(try bindings("/v1/echo", "nested.child.label=y") == ["nested.child.label=y"])
         #expect(try bindings("/v1/echo", "customName=z&fInt64=9") == ["renamed=z", "f_int64=9"])
-        guard case .matched(let match) = try Self.table.lookup(method: "GET", path: "/v1/echo", query: "nested.child.value=1")
+        guard
+            case .matched(let match) = try Self.table.lookup(
+                method: "GET",
+                path: "/v1/echo",
+                query: "nested.child.value=1"
+            )
         else {
             Issue.record("no match")
             return
@@ -100,7 +111,11 @@ struct QueryParameterTests {
         #expect(error("/v1/echo/a", "f_string=b")?.code == .invalidQueryParameter)
         #expect(error("/v1/echo/a", "fString=b")?.code == .invalidQueryParameter)
         #expect(error("/v1/nested/a", "nested.label=b")?.code == .invalidQueryParameter)
-        #expect(try bindings("/v1/nested/a", "nested.value=1&f_string=x") == ["nested.label=a", "nested.value=1", "f_string=x"])
+        #expect(
+            try bindings("/v1/nested/a", "nested.value=1&f_string=x") == [
+                "nested.label=a", "nested.value=1", "f_string=x",
+            ]
+        )
     }
 
     @Test func bodyFieldCannotBeSetFromTheQuery() throws {

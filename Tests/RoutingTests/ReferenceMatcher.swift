@@ -26,8 +26,12 @@ struct ReferenceMatcher {
 
     func lookup(_ method: String, _ path: String) -> Result {
         guard path.hasPrefix("/") else { return .outcome(.notFound) }
-        guard Self.isWellFormed(path) else { return .failure("the path has a '%' that is not followed by two hex digits") }
-        var segments = path.unicodeScalars.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { String($0) }
+        guard Self.isWellFormed(path) else {
+            return .failure("the path has a '%' that is not followed by two hex digits")
+        }
+        var segments = path.unicodeScalars.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            String($0)
+        }
         var verb: String?
         var verbSegments: [String] = []
         if let last = segments.last, let colon = last.unicodeScalars.lastIndex(of: ":") {
@@ -49,9 +53,11 @@ struct ReferenceMatcher {
                 }
             }
         }
-        var allowed = Set(passes.flatMap { pass, passVerb in
-            routes.filter { $0.template.verb == passVerb && Self.kinds($0.template, pass) != nil }.map(\.verb)
-        })
+        var allowed = Set(
+            passes.flatMap { pass, passVerb in
+                routes.filter { $0.template.verb == passVerb && Self.kinds($0.template, pass) != nil }.map(\.verb)
+            }
+        )
         guard !allowed.isEmpty else { return .outcome(.notFound) }
         if allowed.contains("GET") { allowed.insert("HEAD") }
         return .outcome(.methodNotAllowed(allowed.sorted()))
@@ -60,7 +66,8 @@ struct ReferenceMatcher {
     private func best(_ segments: [String], verb: String?, method: String) -> Route? {
         let candidates = routes.compactMap { route -> (kinds: [Int], exact: Bool, route: Route)? in
             let exact = route.verb.utf8.elementsEqual(method.utf8)
-            guard route.template.verb == verb, exact || route.verb == "*", let kinds = Self.kinds(route.template, segments)
+            guard route.template.verb == verb, exact || route.verb == "*",
+                let kinds = Self.kinds(route.template, segments)
             else { return nil }
             return (kinds, exact, route)
         }
@@ -94,8 +101,11 @@ struct ReferenceMatcher {
         for (variable, fields) in zip(route.template.variables, route.variableFields) {
             let range = variable.endsWithDeepWildcard ? variable.range.lowerBound..<segments.count : variable.range
             let decoded = segments[range].map { Self.decode($0, keepEncodedSlash: variable.isMultiSegment) }
-            guard let value = String(validating: Array(decoded.joined(separator: [UInt8(ascii: "/")])), as: UTF8.self) else {
-                return .failure("the value of path variable {\(variable.dottedFieldPath)} is not UTF-8 after percent-decoding")
+            guard let value = String(validating: Array(decoded.joined(separator: [UInt8(ascii: "/")])), as: UTF8.self)
+            else {
+                return .failure(
+                    "the value of path variable {\(variable.dottedFieldPath)} is not UTF-8 after percent-decoding"
+                )
             }
             bindings.append(fields.map(\.name).joined(separator: ".") + "=" + value)
         }
@@ -105,7 +115,9 @@ struct ReferenceMatcher {
     private static func isWellFormed(_ path: String) -> Bool {
         let bytes = Array(path.utf8)
         for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
-            guard index + 2 < bytes.count, hex(bytes[index + 1]) != nil, hex(bytes[index + 2]) != nil else { return false }
+            guard index + 2 < bytes.count, hex(bytes[index + 1]) != nil, hex(bytes[index + 2]) != nil else {
+                return false
+            }
         }
         return true
     }
@@ -123,7 +135,8 @@ struct ReferenceMatcher {
                 let unreserved =
                     (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
                     || "-._~".utf8.contains(byte)
-                output += unreserved ? [byte] : [UInt8(ascii: "%"), upperCase(bytes[index + 1]), upperCase(bytes[index + 2])]
+                output +=
+                    unreserved ? [byte] : [UInt8(ascii: "%"), upperCase(bytes[index + 1]), upperCase(bytes[index + 2])]
                 index += 3
             } else {
                 output.append(bytes[index])

@@ -24,7 +24,8 @@ struct ReferenceMatcherTests {
     static let literals = ["a", "b", "v1", "K", "~u", "%7Eu", "x:y", "%2F", "a%2fb", "@", "%C3%A9", "go"]
     static let segments =
         literals + [
-            "\u{212A}", "%4B", "%4b", "%7eu", "~U", "é", "e\u{301}", "%c3%a9", "%FF", "%2f", "", "", "c", "a+b", "x%3Ay", "a:go",
+            "\u{212A}", "%4B", "%4b", "%7eu", "~U", "é", "e\u{301}", "%c3%a9", "%FF", "%2f", "", "", "c", "a+b",
+            "x%3Ay", "a:go",
             "p:verb", "%61",
         ]
     static let fields = ["f_string", "renamed", "choice_text", "nested.label", "f_int32"]
@@ -41,7 +42,8 @@ struct ReferenceMatcherTests {
             switch Int.random(in: 0..<12, using: &random) {
             case 0..<6: parts.append(Self.literals.randomElement(using: &random)!)
             case 6, 7: parts.append("*")
-            case 8: parts.append(Bool.random(using: &random) ? "{\(fields.removeLast())}" : "{\(fields.removeLast())=*}")
+            case 8:
+                parts.append(Bool.random(using: &random) ? "{\(fields.removeLast())}" : "{\(fields.removeLast())=*}")
             case 9: parts.append("{\(fields.removeLast())=a/*}")
             default: parts.append(isLast ? (Bool.random(using: &random) ? "**" : "{\(fields.removeLast())=**}") : "*")
             }
@@ -74,13 +76,17 @@ struct ReferenceMatcherTests {
                 switch segment {
                 case .literal(let text) where Int.random(in: 0..<4, using: &random) > 0: parts.append(text)
                 case .deepWildcard:
-                    for _ in 0..<Int.random(in: 0...2, using: &random) { parts.append(Self.segments.randomElement(using: &random)!) }
+                    for _ in 0..<Int.random(in: 0...2, using: &random) {
+                        parts.append(Self.segments.randomElement(using: &random)!)
+                    }
                 default: parts.append(Self.segments.randomElement(using: &random)!)
                 }
             }
             if let routeVerb = route.template.verb, Int.random(in: 0..<4, using: &random) > 0 { verb = ":" + routeVerb }
         } else {
-            for _ in 0..<Int.random(in: 0...4, using: &random) { parts.append(Self.segments.randomElement(using: &random)!) }
+            for _ in 0..<Int.random(in: 0...4, using: &random) {
+                parts.append(Self.segments.randomElement(using: &random)!)
+            }
         }
         var path = "/" + parts.joined(separator: "/") + verb
         switch Int.random(in: 0..<20, using: &random) {

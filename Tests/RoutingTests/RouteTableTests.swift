@@ -68,7 +68,10 @@ struct RouteTableTests {
 
     @Test func nestedFieldVariable() throws {
         let table = try Fixtures.table(["GET /v1/{nested.child.label}/{nested.value}"])
-        #expect(try table.outcome("GET", "/v1/x/7") == .matched(table.routes[0].pathTemplate, ["nested.child.label=x", "nested.value=7"]))
+        #expect(
+            try table.outcome("GET", "/v1/x/7")
+                == .matched(table.routes[0].pathTemplate, ["nested.child.label=x", "nested.value=7"])
+        )
         guard case .matched(let match) = try table.lookup(method: "GET", path: "/v1/x/7", query: nil) else {
             Issue.record("no match")
             return
@@ -127,7 +130,9 @@ struct RouteTableTests {
     @Test func malformedEscapesAreErrors() throws {
         let table = try Fixtures.table(["GET /a/{f_string}", "GET /b/{f_string=**}"])
         for path in ["/a/%zz", "/a/%2", "/a/x%", "/nothing/%G0"] {
-            #expect(throws: RoutingError.self, "\(path)") { try table.lookup(method: "GET", path: path[...], query: nil) }
+            #expect(throws: RoutingError.self, "\(path)") {
+                try table.lookup(method: "GET", path: path[...], query: nil)
+            }
         }
         for path in ["/a/%FF", "/b/x/%C3"] {
             let error = #expect(throws: RoutingError.self, "\(path)") {
@@ -171,7 +176,8 @@ struct RouteTableTests {
 
     @Test func variableBindingsWithCustomVerb() throws {
         let table = try Fixtures.table([
-            "GET /a/{f_string=*}:verb", "GET /a/{f_string=d/**}:verb", "GET /{f_string=*}/a:verb", "GET /e/{f_string=*}/f:verb",
+            "GET /a/{f_string=*}:verb", "GET /a/{f_string=d/**}:verb", "GET /{f_string=*}/a:verb",
+            "GET /e/{f_string=*}/f:verb",
         ])
         let expectations: [(String, Outcome)] = [
             ("/a/world:verb", .matched("/a/{f_string=*}:verb", ["f_string=world"])),
@@ -252,7 +258,9 @@ struct RouteTableTests {
             "GET /prefix/middle/suffix", "GET /prefix/middle/othersuffix", "GET /prefix/othermiddle/suffix",
             "GET /otherprefix/middle/suffix", "GET /otherprefix/suffix",
         ])
-        for path in ["/prefix/not/a/path", "/prefix/middle", "/prefix/not/othermiddle", "/otherprefix/suffix/othermiddle"] {
+        for path in [
+            "/prefix/not/a/path", "/prefix/middle", "/prefix/not/othermiddle", "/otherprefix/suffix/othermiddle",
+        ] {
             #expect(try table.template(path) == nil, "\(path)")
         }
         for path in table.routes.map(\.pathTemplate) {
@@ -359,7 +367,10 @@ struct RouteTableTests {
             ("GET", "/v1/echo/abc/5", .matched("/v1/echo/{f_string}/{f_int64}", ["f_string=abc", "f_int64=5"])),
             ("POST", "/v1/echo/abc:nested", .matched("/v1/echo/{f_string}:nested", ["f_string=abc"])),
             ("GET", "/v1/echo/nested/hi", .matched("/v1/echo/nested/{nested.label}", ["nested.label=hi"])),
-            ("GET", "/v1/shelves/1/books/2", .matched("/v1/{f_string=shelves/*/books/*}", ["f_string=shelves/1/books/2"])),
+            (
+                "GET", "/v1/shelves/1/books/2",
+                .matched("/v1/{f_string=shelves/*/books/*}", ["f_string=shelves/1/books/2"])
+            ),
             (
                 "POST", "/v1/shelves/1/books/2:archive",
                 .matched("/v1/{f_string=shelves/*/books/*}:archive", ["f_string=shelves/1/books/2"])

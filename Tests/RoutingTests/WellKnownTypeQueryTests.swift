@@ -23,7 +23,10 @@ struct WellKnownTypeQueryTests {
         return field
     }
 
-    static func message(_ name: String, _ fields: [Google_Protobuf_FieldDescriptorProto]) -> Google_Protobuf_DescriptorProto {
+    static func message(
+        _ name: String,
+        _ fields: [Google_Protobuf_FieldDescriptorProto]
+    ) -> Google_Protobuf_DescriptorProto {
         var message = Google_Protobuf_DescriptorProto()
         message.name = name
         message.field = fields
@@ -90,7 +93,8 @@ struct WellKnownTypeQueryTests {
 
     @Test func stringFormWellKnownTypesAreSettable() throws {
         let query = "start_time=2024-01-01T00:00:00Z&updateMask=a,b.c&limit=5"
-        guard case .matched(let match) = try Self.table.lookup(method: "GET", path: "/v1/items", query: query[...]) else {
+        guard case .matched(let match) = try Self.table.lookup(method: "GET", path: "/v1/items", query: query[...])
+        else {
             Issue.record("no match")
             return
         }
@@ -107,7 +111,12 @@ struct WellKnownTypeQueryTests {
     }
 
     @Test func subFieldsOfWellKnownTypesAreSettable() throws {
-        guard case .matched(let match) = try Self.table.lookup(method: "GET", path: "/v1/items", query: "start_time.seconds=1")
+        guard
+            case .matched(let match) = try Self.table.lookup(
+                method: "GET",
+                path: "/v1/items",
+                query: "start_time.seconds=1"
+            )
         else {
             Issue.record("no match")
             return

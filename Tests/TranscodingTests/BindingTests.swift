@@ -84,7 +84,8 @@ struct BindingTests {
     @Test(
         "leading zeros do not open other spellings: octal or hex prefixes, signs, overflow stay invalid",
         arguments: [
-            ("f_int32", "0x10"), ("f_int32", "+007"), ("f_int32", "00 7"), ("f_int32", "0o7"), ("f_int32", "0002147483648"),
+            ("f_int32", "0x10"), ("f_int32", "+007"), ("f_int32", "00 7"), ("f_int32", "0o7"),
+            ("f_int32", "0002147483648"),
             ("f_uint32", "-001"), ("color", "-00x1"), ("f_int32", "00.5"), ("f_int32", "-"), ("f_int32", "0-7"),
         ]
     )
@@ -96,7 +97,9 @@ struct BindingTests {
 
     @Test("JSON bodies keep the JSON grammar: a quoted integer with a leading zero is refused")
     func leadingZerosInJSONStayInvalid() {
-        for json in [#"{"fInt32": "007"}"#, #"{"color": "002"}"#, #"{"counts": {"k": "07"}}"#, #"{"byId": {"007": {}}}"#] {
+        for json in [
+            #"{"fInt32": "007"}"#, #"{"color": "002"}"#, #"{"counts": {"k": "07"}}"#, #"{"byId": {"007": {}}}"#,
+        ] {
             let error = transcodingError { () throws(TranscodingError) in try codec.encode(json) }
             #expect(error?.code == .invalidValue, "\(json)")
         }

@@ -1,6 +1,6 @@
-import SwiftProtobuf
 import NIOCore
 import ProtoSchema
+import SwiftProtobuf
 import Testing
 import Transcoding
 
@@ -72,7 +72,10 @@ struct ConformanceCaseTests {
     static let ignoredUnknownEnumsCases: [(String, String)] = [
         (#"{"optionalNestedEnum": "UNKNOWN_ENUM_VALUE"}"#, "{}"),
         (#"{"repeatedNestedEnum": ["FOO", "UNKNOWN_ENUM_VALUE", "FOO"]}"#, #"{"repeatedNestedEnum":["FOO","FOO"]}"#),
-        (#"{"mapStringNestedEnum": {"key1": "FOO", "key2": "UNKNOWN_ENUM_VALUE"}}"#, #"{"mapStringNestedEnum":{"key1":"FOO"}}"#),
+        (
+            #"{"mapStringNestedEnum": {"key1": "FOO", "key2": "UNKNOWN_ENUM_VALUE"}}"#,
+            #"{"mapStringNestedEnum":{"key1":"FOO"}}"#
+        ),
     ]
 
     @Test("with unknown fields ignored, unknown enum names drop the value", arguments: ignoredUnknownEnumsCases)
@@ -87,8 +90,14 @@ struct ConformanceCaseTests {
         (#"{"optionalDuration": "-5s"}"#, #"{"optionalDuration":"-5s"}"#),
         (#"{"optionalDuration": "-0.5s"}"#, #"{"optionalDuration":"-0.500s"}"#),
         (#"{"optionalTimestamp": "1970-01-01T00:00:00.000Z"}"#, #"{"optionalTimestamp":"1970-01-01T00:00:00Z"}"#),
-        (#"{"optionalTimestamp": "1970-01-01T00:00:00.000000001Z"}"#, #"{"optionalTimestamp":"1970-01-01T00:00:00.000000001Z"}"#),
-        (#"{"optionalTimestamp": "1969-12-31T23:59:58.999999999Z"}"#, #"{"optionalTimestamp":"1969-12-31T23:59:58.999999999Z"}"#),
+        (
+            #"{"optionalTimestamp": "1970-01-01T00:00:00.000000001Z"}"#,
+            #"{"optionalTimestamp":"1970-01-01T00:00:00.000000001Z"}"#
+        ),
+        (
+            #"{"optionalTimestamp": "1969-12-31T23:59:58.999999999Z"}"#,
+            #"{"optionalTimestamp":"1969-12-31T23:59:58.999999999Z"}"#
+        ),
         (#"{"optionalTimestamp": "1969-12-31T23:59:49.500Z"}"#, #"{"optionalTimestamp":"1969-12-31T23:59:49.500Z"}"#),
         (#"{"optionalAny": {}}"#, #"{"optionalAny":{}}"#),
         (#"{"optionalAny": null}"#, "{}"),
@@ -97,8 +106,10 @@ struct ConformanceCaseTests {
             #"{"optionalAny":{"@type":"type.googleapis.com/google.protobuf.Empty"}}"#
         ),
         (nested("{\"optionalStruct\": ", 25), nestedOutput("{\"optionalStruct\":", 25)),
-        (#"{"optionalValue": "# + String(repeating: "[", count: 25) + "1" + String(repeating: "]", count: 25) + "}",
-         #"{"optionalValue":"# + String(repeating: "[", count: 25) + "1" + String(repeating: "]", count: 25) + "}"),
+        (
+            #"{"optionalValue": "# + String(repeating: "[", count: 25) + "1" + String(repeating: "]", count: 25) + "}",
+            #"{"optionalValue":"# + String(repeating: "[", count: 25) + "1" + String(repeating: "]", count: 25) + "}"
+        ),
     ]
 
     @Test("well-known type cases (proto3)", arguments: wellKnownAcceptedCases)
@@ -128,11 +139,13 @@ struct ConformanceCaseTests {
 
     /// `<prefix>{"n": {"n": ... {"value": 1} ... }}` with `depth` levels of `"n"`.
     static func nested(_ prefix: String, _ depth: Int) -> String {
-        prefix + "{" + String(repeating: "\"n\": {", count: depth) + "\"value\": 1" + String(repeating: "}", count: depth) + "}}"
+        prefix + "{" + String(repeating: "\"n\": {", count: depth) + "\"value\": 1"
+            + String(repeating: "}", count: depth) + "}}"
     }
 
     static func nestedOutput(_ prefix: String, _ depth: Int) -> String {
-        prefix + "{" + String(repeating: "\"n\":{", count: depth) + "\"value\":1" + String(repeating: "}", count: depth) + "}}"
+        prefix + "{" + String(repeating: "\"n\":{", count: depth) + "\"value\":1" + String(repeating: "}", count: depth)
+            + "}}"
     }
 }
 
@@ -168,10 +181,24 @@ struct ConformanceWireCaseTests {
     func noJSONForm() throws {
         var messages: [T3] = []
         for (seconds, nanos) in [(1, -1), (-1, 1), (-1, -1_000_000_000), (1, 1_000_000_000)] as [(Int64, Int32)] {
-            messages.append(.with { $0.optionalDuration = .with { $0.seconds = seconds; $0.nanos = nanos } })
+            messages.append(
+                .with {
+                    $0.optionalDuration = .with {
+                        $0.seconds = seconds
+                        $0.nanos = nanos
+                    }
+                }
+            )
         }
         for nanos: Int32 in [-1, 1_000_000_000] {
-            messages.append(.with { $0.optionalTimestamp = .with { $0.seconds = 5000; $0.nanos = nanos } })
+            messages.append(
+                .with {
+                    $0.optionalTimestamp = .with {
+                        $0.seconds = 5000
+                        $0.nanos = nanos
+                    }
+                }
+            )
         }
         for number in [Double.nan, .infinity, -.infinity] {
             messages.append(.with { $0.optionalValue = .with { $0.numberValue = number } })
@@ -192,7 +219,10 @@ struct ConformanceWireCaseTests {
         let json = #"{"optionalInt32":1,"[protobuf_test_messages.proto2.extension_int32]":42}"#
         #expect(try codec.decode(bytes, as: Fixtures.proto2) == json)
         let encoded = try codec.encode(json, as: Fixtures.proto2)
-        let parsed = try T2(serializedBytes: encoded, extensions: ProtobufTestMessages_Proto2_TestMessagesProto2_Extensions)
+        let parsed = try T2(
+            serializedBytes: encoded,
+            extensions: ProtobufTestMessages_Proto2_TestMessagesProto2_Extensions
+        )
         #expect(parsed == message)
         let withProtoNames = Codec(pool: Fixtures.conformancePool, options: JSONCodecOptions(useProtoNames: true))
         #expect(

@@ -103,7 +103,9 @@ struct NestingLimitTests {
             String(repeating: #"{"child":"#, count: depth) + "{}" + String(repeating: "}", count: depth)
         }
         _ = try codec.encode(document(98), as: Fixtures.nested)
-        let error = transcodingError { () throws(TranscodingError) in try codec.encode(document(150), as: Fixtures.nested) }
+        let error = transcodingError { () throws(TranscodingError) in
+            try codec.encode(document(150), as: Fixtures.nested)
+        }
         #expect(error?.code == .invalidValue)
         #expect(error?.fieldPath.hasPrefix("child.child.child") == true)
     }

@@ -83,7 +83,9 @@ let wellKnownOracleCases: [OracleCase] = {
             try! Google_Protobuf_Any(message: Google_Protobuf_Empty()),
             try! Google_Protobuf_Any(message: Google_Protobuf_Int32Value(5)),
             try! Google_Protobuf_Any(message: Google_Protobuf_Value(stringValue: "v")),
-            try! Google_Protobuf_Any(message: Google_Protobuf_Any(message: Google_Protobuf_FieldMask(protoPaths: ["a_b"]))),
+            try! Google_Protobuf_Any(
+                message: Google_Protobuf_Any(message: Google_Protobuf_FieldMask(protoPaths: ["a_b"]))
+            ),
         ]
     }
     return cases

@@ -22,18 +22,30 @@ struct MessageFactory {
         chance(30) ? [0, 1, -1, .max, .min].randomElement(using: &random)! : .random(in: .min ... .max, using: &random)
     }
     mutating func int64() -> Int64 {
-        chance(30) ? [0, -1, .max, .min, 1 << 53 + 1].randomElement(using: &random)! : .random(in: .min ... .max, using: &random)
+        chance(30)
+            ? [0, -1, .max, .min, 1 << 53 + 1].randomElement(using: &random)!
+            : .random(in: .min ... .max, using: &random)
     }
-    mutating func uint32() -> UInt32 { chance(30) ? [0, .max].randomElement(using: &random)! : .random(in: 0 ... .max, using: &random) }
-    mutating func uint64() -> UInt64 { chance(30) ? [0, .max].randomElement(using: &random)! : .random(in: 0 ... .max, using: &random) }
+    mutating func uint32() -> UInt32 {
+        chance(30) ? [0, .max].randomElement(using: &random)! : .random(in: 0 ... .max, using: &random)
+    }
+    mutating func uint64() -> UInt64 {
+        chance(30) ? [0, .max].randomElement(using: &random)! : .random(in: 0 ... .max, using: &random)
+    }
     mutating func double() -> Double {
         if chance(30) {
-            return [0, -0.0, 0.1, 1e300, -1e-300, .infinity, -.infinity, .greatestFiniteMagnitude].randomElement(using: &random)!
+            return [0, -0.0, 0.1, 1e300, -1e-300, .infinity, -.infinity, .greatestFiniteMagnitude].randomElement(
+                using: &random
+            )!
         }
         return Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF) * (chance(50) ? 1 : -1)
     }
     mutating func float() -> Float {
-        if chance(30) { return [0, 0.1, -2.5, .infinity, -.leastNonzeroMagnitude, .greatestFiniteMagnitude].randomElement(using: &random)! }
+        if chance(30) {
+            return [0, 0.1, -2.5, .infinity, -.leastNonzeroMagnitude, .greatestFiniteMagnitude].randomElement(
+                using: &random
+            )!
+        }
         return Float(bitPattern: UInt32(truncatingIfNeeded: random.next()) & 0x7F7F_FFFF) * (chance(50) ? 1 : -1)
     }
     mutating func string() -> String {
@@ -43,9 +55,13 @@ struct MessageFactory {
     /// A map or Struct key: like ``string()`` but without U+0000, which jansson cannot hold in an
     /// object key (a documented limit, see README "Known limits").
     mutating func key() -> String { string().replacingOccurrences(of: "\u{0}", with: "0") }
-    mutating func bytes() -> Data { Data((0..<Int.random(in: 0...9, using: &random)).map { _ in UInt8.random(in: 0 ... .max, using: &random) }) }
+    mutating func bytes() -> Data {
+        Data((0..<Int.random(in: 0...9, using: &random)).map { _ in UInt8.random(in: 0 ... .max, using: &random) })
+    }
     mutating func count() -> Int { chance(50) ? 0 : Int.random(in: 1...4, using: &random) }
-    mutating func nestedEnum() -> RandomT3.NestedEnum { [.foo, .bar, .baz, .neg, .UNRECOGNIZED(Int.random(in: 4...99, using: &random))].randomElement(using: &random)! }
+    mutating func nestedEnum() -> RandomT3.NestedEnum {
+        [.foo, .bar, .baz, .neg, .UNRECOGNIZED(Int.random(in: 4...99, using: &random))].randomElement(using: &random)!
+    }
 
     mutating func nested(depth: Int) -> RandomT3.NestedMessage {
         var message = T3.NestedMessage()
@@ -55,7 +71,10 @@ struct MessageFactory {
     }
 
     mutating func timestamp() -> Google_Protobuf_Timestamp {
-        .init(seconds: .random(in: -62_135_596_800...253_402_300_799, using: &random), nanos: [0, 1_000_000, 123_000, 7].randomElement(using: &random)!)
+        .init(
+            seconds: .random(in: -62_135_596_800...253_402_300_799, using: &random),
+            nanos: [0, 1_000_000, 123_000, 7].randomElement(using: &random)!
+        )
     }
     mutating func duration() -> Google_Protobuf_Duration {
         let seconds = Int64.random(in: -315_576_000_000...315_576_000_000, using: &random)
@@ -151,7 +170,11 @@ struct MessageFactory {
         if chance(25) { m.optionalDoubleWrapper = .init(double()) }
         if chance(25) { m.optionalTimestamp = timestamp() }
         if chance(25) { m.optionalDuration = duration() }
-        if chance(20) { m.optionalFieldMask = .init(protoPaths: (0..<count()).map { _ in ["a", "foo_bar", "x.y_z"].randomElement(using: &random)! }) }
+        if chance(20) {
+            m.optionalFieldMask = .init(
+                protoPaths: (0..<count()).map { _ in ["a", "foo_bar", "x.y_z"].randomElement(using: &random)! }
+            )
+        }
         if chance(20) { m.optionalValue = value(depth: 0) }
         if chance(20) {
             var fields: [String: Google_Protobuf_Value] = [:]
@@ -176,7 +199,10 @@ struct RandomOracleTests {
         Google_Protobuf_Any.register(messageType: T3.NestedMessage.self)
         var factory = MessageFactory(random: SplitMix64(seed: 0x5EED_0F_7057))
         let codec = Codec(pool: Fixtures.conformancePool)
-        let namesAndInts = Codec(pool: Fixtures.conformancePool, options: JSONCodecOptions(useProtoNames: true, enumsAsInts: true))
+        let namesAndInts = Codec(
+            pool: Fixtures.conformancePool,
+            options: JSONCodecOptions(useProtoNames: true, enumsAsInts: true)
+        )
         var protoNames = JSONEncodingOptions()
         protoNames.preserveProtoFieldNames = true
         protoNames.alwaysPrintEnumsAsInts = true
@@ -196,7 +222,9 @@ struct RandomOracleTests {
                 let encodes = Self.same(try? T3(serializedBytes: encoded), message)
                 if !(agrees && readsBack && encodes) {
                     failures += 1
-                    Issue.record("message \(index): agrees \(agrees), readsBack \(readsBack), encodes \(encodes)\nours:   \(json)\ntheirs: \(theirs)")
+                    Issue.record(
+                        "message \(index): agrees \(agrees), readsBack \(readsBack), encodes \(encodes)\nours:   \(json)\ntheirs: \(theirs)"
+                    )
                 }
             }
         }

@@ -8,7 +8,9 @@ private typealias T2 = ProtobufTestMessages_Proto2_TestAllTypesProto2
 /// Random TestAllTypesProto2 messages: explicit presence (defaults that are set must be kept),
 /// closed enums, unpacked and packed repeated fields, groups and extensions.
 extension MessageFactory {
-    fileprivate mutating func nestedEnum2() -> T2.NestedEnum { [.foo, .bar, .baz, .neg].randomElement(using: &random)! }
+    fileprivate mutating func nestedEnum2() -> T2.NestedEnum {
+        [.foo, .bar, .baz, .neg].randomElement(using: &random)!
+    }
 
     fileprivate mutating func makeProto2(depth: Int = 0) -> T2 {
         var m = T2()
@@ -63,7 +65,10 @@ struct RandomProto2OracleTests {
         var factory = MessageFactory(random: SplitMix64(seed: 0x9_2015_0F_7057))
         let extensions = ProtobufTestMessages_Proto2_TestMessagesProto2_Extensions
         let codec = Codec(pool: Fixtures.conformancePool)
-        let protoNames = Codec(pool: Fixtures.conformancePool, options: JSONCodecOptions(useProtoNames: true, enumsAsInts: true))
+        let protoNames = Codec(
+            pool: Fixtures.conformancePool,
+            options: JSONCodecOptions(useProtoNames: true, enumsAsInts: true)
+        )
         var theirProtoNames = JSONEncodingOptions()
         theirProtoNames.preserveProtoFieldNames = true
         theirProtoNames.alwaysPrintEnumsAsInts = true
@@ -85,7 +90,9 @@ struct RandomProto2OracleTests {
                 let encodes = (try? T2(serializedBytes: encoded, extensions: extensions)) == message
                 if !(agrees && readsBack && encodes) {
                     failures += 1
-                    Issue.record("message \(index): agrees \(agrees), readsBack \(readsBack), encodes \(encodes)\nours:   \(json)\ntheirs: \(theirs)")
+                    Issue.record(
+                        "message \(index): agrees \(agrees), readsBack \(readsBack), encodes \(encodes)\nours:   \(json)\ntheirs: \(theirs)"
+                    )
                 }
             }
         }

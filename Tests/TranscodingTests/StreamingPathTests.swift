@@ -61,7 +61,10 @@ struct StreamingPathTests {
     }
 
     static let demo = RequestTranscoder(pool: Fixtures.demoPool, options: JSONCodecOptions())
-    static let demoIgnoring = RequestTranscoder(pool: Fixtures.demoPool, options: JSONCodecOptions(ignoreUnknownFields: true))
+    static let demoIgnoring = RequestTranscoder(
+        pool: Fixtures.demoPool,
+        options: JSONCodecOptions(ignoreUnknownFields: true)
+    )
     static let conformance = RequestTranscoder(pool: Fixtures.conformancePool, options: JSONCodecOptions())
 
     @Test(
@@ -102,8 +105,10 @@ struct StreamingPathTests {
             #"{"fInt32": 1, "fInt32": 2}"#, #"{"counts": {"a": 1, "a": 2}}"#, #"{"meta": {"a": 1, "a": 2}}"#,
             #"{"fInt32": NaN}"#, #"{"fInt32": 'a'}"#, #"{"\u0000": 1}"#,
             // Refused by the transcoding rules.
-            "null", "[]", "1", #"{"unknown": 1}"#, #"{"fInt32": 1.5}"#, #"{"fInt32": "1e400"}"#, #"{"fInt32": 2147483648}"#,
-            #"{"fString": 1}"#, #"{"fBytes": "a"}"#, #"{"color": "PURPLE"}"#, #"{"choiceText": "a", "choiceNumber": 1}"#,
+            "null", "[]", "1", #"{"unknown": 1}"#, #"{"fInt32": 1.5}"#, #"{"fInt32": "1e400"}"#,
+            #"{"fInt32": 2147483648}"#,
+            #"{"fString": 1}"#, #"{"fBytes": "a"}"#, #"{"color": "PURPLE"}"#,
+            #"{"choiceText": "a", "choiceNumber": 1}"#,
             #"{"fInt32": 1, "f_int32": 2}"#, #"{"numbers": [null]}"#, #"{"numbers": 1}"#, #"{"counts": {"a": null}}"#,
             #"{"byId": {"x": {}}}"#, #"{"flags": {"yes": "t"}}"#, #"{"at": "2024-02-30T00:00:00Z"}"#, #"{"ttl": 1}"#,
             #"{"big": {}}"#, #"{"meta": []}"#, #"{"items": [null]}"#, #"{"nested": {"child": {"label": []}}}"#,
@@ -114,10 +119,14 @@ struct StreamingPathTests {
         #expect(!Self.check(Array(json.utf8), as: Fixtures.everything, Self.demo), "streamed: \(json)")
     }
 
-    @Test("invalid UTF-8 is declined wherever it is: values, keys, skipped members", arguments: [
-        [0xC3, 0x28], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
-        [0xFF], [0x80], [0xE2, 0x82], [0xF0, 0x9F, 0x98],
-    ] as [[UInt8]])
+    @Test(
+        "invalid UTF-8 is declined wherever it is: values, keys, skipped members",
+        arguments: [
+            [0xC3, 0x28], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+            [0xF5, 0x80, 0x80, 0x80],
+            [0xFF], [0x80], [0xE2, 0x82], [0xF0, 0x9F, 0x98],
+        ] as [[UInt8]]
+    )
     func invalidUTF8(_ bad: [UInt8]) {
         for (prefix, suffix) in [(#"{"fString": ""#, #""}"#), (#"{""#, #"": 1}"#), (#"{"unknown": ["#, #""]}"#)] {
             let json = Array(prefix.utf8) + bad + Array(suffix.utf8)
@@ -147,12 +156,34 @@ struct StreamingPathTests {
         file.syntax = "proto3"
         var kind = Google_Protobuf_EnumDescriptorProto()
         kind.name = "Kind"
-        kind.value = [.with { $0.name = "KELVIN"; $0.number = 0 }, .with { $0.name = "ÉTÉ"; $0.number = 1 }]
+        kind.value = [
+            .with {
+                $0.name = "KELVIN"
+                $0.number = 0
+            },
+            .with {
+                $0.name = "ÉTÉ"
+                $0.number = 1
+            },
+        ]
         var message = Google_Protobuf_DescriptorProto()
         message.name = "M"
         message.field = [
-            .with { $0.name = "key"; $0.jsonName = "Ké"; $0.number = 1; $0.type = .int32; $0.label = .optional },
-            .with { $0.name = "kind"; $0.jsonName = "kind"; $0.number = 2; $0.type = .enum; $0.typeName = ".names.Kind"; $0.label = .optional },
+            .with {
+                $0.name = "key"
+                $0.jsonName = "Ké"
+                $0.number = 1
+                $0.type = .int32
+                $0.label = .optional
+            },
+            .with {
+                $0.name = "kind"
+                $0.jsonName = "kind"
+                $0.number = 2
+                $0.type = .enum
+                $0.typeName = ".names.Kind"
+                $0.label = .optional
+            },
         ]
         file.messageType = [message]
         file.enumType = [kind]
@@ -161,7 +192,9 @@ struct StreamingPathTests {
         for options in [JSONCodecOptions(), JSONCodecOptions(ignoreUnknownFields: true)] {
             let transcoder = RequestTranscoder(pool: pool, options: options)
             // "K\u0301"-style spellings: U+212A KELVIN SIGN for K, e + U+0301 for é.
-            for json in ["{\"\u{212A}e\u{0301}\": 5}", "{\"kind\": \"\u{212A}ELVIN\"}", "{\"kind\": \"E\u{0301}TE\u{0301}\"}"] {
+            for json in [
+                "{\"\u{212A}e\u{0301}\": 5}", "{\"kind\": \"\u{212A}ELVIN\"}", "{\"kind\": \"E\u{0301}TE\u{0301}\"}",
+            ] {
                 let tree = Self.outcome { (out) throws(TranscodingError) in
                     try transcoder.encodeFromTree(json: ByteBuffer(string: json), as: type, into: &out)
                 }
@@ -181,7 +214,8 @@ struct StreamingPathTests {
         #expect(Self.check(Array(map.utf8), as: Fixtures.everything, Self.demo))
         let duplicated = "{\"counts\": {" + (keys + ["\"k150\": 1"]).joined(separator: ", ") + "}}"
         #expect(!Self.check(Array(duplicated.utf8), as: Fixtures.everything, Self.demo))
-        let nested = "{\"meta\": {" + keys.joined(separator: ", ") + ", \"inner\": {" + keys.joined(separator: ", ")
+        let nested =
+            "{\"meta\": {" + keys.joined(separator: ", ") + ", \"inner\": {" + keys.joined(separator: ", ")
             + "}, \"k7\": 0}}"
         #expect(!Self.check(Array(nested.utf8), as: Fixtures.everything, Self.demo))
     }
@@ -201,7 +235,8 @@ struct StreamingPathTests {
         let transcoder = Self.demo
         for (json, name, streams) in [
             (#"{"label": "x"}"#, "nested", true), (#"["a", "b"]"#, "tags", true), (#"{"k": 3}"#, "counts", true),
-            (#""-4""#, "f_int64", true), ("null", "nested", true), (#"{"label": 1}"#, "nested", false), ("[1,", "tags", false),
+            (#""-4""#, "f_int64", true), ("null", "nested", true), (#"{"label": 1}"#, "nested", false),
+            ("[1,", "tags", false),
         ] {
             let field = Fixtures.demoPool[Fixtures.everything].field(named: name)!
             let json = Array(json.utf8)
@@ -213,7 +248,12 @@ struct StreamingPathTests {
             }
             #expect(answered == tree)
             var out = ByteBuffer()
-            let streamed = StreamingJSONEncoder.encode(ByteBuffer(bytes: json), asField: field, transcoder: transcoder, into: &out)
+            let streamed = StreamingJSONEncoder.encode(
+                ByteBuffer(bytes: json),
+                asField: field,
+                transcoder: transcoder,
+                into: &out
+            )
             #expect(streamed == streams, "\(name)")
             if streamed { #expect(tree == .bytes(Array(out.readableBytesView))) }
         }

@@ -90,4 +90,3 @@ func transcodingError(
         return error
     }
 }
-

@@ -58,7 +58,8 @@ struct WellKnownTypeTests {
         arguments: [
             (#""1.5s""#, #""1.500s""#), (#""0s""#, #""0s""#), (#""-0.5s""#, #""-0.500s""#),
             (#""-1.000001s""#, #""-1.000001s""#), (#""0.000000001s""#, #""0.000000001s""#),
-            (#""315576000000s""#, #""315576000000s""#), (#""-315576000000.999999999s""#, #""-315576000000.999999999s""#),
+            (#""315576000000s""#, #""315576000000s""#),
+            (#""-315576000000.999999999s""#, #""-315576000000.999999999s""#),
             (#""10.10s""#, #""10.100s""#),
         ]
     )
@@ -121,7 +122,8 @@ struct WellKnownTypeTests {
 
     @Test("Any: @type resolved in the pool, WKTs under \"value\", unknown types rejected")
     func anys() throws {
-        let message = #"{"@type":"type.googleapis.com/protobuf_test_messages.proto3.TestAllTypesProto3","optionalInt32":5}"#
+        let message =
+            #"{"@type":"type.googleapis.com/protobuf_test_messages.proto3.TestAllTypesProto3","optionalInt32":5}"#
         #expect(jsonObject(try normalized("optionalAny", message)) == jsonObject(message))
         let wkt = #"{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.500s"}"#
         #expect(jsonObject(try normalized("optionalAny", wkt)) == jsonObject(wkt))
@@ -195,12 +197,19 @@ struct WellKnownTypeTests {
 struct UpdateMaskPathTests {
     @Test("paths by proto name; descends only into singular, non-WKT message objects")
     func paths() throws {
-        let transcoder = RequestTranscoder(pool: Fixtures.demoPool, options: JSONCodecOptions(ignoreUnknownFields: true))
+        let transcoder = RequestTranscoder(
+            pool: Fixtures.demoPool,
+            options: JSONCodecOptions(ignoreUnknownFields: true)
+        )
         let body = #"""
             {"customName":"r","nested":{"label":"x","child":{"value":1}},"items":[{"label":"a"}],
              "counts":{"k":1},"at":"2024-01-01T00:00:00Z","meta":{"a":1},"byId":{},"nope":1,"fInt64":"1"}
             """#
         let paths = try transcoder.fieldMaskPaths(json: ByteBuffer(string: body), as: Fixtures.everything)
-        #expect(paths == ["renamed", "nested.label", "nested.child.value", "items", "counts", "at", "meta", "by_id", "f_int64"])
+        #expect(
+            paths == [
+                "renamed", "nested.label", "nested.child.value", "items", "counts", "at", "meta", "by_id", "f_int64",
+            ]
+        )
     }
 }

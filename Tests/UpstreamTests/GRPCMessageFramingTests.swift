@@ -54,7 +54,9 @@ import Testing
     @Test(arguments: [4096, 4097, 5000, 16384, 70000])
     func largeChunksBehindAPartialMessage(chunkSize: Int) {
         var generator = SystemRandomNumberGenerator()
-        let sizes = (0..<60).map { i in i % 7 == 0 ? Int.random(in: 4000...9000, using: &generator) : Int.random(in: 0...1500, using: &generator) }
+        let sizes = (0..<60).map { i in
+            i % 7 == 0 ? Int.random(in: 4000...9000, using: &generator) : Int.random(in: 0...1500, using: &generator)
+        }
         let messages = sizes.enumerated().map { i, size in (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) } }
         var framed = ByteBuffer()
         for message in messages { GRPCMessageFramer.frame(ByteBuffer(bytes: message), into: &framed) }

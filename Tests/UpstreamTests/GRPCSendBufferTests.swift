@@ -114,7 +114,12 @@ import Testing
         let first = Self.drain(&buffer, readSize: 100)
         buffer.append(appended)
         #expect(Self.drain(&buffer, readSize: 3) == first)
-        guard case .message(_, compressed: true) = buffer.append(message: Self.message(2, size: 4, headroom: false), compressed: true) else {
+        guard
+            case .message(_, compressed: true) = buffer.append(
+                message: Self.message(2, size: 4, headroom: false),
+                compressed: true
+            )
+        else {
             Issue.record("a message without headroom is kept as it was given")
             return
         }

@@ -41,7 +41,10 @@ import Testing
     @Test(arguments: [
         ([(":status", "503")], true, GRPCStatus.Code.unavailable, "backend answered HTTP 503"),
         ([(":status", "404"), ("x-why", "no")], false, .unimplemented, "backend answered HTTP 404"),
-        ([(":status", "200"), ("content-type", "text/html")], false, .unknown, "backend answered with content-type 'text/html'"),
+        (
+            [(":status", "200"), ("content-type", "text/html")], false, .unknown,
+            "backend answered with content-type 'text/html'"
+        ),
         ([(":status", "200")], false, .unknown, "backend response has no content-type"),
     ])
     func unacceptableResponseHeadersResetTheStream(
@@ -149,7 +152,10 @@ import Testing
         _ = machine.receiveHeaders(CallMachine.okHeaders, endStream: false)
         _ = machine.receiveData(CallMachine.message("12345"))
         let finish = try #require(machine.nextDelivery().finish)
-        #expect(finish.status == GRPCStatus(code: .resourceExhausted, message: "response message of 5 bytes exceeds the limit of 4"))
+        #expect(
+            finish.status
+                == GRPCStatus(code: .resourceExhausted, message: "response message of 5 bytes exceeds the limit of 4")
+        )
         #expect(finish.streamID == 1)
         #expect(finish.reset == http2CancelCode)
     }

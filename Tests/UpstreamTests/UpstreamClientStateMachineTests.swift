@@ -142,7 +142,11 @@ import Testing
             backoffs.append(backoff)
             now = now + backoff
         }
-        #expect(backoffs == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500)])
+        #expect(
+            backoffs == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500),
+            ]
+        )
         #expect(machine.consecutiveConnectFailures == 5)
         let connects = machine.connectIfNeeded(now: now)
         #expect(connects)

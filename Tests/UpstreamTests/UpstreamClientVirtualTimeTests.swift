@@ -92,7 +92,10 @@ import Darwin
         let (_, second) = Self.start(client)
         #expect(connector.attempts == 2)
         connector.pending[1].fail(ChannelError.connectTimeout(.seconds(2)))
-        #expect(second.status == GRPCStatus(code: .unavailable, message: "cannot connect to 127.0.0.1:1: no connection within 2 s"))
+        #expect(
+            second.status
+                == GRPCStatus(code: .unavailable, message: "cannot connect to 127.0.0.1:1: no connection within 2 s")
+        )
         #expect(client.consecutiveConnectFailures == 2)
 
         // The backoff doubled.

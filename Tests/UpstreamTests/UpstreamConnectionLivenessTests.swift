@@ -32,10 +32,12 @@ import Testing
     }
 
     @Test func anAnsweredPingKeepsAQuietConnectionOpen() throws {
-        let backend = try EmbeddedBackend(configuration: Self.configuration {
-            $0.keepaliveInterval = .seconds(10)
-            $0.keepaliveTimeout = .seconds(5)
-        })
+        let backend = try EmbeddedBackend(
+            configuration: Self.configuration {
+                $0.keepaliveInterval = .seconds(10)
+                $0.keepaliveTimeout = .seconds(5)
+            }
+        )
         defer { backend.finish() }
         try backend.exchange()
         #expect(backend.connection.machine.state == .open)
@@ -60,10 +62,12 @@ import Testing
     }
 
     @Test func anUnansweredPingClosesTheConnectionAndFailsItsCalls() throws {
-        let backend = try EmbeddedBackend(configuration: Self.configuration {
-            $0.keepaliveInterval = .seconds(10)
-            $0.keepaliveTimeout = .seconds(5)
-        })
+        let backend = try EmbeddedBackend(
+            configuration: Self.configuration {
+                $0.keepaliveInterval = .seconds(10)
+                $0.keepaliveTimeout = .seconds(5)
+            }
+        )
         defer { backend.finish() }
         try backend.exchange()
         let delegate = RecordingCallDelegate()
@@ -80,7 +84,10 @@ import Testing
         #expect(!backend.client.isActive)
         #expect(
             delegate.status
-                == GRPCStatus(code: .unavailable, message: "connection to 127.0.0.1:1 lost: keepalive PING not answered within 5 s")
+                == GRPCStatus(
+                    code: .unavailable,
+                    message: "connection to 127.0.0.1:1 lost: keepalive PING not answered within 5 s"
+                )
         )
         #expect(delegate.finishCount == 1)
     }

@@ -108,7 +108,10 @@ import Upstream
             try await self.withScriptedServer { harness in
                 let outcome = try await self.call(harness, path)
                 #expect(outcome.status.code == .ok, "\(path): \(outcome.status)")
-                #expect(outcome.messageStrings.first?.hasSuffix("request") == true, "\(path): \(outcome.messageStrings)")
+                #expect(
+                    outcome.messageStrings.first?.hasSuffix("request") == true,
+                    "\(path): \(outcome.messageStrings)"
+                )
             }
         }
     }

@@ -30,7 +30,9 @@ import Upstream
 
         // About 0.5 s: 192 messages at 2 ms each on the server.
         let outcome = try await withTimeout(seconds: 20) {
-            try await harness.call("SlowCollect", metadata: [("x-delay-ms", "2")], timeout: .seconds(20)) { call, delegate in
+            try await harness.call("SlowCollect", metadata: [("x-delay-ms", "2")], timeout: .seconds(20)) {
+                call,
+                delegate in
                 let feeder = Feeder(call: call, count: count, size: size, stats: stats)
                 delegate.onDrained = { call in
                     stats.record { $0.drainedBuffered.append(call.bufferedSendBytes) }

@@ -5,6 +5,7 @@ import NIOEmbedded
 import NIOHPACK
 import NIOHTTP2
 import Testing
+
 @testable import Upstream
 
 /// ``UpstreamTLS`` loading errors and what TLS changes on the wire. Handshakes against a real TLS
@@ -15,7 +16,9 @@ import Testing
         try "no PEM here\n".write(toFile: garbage, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: garbage) }
 
-        let missing = try #require(throws: UpstreamTLSError.self) { try UpstreamTLS(trustRoots: .pemFile("/nonexistent/ca.pem")) }
+        let missing = try #require(throws: UpstreamTLSError.self) {
+            try UpstreamTLS(trustRoots: .pemFile("/nonexistent/ca.pem"))
+        }
         #expect(missing.code == .trustRoots)
         #expect(missing.message.contains("/nonexistent/ca.pem"))
 
@@ -91,5 +94,6 @@ import Testing
 private final class IgnoringDelegate: UpstreamCallDelegate {
     func upstreamCall(_ call: UpstreamCall, didReceiveHeaders headers: [(name: String, value: String)]) {}
     func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {}
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {}
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    {}
 }

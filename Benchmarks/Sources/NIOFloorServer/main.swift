@@ -24,8 +24,14 @@ final class FixedResponder: ChannelInboundHandler, Sendable {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(Self.body.utf8.count))
         if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: Self.body)))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))),
+            promise: nil
+        )
+        context.write(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: Self.body)))),
+            promise: nil
+        )
         if request.isKeepAlive {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
         } else {

@@ -28,7 +28,10 @@ struct FramingBenchmark {
                 buffer.append(message: message)
                 precondition(buffer.read(into: frame) == size + 5)
             }
-            rows.append(["send: unary request (new buffer, append, read)", "\(grouped(Double(size))) B", formatNanoseconds(measured)])
+            rows.append([
+                "send: unary request (new buffer, append, read)", "\(grouped(Double(size))) B",
+                formatNanoseconds(measured),
+            ])
         }
 
         // Send side, a client stream: 64 messages of 1 KiB queued, read out in 16 KiB frames.
@@ -40,14 +43,19 @@ struct FramingBenchmark {
             for _ in 0..<streamMessages { buffer.append(message: uploadChunk) }
             while buffer.count > 0 { _ = buffer.read(into: frame) }
         }
-        rows.append(["send: client stream, \(streamMessages) messages, 16 KiB frames", "1,024 B", formatNanoseconds(sendStream.divided(by: streamMessages))])
+        rows.append([
+            "send: client stream, \(streamMessages) messages, 16 KiB frames", "1,024 B",
+            formatNanoseconds(sendStream.divided(by: streamMessages)),
+        ])
 
         // Receive side, one unary response in one DATA chunk (a UserResponse-sized message).
         let response = framed([ByteBuffer(repeating: 0x0A, count: 12)])
         let unary = measure {
             var deframer = GRPCMessageDeframer(maxMessageLength: 4 << 20)
             deframer.append(response)
-            guard case .message = deframer.next(), case .needMoreData = deframer.next() else { preconditionFailure("deframing failed") }
+            guard case .message = deframer.next(), case .needMoreData = deframer.next() else {
+                preconditionFailure("deframing failed")
+            }
         }
         rows.append(["receive: unary response (new deframer, one chunk)", "12 B", formatNanoseconds(unary)])
 
@@ -55,7 +63,9 @@ struct FramingBenchmark {
         // name field) arriving in 16 KiB DATA chunks, so messages straddle chunk boundaries.
         for size in [1_040, 64] {
             let count = (1 << 20) / size
-            let chunks = dataChunks(of: framed(Array(repeating: ByteBuffer(repeating: 0x0A, count: size), count: count)))
+            let chunks = dataChunks(
+                of: framed(Array(repeating: ByteBuffer(repeating: 0x0A, count: size), count: count))
+            )
             try checkReceive(chunks, count: count, size: size)
             let stream = measure {
                 var deframer = GRPCMessageDeframer(maxMessageLength: 4 << 20)
@@ -67,7 +77,8 @@ struct FramingBenchmark {
                 precondition(received == count)
             }
             rows.append([
-                "receive: server stream, \(grouped(Double(count))) messages in 16 KiB chunks", "\(grouped(Double(size))) B",
+                "receive: server stream, \(grouped(Double(count))) messages in 16 KiB chunks",
+                "\(grouped(Double(size))) B",
                 formatNanoseconds(stream.divided(by: count)),
             ])
         }

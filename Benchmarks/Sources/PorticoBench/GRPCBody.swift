@@ -10,7 +10,11 @@ func grpcBody(descriptorSet: String, type name: String, jsonFile: String) throws
     guard let type = pool.messageID(named: name) else { throw BenchmarkError("\(name) is not in \(descriptorSet)") }
     let json = try Data(contentsOf: URL(fileURLWithPath: jsonFile))
     var message = ByteBuffer()
-    try RequestTranscoder(pool: pool, options: JSONCodecOptions()).encode(json: ByteBuffer(bytes: json), as: type, into: &message)
+    try RequestTranscoder(pool: pool, options: JSONCodecOptions()).encode(
+        json: ByteBuffer(bytes: json),
+        as: type,
+        into: &message
+    )
     var body: [UInt8] = [0]
     body += withUnsafeBytes(of: UInt32(message.readableBytes).bigEndian) { Array($0) }
     body += message.readableBytesView

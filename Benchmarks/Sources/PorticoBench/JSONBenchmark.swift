@@ -25,7 +25,9 @@ struct JSONBenchmark {
     /// One row per message size and direction.
     func run() throws -> [[String]] {
         var rows: [[String]] = []
-        for (name, message) in [("small", JSONMessages.small), ("medium", JSONMessages.medium), ("large", JSONMessages.large)] {
+        for (name, message) in [
+            ("small", JSONMessages.small), ("medium", JSONMessages.medium), ("large", JSONMessages.large),
+        ] {
             let json: [UInt8] = try message.jsonUTF8Bytes()
             let binary: [UInt8] = try message.serializedBytes()
             try check(message, json: json, binary: binary)
@@ -109,12 +111,20 @@ struct JSONBenchmark {
     /// Refuses to time a codec whose output is wrong: both directions must give back the message.
     private func check(_ message: T3, json: [UInt8], binary: [UInt8]) throws {
         var out = ByteBuffer()
-        try RequestTranscoder(pool: pool, options: JSONCodecOptions()).encode(json: ByteBuffer(bytes: json), as: type, into: &out)
+        try RequestTranscoder(pool: pool, options: JSONCodecOptions()).encode(
+            json: ByteBuffer(bytes: json),
+            as: type,
+            into: &out
+        )
         guard try T3(serializedBytes: Array(out.readableBytesView)) == message else {
             throw BenchmarkError("JSON→binary does not give back the message")
         }
         out.clear()
-        try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(protobuf: ByteBuffer(bytes: binary), as: type, into: &out)
+        try ResponseTranscoder(pool: pool, options: JSONCodecOptions()).write(
+            protobuf: ByteBuffer(bytes: binary),
+            as: type,
+            into: &out
+        )
         guard try T3(jsonUTF8Bytes: Array(out.readableBytesView)) == message else {
             throw BenchmarkError("binary→JSON does not give back the message")
         }

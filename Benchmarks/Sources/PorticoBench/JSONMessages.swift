@@ -35,7 +35,10 @@ enum JSONMessages {
         $0.optionalBytes = Data((0..<64).map { UInt8($0) })
         $0.optionalNestedMessage = .with {
             $0.a = 17
-            $0.corecursive = .with { $0.optionalString = "nested"; $0.repeatedInt32 = [1, 2, 3] }
+            $0.corecursive = .with {
+                $0.optionalString = "nested"
+                $0.repeatedInt32 = [1, 2, 3]
+            }
         }
         $0.optionalNestedEnum = .baz
         $0.repeatedInt32 = Array(0..<24).map { Int32($0 * 1_000) }
@@ -44,8 +47,14 @@ enum JSONMessages {
         $0.repeatedString = (0..<12).map { "item number \($0) of the list" }
         $0.mapStringString = Dictionary(uniqueKeysWithValues: (0..<6).map { ("key\($0)", "value number \($0)") })
         $0.mapInt32Int32 = [1: 10, 2: 20, 3: 30]
-        $0.optionalTimestamp = .with { $0.seconds = 1_700_000_000; $0.nanos = 123_000_000 }
-        $0.optionalDuration = .with { $0.seconds = 90; $0.nanos = 500_000_000 }
+        $0.optionalTimestamp = .with {
+            $0.seconds = 1_700_000_000
+            $0.nanos = 123_000_000
+        }
+        $0.optionalDuration = .with {
+            $0.seconds = 90
+            $0.nanos = 500_000_000
+        }
         $0.optionalFieldMask = .with { $0.paths = ["optional_int32", "optional_nested_message.a"] }
         $0.optionalInt32Wrapper = .with { $0.value = 5 }
         $0.optionalStringWrapper = .with { $0.value = "wrapped" }

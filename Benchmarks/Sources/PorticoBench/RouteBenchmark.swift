@@ -33,15 +33,21 @@ struct RouteBenchmark {
             guard let rule = method.httpRule else { return [] }
             return ([rule] + rule.additionalBindings).enumerated().map { index, binding in
                 RouteDefinition(
-                    method: method, verb: binding.verb, pathTemplate: binding.path, body: binding.body,
-                    responseBody: binding.responseBody, source: "\(method.fullName) binding \(index)"
+                    method: method,
+                    verb: binding.verb,
+                    pathTemplate: binding.path,
+                    body: binding.body,
+                    responseBody: binding.responseBody,
+                    source: "\(method.fullName) binding \(index)"
                 )
             }
         }
         guard let getUser = pool.method(named: "demo.user.v1.UserService.GetUser") else {
             throw BenchmarkError("demo.user.v1.UserService.GetUser is not in the demo descriptor set")
         }
-        definitions.append(RouteDefinition(method: getUser, verb: "GET", pathTemplate: "/v1/people/{id}", source: "http.rules[0]"))
+        definitions.append(
+            RouteDefinition(method: getUser, verb: "GET", pathTemplate: "/v1/people/{id}", source: "http.rules[0]")
+        )
         return definitions
     }
 
@@ -56,7 +62,13 @@ struct RouteBenchmark {
         for resource in Self.resources {
             func add(_ verb: String, _ template: String, body: String = "") {
                 definitions.append(
-                    RouteDefinition(method: echo, verb: verb, pathTemplate: template, body: body, source: "routes[\(definitions.count)]")
+                    RouteDefinition(
+                        method: echo,
+                        verb: verb,
+                        pathTemplate: template,
+                        body: body,
+                        source: "routes[\(definitions.count)]"
+                    )
                 )
             }
             add("GET", "/v2/\(resource)")
@@ -69,44 +81,92 @@ struct RouteBenchmark {
     }
 
     static let resources = [
-        "accounts", "projects", "users", "orders", "invoices", "products", "shipments", "tickets", "reports", "webhooks",
+        "accounts", "projects", "users", "orders", "invoices", "products", "shipments", "tickets", "reports",
+        "webhooks",
     ]
 
     static let cases: [Case] = [
         Case(table: "demo", name: "GET /v1/users/1", method: "GET", path: "/v1/users/1", expected: "/v1/users/{id}"),
         Case(table: "demo", name: "POST /v1/echo", method: "POST", path: "/v1/echo", expected: "/v1/echo"),
         Case(
-            table: "demo", name: "GET /v1/files/zeros-1048576:chunks (custom verb)", method: "GET",
-            path: "/v1/files/zeros-1048576:chunks", expected: "/v1/files/{name}:chunks"
+            table: "demo",
+            name: "GET /v1/files/zeros-1048576:chunks (custom verb)",
+            method: "GET",
+            path: "/v1/files/zeros-1048576:chunks",
+            expected: "/v1/files/{name}:chunks"
         ),
         Case(
-            table: "demo", name: "GET /v1/echo/hello/42?fBool=true&tags=a&tags=b (query)", method: "GET",
-            path: "/v1/echo/hello/42", query: "fBool=true&tags=a&tags=b", expected: "/v1/echo/{f_string}/{f_int64}"
+            table: "demo",
+            name: "GET /v1/echo/hello/42?fBool=true&tags=a&tags=b (query)",
+            method: "GET",
+            path: "/v1/echo/hello/42",
+            query: "fBool=true&tags=a&tags=b",
+            expected: "/v1/echo/{f_string}/{f_int64}"
         ),
         Case(
-            table: "demo", name: "GET /v1/shelves/1/books/2 (`{f_string=shelves/*/books/*}`)", method: "GET",
-            path: "/v1/shelves/1/books/2", expected: "/v1/{f_string=shelves/*/books/*}"
+            table: "demo",
+            name: "GET /v1/shelves/1/books/2 (`{f_string=shelves/*/books/*}`)",
+            method: "GET",
+            path: "/v1/shelves/1/books/2",
+            expected: "/v1/{f_string=shelves/*/books/*}"
         ),
-        Case(table: "demo", name: "GET /v1/nothing/here (404)", method: "GET", path: "/v1/nothing/here", expected: "404"),
-        Case(table: "fifty", name: "GET /v2/accounts (first resource)", method: "GET", path: "/v2/accounts", expected: "/v2/accounts"),
         Case(
-            table: "fifty", name: "GET /v2/webhooks/wh_8f2a (last resource)", method: "GET", path: "/v2/webhooks/wh_8f2a",
+            table: "demo",
+            name: "GET /v1/nothing/here (404)",
+            method: "GET",
+            path: "/v1/nothing/here",
+            expected: "404"
+        ),
+        Case(
+            table: "fifty",
+            name: "GET /v2/accounts (first resource)",
+            method: "GET",
+            path: "/v2/accounts",
+            expected: "/v2/accounts"
+        ),
+        Case(
+            table: "fifty",
+            name: "GET /v2/webhooks/wh_8f2a (last resource)",
+            method: "GET",
+            path: "/v2/webhooks/wh_8f2a",
             expected: "/v2/webhooks/{f_string}"
         ),
         Case(
-            table: "fifty", name: "GET /v2/orders/ord_1234/revisions/17", method: "GET", path: "/v2/orders/ord_1234/revisions/17",
+            table: "fifty",
+            name: "GET /v2/orders/ord_1234/revisions/17",
+            method: "GET",
+            path: "/v2/orders/ord_1234/revisions/17",
             expected: "/v2/orders/{f_string}/revisions/{f_int64}"
         ),
         Case(
-            table: "fifty", name: "POST /v2/tickets/t%2D99:archive (escape, verb)", method: "POST",
-            path: "/v2/tickets/t%2D99:archive", expected: "/v2/tickets/{f_string}:archive"
+            table: "fifty",
+            name: "POST /v2/tickets/t%2D99:archive (escape, verb)",
+            method: "POST",
+            path: "/v2/tickets/t%2D99:archive",
+            expected: "/v2/tickets/{f_string}:archive"
         ),
         Case(
-            table: "fifty", name: "GET /v2/products/p1?fInt32=5&nested.label=x (query)", method: "GET",
-            path: "/v2/products/p1", query: "fInt32=5&nested.label=x", expected: "/v2/products/{f_string}"
+            table: "fifty",
+            name: "GET /v2/products/p1?fInt32=5&nested.label=x (query)",
+            method: "GET",
+            path: "/v2/products/p1",
+            query: "fInt32=5&nested.label=x",
+            expected: "/v2/products/{f_string}"
         ),
-        Case(table: "fifty", name: "DELETE /v2/users/u1 (405)", method: "DELETE", path: "/v2/users/u1", expected: "405"),
-        Case(table: "fifty", name: "GET /v3/unknown/path (404)", method: "GET", path: "/v3/unknown/path", expected: "404"),
+        Case(
+            table: "fifty",
+            name: "DELETE /v2/users/u1 (405)",
+            method: "DELETE",
+            path: "/v2/users/u1",
+            expected: "405"
+        ),
+        Case(
+            table: "fifty",
+            name: "GET /v3/unknown/path (404)",
+            method: "GET",
+            path: "/v3/unknown/path",
+            expected: "404"
+        ),
     ]
 
     /// One row per case: table size, lookup, ns per lookup.
@@ -120,11 +180,14 @@ struct RouteBenchmark {
             let query = item.query.map { Substring($0) }
             try check(table.lookup(method: item.method, path: path, query: query), item)
             let measured = try measure {
-                if case .notFound = try table.lookup(method: item.method, path: path, query: query), item.expected != "404" {
+                if case .notFound = try table.lookup(method: item.method, path: path, query: query),
+                    item.expected != "404"
+                {
                     preconditionFailure("\(item.name) stopped matching")
                 }
             }
-            let label = item.table == "demo" ? "demo (\(table.routes.count) routes)" : "\(table.routes.count) synthetic routes"
+            let label =
+                item.table == "demo" ? "demo (\(table.routes.count) routes)" : "\(table.routes.count) synthetic routes"
             rows.append([label, item.name, formatNanoseconds(measured)])
         }
         return rows
@@ -142,7 +205,9 @@ struct RouteBenchmark {
             let query = item.query.map { Substring($0) }
             try check(table.lookup(method: item.method, path: path, query: query), item)
             for _ in 0..<iterations {
-                if case .notFound = try table.lookup(method: item.method, path: path, query: query), item.expected != "404" {
+                if case .notFound = try table.lookup(method: item.method, path: path, query: query),
+                    item.expected != "404"
+                {
                     preconditionFailure("\(item.name) stopped matching")
                 }
             }

@@ -25,13 +25,18 @@ let selected = Set(arguments)
 let demoDescriptorSet = repositoryRoot.appendingPathComponent("Protos/demo.binpb").path
 do {
     if arguments.first == "grpc-body" {
-        guard arguments.count == 3 else { throw BenchmarkError("usage: PorticoBench grpc-body <message type> <JSON file>") }
-        FileHandle.standardOutput.write(Data(try grpcBody(descriptorSet: demoDescriptorSet, type: arguments[1], jsonFile: arguments[2])))
+        guard arguments.count == 3 else {
+            throw BenchmarkError("usage: PorticoBench grpc-body <message type> <JSON file>")
+        }
+        FileHandle.standardOutput.write(
+            Data(try grpcBody(descriptorSet: demoDescriptorSet, type: arguments[1], jsonFile: arguments[2]))
+        )
         exit(0)
     }
     if selected.isEmpty || selected.contains("json") {
         let benchmark = try JSONBenchmark(
-            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
+            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb")
+                .path
         )
         print("### JSON transcoding: TestAllTypesProto3, median of 5 rounds of 0.3 s\n")
         printTable(JSONBenchmark.header, try benchmark.run())
@@ -43,14 +48,17 @@ do {
         print()
     }
     if selected.isEmpty || selected.contains("framing") {
-        print("### gRPC message framing (Upstream's GRPCSendBuffer and GRPCMessageDeframer), median of 5 rounds of 0.3 s\n")
+        print(
+            "### gRPC message framing (Upstream's GRPCSendBuffer and GRPCMessageDeframer), median of 5 rounds of 0.3 s\n"
+        )
         printTable(FramingBenchmark.header, try FramingBenchmark().run())
         print()
     }
     if selected.contains("json-profile") {
         // Fixed work for `valgrind --tool=callgrind`: no timing, just the codec.
         let benchmark = try JSONBenchmark(
-            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
+            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb")
+                .path
         )
         try benchmark.profile(iterations: 2_000)
     }
@@ -59,15 +67,23 @@ do {
         let only = arguments.dropFirst(index + 1).first.flatMap { Int($0) }
         try RouteBenchmark(descriptorSet: demoDescriptorSet).profile(iterations: 10_000, only: only)
     }
-    for (mode, codec) in [("json-profile-decode", JSONBenchmark.ProfiledCodec.portico), ("json-profile-decode-swift-protobuf", .swiftProtobuf)]
+    for (mode, codec) in [
+        ("json-profile-decode", JSONBenchmark.ProfiledCodec.portico),
+        ("json-profile-decode-swift-protobuf", .swiftProtobuf),
+    ]
     where selected.contains(mode) {
         // JSON→binary alone, by one codec, for comparing instruction counts under callgrind.
         let benchmark = try JSONBenchmark(
-            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb").path
+            descriptorSet: repositoryRoot.appendingPathComponent("Tests/TranscodingTests/Fixtures/test_messages.binpb")
+                .path
         )
         let sizes = [("small", JSONMessages.small), ("medium", JSONMessages.medium)]
         let chosen = sizes.filter { selected.contains($0.0) }
-        try benchmark.profileDecoding(with: codec, messages: (chosen.isEmpty ? sizes : chosen).map(\.1), iterations: 2_000)
+        try benchmark.profileDecoding(
+            with: codec,
+            messages: (chosen.isEmpty ? sizes : chosen).map(\.1),
+            iterations: 2_000
+        )
     }
 } catch {
     FileHandle.standardError.write(Data("portico-bench: \(error)\n".utf8))

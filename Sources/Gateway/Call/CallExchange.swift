@@ -1,6 +1,6 @@
 import NIOCore
-import Upstream
 import ProtoSchema
+import Upstream
 
 /// One request's upstream call, for an HTTP client or a WebSocket session alike, all on the
 /// request's event loop. The client side is a ``CallClient``; the exchange owns the call,
@@ -66,7 +66,12 @@ final class CallExchange: UpstreamCallDelegate {
         guard !finished else { return }
         if let policy = plan.retry {
             // Kept for another attempt: the call then frames a copy, not this one.
-            retry = CallRetry(policy: policy, throttle: cluster.cluster.retryThrottle, request: copy request, deadline: call.deadline)
+            retry = CallRetry(
+                policy: policy,
+                throttle: cluster.cluster.retryThrottle,
+                request: copy request,
+                deadline: call.deadline
+            )
         }
         call.send(message: request)
         call.finish()
@@ -181,12 +186,18 @@ final class CallExchange: UpstreamCallDelegate {
         receiveGate.follow(clientWritable: client.isClientWritable, call: call)
     }
 
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    {
         guard !finished, call === self.call else { return }
         if retry != nil, let client {
             let mayRetry = !receivedHeaders && !client.hasStartedResponse
             let now = call.eventLoop.now
-            if let delay = retry?.nextAttempt(after: status, mayRetry: mayRetry, now: now, jitter: .random(in: 0.8...1.2)) {
+            if let delay = retry?.nextAttempt(
+                after: status,
+                mayRetry: mayRetry,
+                now: now,
+                jitter: .random(in: 0.8...1.2)
+            ) {
                 // Nothing of this attempt reached the client: try again after the backoff.
                 call.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in self.attemptAgain() }
                 return

@@ -30,7 +30,8 @@ struct CallRetry {
     ///   - mayRetry: Whether nothing of the response has reached the client.
     ///   - now: The event loop's clock.
     ///   - jitter: A factor in 0.8...1.2 applied to the backoff.
-    mutating func nextAttempt(after status: GRPCStatus, mayRetry: Bool, now: NIODeadline, jitter: Double) -> TimeAmount? {
+    mutating func nextAttempt(after status: GRPCStatus, mayRetry: Bool, now: NIODeadline, jitter: Double) -> TimeAmount?
+    {
         guard status.code != .ok else {
             throttle.recordSuccess()
             return nil

@@ -1,5 +1,5 @@
-public import NIOHTTP1
 import NIOCore
+public import NIOHTTP1
 import TextCoding
 import Transcoding
 
@@ -40,7 +40,11 @@ public struct HeaderPolicy: Sendable {
     ///   - clientAddress: the client's IP address, appended to `x-forwarded-for`.
     ///   - scheme: `https` behind Portico's TLS listener, else `http` (`x-forwarded-proto`, unless
     ///     the client's proxy already set it).
-    public func metadata(for headers: HTTPHeaders, clientAddress: String?, scheme: String = "http") -> [(name: String, value: String)] {
+    public func metadata(
+        for headers: HTTPHeaders,
+        clientAddress: String?,
+        scheme: String = "http"
+    ) -> [(name: String, value: String)] {
         var connectionTokens: Set<String> = []
         for value in headers[canonicalForm: "connection"] {
             connectionTokens.insert(value.lowercased().trimmingSpaces())

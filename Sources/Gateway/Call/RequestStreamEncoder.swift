@@ -83,7 +83,9 @@ struct RequestStreamEncoder {
                 throw Self.gatewayError(error)
             }
             mode = .json(splitter, field: field)
-            return try values.map { value throws(GatewayError) in try encodeJSON(value, field: field, allocator: allocator) }
+            return try values.map { value throws(GatewayError) in
+                try encodeJSON(value, field: field, allocator: allocator)
+            }
         case .rawField, .rawHttpBody:
             guard chunk.readableBytes > 0 else { return [] }
             return [try encodeRaw(chunk, allocator: allocator)]
@@ -102,13 +104,19 @@ struct RequestStreamEncoder {
                 throw Self.gatewayError(error)
             }
             mode = .json(splitter, field: field)
-            return try values.map { value throws(GatewayError) in try encodeJSON(value, field: field, allocator: allocator) }
+            return try values.map { value throws(GatewayError) in
+                try encodeJSON(value, field: field, allocator: allocator)
+            }
         case .rawField, .rawHttpBody:
             return sent == 0 ? [try encodeRaw(allocator.buffer(capacity: 0), allocator: allocator)] : []
         }
     }
 
-    private mutating func encodeJSON(_ value: ByteBuffer, field: FieldDescriptor?, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
+    private mutating func encodeJSON(
+        _ value: ByteBuffer,
+        field: FieldDescriptor?,
+        allocator: ByteBufferAllocator
+    ) throws(GatewayError) -> ByteBuffer {
         var message = allocator.grpcMessageBuffer(capacity: value.readableBytes + bindings.readableBytes + 16)
         do {
             if let field {
@@ -117,14 +125,20 @@ struct RequestStreamEncoder {
                 try transcoder.encode(json: value, as: input, into: &message)
             }
         } catch {
-            throw GatewayError.invalidArgument("message \(sent + 1): \(RequestBuilder.clientMessage(for: error))", cause: error)
+            throw GatewayError.invalidArgument(
+                "message \(sent + 1): \(RequestBuilder.clientMessage(for: error))",
+                cause: error
+            )
         }
         message.writeImmutableBuffer(bindings)
         sent += 1
         return message
     }
 
-    private mutating func encodeRaw(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws(GatewayError) -> ByteBuffer {
+    private mutating func encodeRaw(
+        _ chunk: ByteBuffer,
+        allocator: ByteBufferAllocator
+    ) throws(GatewayError) -> ByteBuffer {
         var message = allocator.grpcMessageBuffer(capacity: chunk.readableBytes + bindings.readableBytes + 32)
         do {
             switch mode {
@@ -145,7 +159,12 @@ struct RequestStreamEncoder {
 
     private static func gatewayError(_ error: TranscodingError) -> GatewayError {
         if error.code == .tooLarge {
-            return GatewayError(code: .resourceExhausted, message: error.message, reason: .payloadTooLarge, cause: error)
+            return GatewayError(
+                code: .resourceExhausted,
+                message: error.message,
+                reason: .payloadTooLarge,
+                cause: error
+            )
         }
         return GatewayError.invalidArgument(RequestBuilder.clientMessage(for: error), cause: error)
     }

@@ -14,6 +14,7 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
         self.location = location
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         let at = path.isEmpty ? "(document)" : path
         if let location { return "\(at) (line \(location)): \(message)" }
@@ -32,6 +33,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
         public static let unreadable = Code(.unreadable)
         /// The file was read but has problems (see ``ConfigError/problems``).
         public static let invalid = Code(.invalid)
+        /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }
     }
 
@@ -70,6 +72,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
         return titled
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         var lines = [message]
         lines += problems.map { "  - \($0)" }

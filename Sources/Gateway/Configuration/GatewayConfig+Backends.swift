@@ -24,7 +24,11 @@ extension GatewayConfig {
             guard let fields = reader.mapping(value, at: path) else { continue }
             reader.rejectUnknownKeys(
                 fields,
-                known: ["endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck", "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes", "dns", "maxConnectionsPerEndpoint"],
+                known: [
+                    "endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck",
+                    "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes",
+                    "dns", "maxConnectionsPerEndpoint",
+                ],
                 at: path
             )
             var backend = Backend(endpoints: [], timeoutMilliseconds: nil)
@@ -35,7 +39,11 @@ extension GatewayConfig {
                         if case .scalar(let scalar) = endpoint, scalar.string.hasPrefix("unix:") {
                             let socket = String(scalar.string.dropFirst("unix:".count))
                             if socket.isEmpty {
-                                reader.report("\(path).endpoints[\(i)]", "unix: needs a socket path (unix:/run/app.sock)", at: endpoint)
+                                reader.report(
+                                    "\(path).endpoints[\(i)]",
+                                    "unix: needs a socket path (unix:/run/app.sock)",
+                                    at: endpoint
+                                )
                             } else {
                                 backend.endpoints.append(UpstreamTarget(unixSocketPath: socket))
                             }
@@ -53,12 +61,20 @@ extension GatewayConfig {
                     if let balancing = Backend.Balancing(rawValue: text) {
                         backend.balancing = balancing
                     } else {
-                        reader.report("\(path).balancing", "unknown balancing \"\(text)\" (expected round-robin, least-outstanding)", at: item)
+                        reader.report(
+                            "\(path).balancing",
+                            "unknown balancing \"\(text)\" (expected round-robin, least-outstanding)",
+                            at: item
+                        )
                     }
                 case "ejection":
                     parseEjection(item, at: "\(path).ejection", into: &backend, reader: &reader)
                 case "maxConcurrentRequests":
-                    backend.maxConcurrentRequests = reader.int(item, at: "\(path).maxConcurrentRequests", range: 1...10_000_000)
+                    backend.maxConcurrentRequests = reader.int(
+                        item,
+                        at: "\(path).maxConcurrentRequests",
+                        range: 1...10_000_000
+                    )
                 case "tls":
                     backend.tls = parseBackendTLS(item, at: "\(path).tls", reader: &reader)
                 case "healthCheck":
@@ -82,7 +98,9 @@ extension GatewayConfig {
                 case "compressRequests":
                     if let on = reader.bool(item, at: "\(path).compressRequests") { backend.compressRequests = on }
                 case "retryBudget":
-                    if let budget = parseRetryBudget(item, at: "\(path).retryBudget", reader: &reader) { backend.retryBudget = budget }
+                    if let budget = parseRetryBudget(item, at: "\(path).retryBudget", reader: &reader) {
+                        backend.retryBudget = budget
+                    }
                 default: break
                 }
             }
@@ -95,7 +113,12 @@ extension GatewayConfig {
     }
 
     /// `keepalive: { interval: 5m, timeout: 10s }`, or `keepalive: true` (5 minutes) / `false`.
-    private static func parseKeepalive(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+    private static func parseKeepalive(
+        _ node: Node,
+        at path: String,
+        into backend: inout Backend,
+        reader: inout YAMLReader
+    ) {
         if case .scalar = node {
             if let on = reader.bool(node, at: path) { backend.keepaliveIntervalMilliseconds = on ? 300_000 : nil }
             return
@@ -104,9 +127,12 @@ extension GatewayConfig {
         reader.rejectUnknownKeys(fields, known: ["interval", "timeout"], at: path)
         for (key, item) in fields {
             switch key {
-            case "interval": backend.keepaliveIntervalMilliseconds = reader.durationMilliseconds(item, at: "\(path).interval")
+            case "interval":
+                backend.keepaliveIntervalMilliseconds = reader.durationMilliseconds(item, at: "\(path).interval")
             case "timeout":
-                if let ms = reader.durationMilliseconds(item, at: "\(path).timeout") { backend.keepaliveTimeoutMilliseconds = ms }
+                if let ms = reader.durationMilliseconds(item, at: "\(path).timeout") {
+                    backend.keepaliveTimeoutMilliseconds = ms
+                }
             default: break
             }
         }
@@ -131,17 +157,29 @@ extension GatewayConfig {
         }
     }
 
-    private static func parseHealthCheck(_ node: Node, at path: String, reader: inout YAMLReader) -> Backend.HealthCheck? {
+    private static func parseHealthCheck(
+        _ node: Node,
+        at path: String,
+        reader: inout YAMLReader
+    ) -> Backend.HealthCheck? {
         guard let fields = reader.mapping(node, at: path) else { return nil }
-        reader.rejectUnknownKeys(fields, known: ["interval", "timeout", "unhealthyThreshold", "healthyThreshold", "service"], at: path)
+        reader.rejectUnknownKeys(
+            fields,
+            known: ["interval", "timeout", "unhealthyThreshold", "healthyThreshold", "service"],
+            at: path
+        )
         var check = Backend.HealthCheck()
         for (key, item) in fields {
             let keyPath = "\(path).\(key)"
             switch key {
-            case "interval": if let ms = reader.durationMilliseconds(item, at: keyPath) { check.intervalMilliseconds = ms }
-            case "timeout": if let ms = reader.durationMilliseconds(item, at: keyPath) { check.timeoutMilliseconds = ms }
-            case "unhealthyThreshold": if let n = reader.int(item, at: keyPath, range: 1...100) { check.unhealthyThreshold = n }
-            case "healthyThreshold": if let n = reader.int(item, at: keyPath, range: 1...100) { check.healthyThreshold = n }
+            case "interval":
+                if let ms = reader.durationMilliseconds(item, at: keyPath) { check.intervalMilliseconds = ms }
+            case "timeout":
+                if let ms = reader.durationMilliseconds(item, at: keyPath) { check.timeoutMilliseconds = ms }
+            case "unhealthyThreshold":
+                if let n = reader.int(item, at: keyPath, range: 1...100) { check.unhealthyThreshold = n }
+            case "healthyThreshold":
+                if let n = reader.int(item, at: keyPath, range: 1...100) { check.healthyThreshold = n }
             case "service": if let name = reader.string(item, at: keyPath) { check.service = name }
             default: break
             }
@@ -149,17 +187,26 @@ extension GatewayConfig {
         return check
     }
 
-    private static func parseEjection(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+    private static func parseEjection(
+        _ node: Node,
+        at path: String,
+        into backend: inout Backend,
+        reader: inout YAMLReader
+    ) {
         guard let fields = reader.mapping(node, at: path) else { return }
         reader.rejectUnknownKeys(fields, known: ["afterFailures", "time", "maxTime"], at: path)
         for (key, item) in fields {
             switch key {
             case "afterFailures":
-                if let n = reader.int(item, at: "\(path).afterFailures", range: 1...1000) { backend.ejectAfterFailures = n }
+                if let n = reader.int(item, at: "\(path).afterFailures", range: 1...1000) {
+                    backend.ejectAfterFailures = n
+                }
             case "time":
                 if let ms = reader.durationMilliseconds(item, at: "\(path).time") { backend.ejectionMilliseconds = ms }
             case "maxTime":
-                if let ms = reader.durationMilliseconds(item, at: "\(path).maxTime") { backend.maxEjectionMilliseconds = ms }
+                if let ms = reader.durationMilliseconds(item, at: "\(path).maxTime") {
+                    backend.maxEjectionMilliseconds = ms
+                }
             default: break
             }
         }

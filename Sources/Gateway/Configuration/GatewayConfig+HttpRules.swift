@@ -53,7 +53,8 @@ extension GatewayConfig {
                     switch customKey {
                     case "kind": rule.verb = (reader.string(customValue, at: "\(keyPath).kind") ?? "").uppercased()
                     case "path": rule.path = reader.string(customValue, at: "\(keyPath).path") ?? ""
-                    default: reader.report("\(keyPath).\(customKey)", "unknown key (expected kind, path)", at: customValue)
+                    default:
+                        reader.report("\(keyPath).\(customKey)", "unknown key (expected kind, path)", at: customValue)
                     }
                 }
             case "body": rule.body = reader.string(value, at: keyPath) ?? ""

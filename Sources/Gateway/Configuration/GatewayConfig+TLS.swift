@@ -52,7 +52,11 @@ extension GatewayConfig {
             return enabled ? BackendTLS(yamlPath: path) : nil
         }
         guard case .mapping = node, let fields = reader.mapping(node, at: path) else {
-            reader.report(path, "expected a mapping (ca, cert, key, serverName, insecureSkipVerify) or true/false", at: node)
+            reader.report(
+                path,
+                "expected a mapping (ca, cert, key, serverName, insecureSkipVerify) or true/false",
+                at: node
+            )
             return nil
         }
         reader.rejectUnknownKeys(fields, known: ["ca", "cert", "key", "serverName", "insecureSkipVerify"], at: path)
@@ -89,8 +93,12 @@ extension GatewayConfig {
             default: break
             }
         }
-        if !fields.contains(where: { $0.key == "cert" }) { reader.report("tls.cert", "required (PEM certificate chain)", at: node) }
-        if !fields.contains(where: { $0.key == "key" }) { reader.report("tls.key", "required (PEM private key)", at: node) }
+        if !fields.contains(where: { $0.key == "cert" }) {
+            reader.report("tls.cert", "required (PEM certificate chain)", at: node)
+        }
+        if !fields.contains(where: { $0.key == "key" }) {
+            reader.report("tls.key", "required (PEM private key)", at: node)
+        }
         guard let cert, let key else { return nil }
         return ListenerTLS(cert: cert, key: key)
     }

@@ -47,7 +47,8 @@ extension GatewayConfig {
             throw ConfigError(
                 code: .invalid,
                 message: "the configuration must be a mapping",
-                problems: reader.problems.isEmpty ? [ConfigProblem(path: "", message: "empty document")] : reader.problems
+                problems: reader.problems.isEmpty
+                    ? [ConfigProblem(path: "", message: "empty document")] : reader.problems
             )
         }
         reader.rejectUnknownKeys(entries, known: topLevelKeys, at: "")
@@ -71,11 +72,17 @@ extension GatewayConfig {
                     let path = "limits.\(limit)"
                     switch limit {
                     case "maxRequestBodyBytes":
-                        if let n = reader.int(node, at: path, range: 1...(1 << 34)) { config.limits.maxRequestBodyBytes = n }
+                        if let n = reader.int(node, at: path, range: 1...(1 << 34)) {
+                            config.limits.maxRequestBodyBytes = n
+                        }
                     case "idleTimeout":
-                        if let ms = reader.durationMilliseconds(node, at: path) { config.limits.idleTimeoutMilliseconds = ms }
+                        if let ms = reader.durationMilliseconds(node, at: path) {
+                            config.limits.idleTimeoutMilliseconds = ms
+                        }
                     case "requestReadTimeout":
-                        if let ms = reader.durationMilliseconds(node, at: path) { config.limits.requestReadTimeoutMilliseconds = ms }
+                        if let ms = reader.durationMilliseconds(node, at: path) {
+                            config.limits.requestReadTimeoutMilliseconds = ms
+                        }
                     default:
                         reader.report(
                             path,
@@ -107,7 +114,11 @@ extension GatewayConfig {
         return config
     }
 
-    private static func parseCompression(_ node: Node, into settings: inout CompressionSettings, reader: inout YAMLReader) {
+    private static func parseCompression(
+        _ node: Node,
+        into settings: inout CompressionSettings,
+        reader: inout YAMLReader
+    ) {
         for (key, value) in reader.mapping(node, at: "compression") ?? [] {
             let path = "compression.\(key)"
             switch key {
@@ -151,13 +162,15 @@ extension GatewayConfig {
         return json
     }
 
-    private static func parseStreaming(_ node: Node, into streaming: inout StreamingSettings, reader: inout YAMLReader) {
+    private static func parseStreaming(_ node: Node, into streaming: inout StreamingSettings, reader: inout YAMLReader)
+    {
         for (key, value) in reader.mapping(node, at: "streaming") ?? [] {
             let path = "streaming.\(key)"
             switch key {
             case "envelope": streaming.envelope = reader.bool(value, at: path) ?? streaming.envelope
             case "maxMessageBytes":
-                streaming.maxMessageBytes = reader.int(value, at: path, range: 1...(1 << 30)) ?? streaming.maxMessageBytes
+                streaming.maxMessageBytes =
+                    reader.int(value, at: path, range: 1...(1 << 30)) ?? streaming.maxMessageBytes
             case "bufferBytes":
                 streaming.bufferBytes = reader.int(value, at: path, range: 1024...(1 << 30)) ?? streaming.bufferBytes
             case "rawContentType": streaming.rawContentType = reader.string(value, at: path) ?? streaming.rawContentType
@@ -183,7 +196,11 @@ extension GatewayConfig {
                 case "retry": settings.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
                 case "timeout": settings.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
                 default:
-                    reader.report("\(path).\(key)", "unknown key \"\(key)\" (expected json, rawContentType, retry, timeout)", at: item)
+                    reader.report(
+                        "\(path).\(key)",
+                        "unknown key \"\(key)\" (expected json, rawContentType, retry, timeout)",
+                        at: item
+                    )
                 }
             }
             methods[name] = settings

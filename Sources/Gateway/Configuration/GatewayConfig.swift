@@ -65,6 +65,7 @@ public struct GatewayConfig: Sendable {
             self.host = host
             self.port = port
         }
+        /// A one-line account, for logs and error bodies.
         public var description: String {
             host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }

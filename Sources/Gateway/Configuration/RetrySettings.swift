@@ -34,8 +34,10 @@ extension GatewayConfig {
             let keyPath = "\(path).\(key)"
             switch key {
             case "maxAttempts": if let n = reader.int(item, at: keyPath, range: 1...10) { policy.maxAttempts = n }
-            case "backoff": if let ms = reader.durationMilliseconds(item, at: keyPath) { policy.backoffMilliseconds = ms }
-            case "maxBackoff": if let ms = reader.durationMilliseconds(item, at: keyPath) { policy.maxBackoffMilliseconds = ms }
+            case "backoff":
+                if let ms = reader.durationMilliseconds(item, at: keyPath) { policy.backoffMilliseconds = ms }
+            case "maxBackoff":
+                if let ms = reader.durationMilliseconds(item, at: keyPath) { policy.maxBackoffMilliseconds = ms }
             case "codes":
                 var codes: Set<GRPCStatus.Code> = []
                 for (i, entry) in (reader.sequence(item, at: keyPath) ?? []).enumerated() {
@@ -43,7 +45,11 @@ extension GatewayConfig {
                     if let code = GRPCStatus.Code(name: name), code != .ok {
                         codes.insert(code)
                     } else {
-                        reader.report("\(keyPath)[\(i)]", "unknown gRPC status code \"\(name)\" (expected e.g. UNAVAILABLE)", at: entry)
+                        reader.report(
+                            "\(keyPath)[\(i)]",
+                            "unknown gRPC status code \"\(name)\" (expected e.g. UNAVAILABLE)",
+                            at: entry
+                        )
                     }
                 }
                 policy.codes = codes

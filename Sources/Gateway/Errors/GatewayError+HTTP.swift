@@ -69,7 +69,12 @@ extension GatewayError {
             let details = transcoder.pool[status].field(number: 3)
         {
             do {
-                try transcoder.write(protobuf: ByteBuffer(bytes: statusDetails), field: details, of: status, into: &buffer)
+                try transcoder.write(
+                    protobuf: ByteBuffer(bytes: statusDetails),
+                    field: details,
+                    of: status,
+                    into: &buffer
+                )
             } catch {
                 buffer.moveWriterIndex(to: start)
             }

@@ -106,6 +106,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         self.init(code: code, message: status.message, statusDetails: status.details)
     }
 
+    /// A one-line account, for logs and error bodies.
     public var description: String {
         if let cause { return "\(code): \(message) (\(cause))" }
         return "\(code): \(message)"

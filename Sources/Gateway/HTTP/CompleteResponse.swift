@@ -64,7 +64,8 @@ struct CompleteResponse {
         scratch.writeStaticString("\r\n")
         let head = scratch.readableBytes
         if request.method == .HEAD || body.readableBytes == 0 {
-            return scratch.getSlice(at: scratch.readerIndex, length: head).map { ByteBuffer(buffer: $0) } ?? ByteBuffer()
+            return scratch.getSlice(at: scratch.readerIndex, length: head).map { ByteBuffer(buffer: $0) }
+                ?? ByteBuffer()
         }
         // The body is taken out, so that writing into its headroom copies nothing.
         var response = noBody

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
-import Routing
 import ProtoSchema
+import Routing
 
 /// Routing a request head and starting its call.
 extension HTTPConnectionHandler {
@@ -74,7 +74,8 @@ extension HTTPConnectionHandler {
     }
 
     /// Starts a client-streaming or bidi call at the request head; its body streams into it.
-    private func startStreamingCall(head: HTTPRequestHead, request: RoutedRequest) throws(GatewayError) -> CallExchange {
+    private func startStreamingCall(head: HTTPRequestHead, request: RoutedRequest) throws(GatewayError) -> CallExchange
+    {
         guard let context else { throw GatewayError(code: .unavailable, message: "the connection closed") }
         let encoder = try RequestStreamEncoder(
             plan: request.plan.request,
@@ -86,13 +87,21 @@ extension HTTPConnectionHandler {
         return try makeExchange(head: head, request: request, encoder: encoder)
     }
 
-    private func makeExchange(head: HTTPRequestHead, request: RoutedRequest, encoder: RequestStreamEncoder?) throws(GatewayError) -> CallExchange {
+    private func makeExchange(
+        head: HTTPRequestHead,
+        request: RoutedRequest,
+        encoder: RequestStreamEncoder?
+    ) throws(GatewayError) -> CallExchange {
         let snapshot = request.live.snapshot
         let plan = request.plan
         return try CallExchange(
             plan: plan,
             cluster: request.live.clusters[plan.backend],
-            metadata: snapshot.headerPolicy.metadata(for: head.headers, clientAddress: clientAddress, scheme: snapshot.scheme),
+            metadata: snapshot.headerPolicy.metadata(
+                for: head.headers,
+                clientAddress: clientAddress,
+                scheme: snapshot.scheme
+            ),
             timeout: try CallStart.timeout(for: plan, headers: head.headers),
             client: ResponseEmitter(connection: self, head: head, plan: plan, snapshot: snapshot),
             requestEncoder: encoder

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
+import ProtoSchema
 import TextCoding
 import Transcoding
-import ProtoSchema
 
 /// Writes the HTTP response of one call in the form its route and `Accept` header ask for.
 ///
@@ -72,7 +72,11 @@ final class ResponseEmitter: CallClient, TickFlushing {
         do {
             try self.message(message, context: context)
         } catch {
-            throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+            throw GatewayError(
+                code: .internalError,
+                message: "cannot transcode the response: \(error.message)",
+                cause: error
+            )
         }
     }
 
@@ -89,7 +93,10 @@ final class ResponseEmitter: CallClient, TickFlushing {
             connection.respond(to: head, error: error)
         case .ok(let trailers):
             do {
-                connection.respond(to: head, try completeResponse(trailers: trailers, allocator: context.channel.allocator))
+                connection.respond(
+                    to: head,
+                    try completeResponse(trailers: trailers, allocator: context.channel.allocator)
+                )
             } catch {
                 connection.respond(to: head, error: error)
             }
@@ -117,7 +124,8 @@ final class ResponseEmitter: CallClient, TickFlushing {
                 pendingChunk!.writeBuffer(&raw.data)
             }
         } else {
-            var chunk = pendingChunk.take() ?? context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 32)
+            var chunk =
+                pendingChunk.take() ?? context.channel.allocator.buffer(capacity: message.readableBytes * 2 + 32)
             if !hasStarted {
                 writeStreamHead(contentType: framer.contentType, context: context)
                 framer.writePrologue(into: &chunk)
@@ -151,7 +159,9 @@ final class ResponseEmitter: CallClient, TickFlushing {
         hasStarted = true
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        if framer.framing == .serverSentEvents, !bodyWriter.isRaw { headers.add(name: "Cache-Control", value: "no-cache") }
+        if framer.framing == .serverSentEvents, !bodyWriter.isRaw {
+            headers.add(name: "Cache-Control", value: "no-cache")
+        }
         if wantsTrailers { headers.add(name: "Trailer", value: "grpc-status, grpc-message") }
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
@@ -163,7 +173,11 @@ final class ResponseEmitter: CallClient, TickFlushing {
 
     /// Ends a stream whose head was written: error element, epilogue, trailers.
     /// - Returns: whether the connection must close (a raw stream failed without trailers).
-    private func finishStarted(error: GatewayError?, trailers: [(name: String, value: String)], context: ChannelHandlerContext) -> Bool {
+    private func finishStarted(
+        error: GatewayError?,
+        trailers: [(name: String, value: String)],
+        context: ChannelHandlerContext
+    ) -> Bool {
         writeHeldBack(context: context)
         if !bodyWriter.isRaw {
             var tail = context.channel.allocator.buffer(capacity: 128)
@@ -222,7 +236,11 @@ final class ResponseEmitter: CallClient, TickFlushing {
                     response = CompleteResponse(status: .ok, contentType: "application/json", body: body)
                 }
             } catch {
-                throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+                throw GatewayError(
+                    code: .internalError,
+                    message: "cannot transcode the response: \(error.message)",
+                    cause: error
+                )
             }
         }
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: trailers, into: &response.fields)

@@ -43,10 +43,16 @@ public struct ConfigReloader: Sendable {
             let snapshot = try await reload()
             logger.info(
                 "configuration reloaded",
-                metadata: ["trigger": "\(trigger)", "routes": "\(snapshot.plans.count)", "backends": "\(snapshot.backends.count)"]
+                metadata: [
+                    "trigger": "\(trigger)", "routes": "\(snapshot.plans.count)",
+                    "backends": "\(snapshot.backends.count)",
+                ]
             )
         } catch {
-            logger.error("configuration reload failed; the previous configuration keeps serving", metadata: ["trigger": "\(trigger)", "problems": "\(error)"])
+            logger.error(
+                "configuration reload failed; the previous configuration keeps serving",
+                metadata: ["trigger": "\(trigger)", "problems": "\(error)"]
+            )
         }
     }
 }

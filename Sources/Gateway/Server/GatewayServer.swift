@@ -5,8 +5,8 @@ import NIOHTTP1
 public import NIOPosix
 import NIOSSL
 import NIOWebSocket
-public import Upstream
 import Synchronization
+public import Upstream
 
 /// The HTTP/1.1 front end: a NIO server whose every event loop owns its own upstream connections
 /// (Envoy's per-worker model). A request is handled from end to end on the loop that accepted its
@@ -50,8 +50,12 @@ public final class GatewayServer: Sendable {
             self.ownsGroup = true
         }
         let eventLoops = Array(self.group.makeIterator())
-        self.loops = eventLoops.enumerated().map { GatewayLoop(index: $0.offset, eventLoop: $0.element, logger: logger) }
-        self.loopIndex = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        self.loops = eventLoops.enumerated().map {
+            GatewayLoop(index: $0.offset, eventLoop: $0.element, logger: logger)
+        }
+        self.loopIndex = Dictionary(
+            uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }
+        )
         self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger)
     }
 
@@ -70,7 +74,9 @@ public final class GatewayServer: Sendable {
         let loops = self.loops
         let loopIndex = self.loopIndex
         func gatewayLoop(of channel: any Channel) throws -> GatewayLoop {
-            guard let index = loopIndex[ObjectIdentifier(channel.eventLoop)] else { throw ChannelError.inappropriateOperationForState }
+            guard let index = loopIndex[ObjectIdentifier(channel.eventLoop)] else {
+                throw ChannelError.inappropriateOperationForState
+            }
             return loops[index]
         }
         let webSocketUpgrader = NIOWebSocketServerUpgrader(
@@ -78,7 +84,9 @@ public final class GatewayServer: Sendable {
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 // A refused upgrade reaches the HTTP handler, which answers with the reason.
-                guard let loop = try? gatewayLoop(of: channel), case .success = WebSocketRouting.match(head, live: loop.current) else {
+                guard let loop = try? gatewayLoop(of: channel),
+                    case .success = WebSocketRouting.match(head, live: loop.current)
+                else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
@@ -92,7 +100,11 @@ public final class GatewayServer: Sendable {
                     }
                     let limit = live.snapshot.config.streaming.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandlers(
-                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: limit),
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 1,
+                            maxAccumulatedFrameCount: 1 << 16,
+                            maxAccumulatedFrameSize: limit
+                        ),
                         WebSocketCallHandler(loop: loop, request: request, head: head)
                     )
                 }
@@ -122,7 +134,9 @@ public final class GatewayServer: Sendable {
                             upgraders: [webSocketUpgrader],
                             completionHandler: { context in
                                 // The HTTP handler leaves before the WebSocket handlers arrive.
-                                if let handler = try? context.pipeline.syncOperations.handler(type: HTTPConnectionHandler.self) {
+                                if let handler = try? context.pipeline.syncOperations.handler(
+                                    type: HTTPConnectionHandler.self
+                                ) {
                                     context.pipeline.syncOperations.removeHandler(handler, promise: nil)
                                 }
                             }

@@ -13,6 +13,7 @@ public struct GatewayService: Service {
         self.logger = logger
     }
 
+    /// Starts the server, serves until the service group shuts down, then drains and closes it.
     public func run() async throws {
         let address = try await server.start()
         logger.info("portico listening on \(address)")

@@ -22,7 +22,14 @@ public struct BackendDefinition: Sendable {
     /// the TLS files' bytes.
     private let otherInputs: [[UInt8]]
 
-    init(name: String, index: Int, settings: GatewayConfig.Backend, streaming: GatewayConfig.StreamingSettings, tls: UpstreamTLS?, tlsFiles: [[UInt8]]) {
+    init(
+        name: String,
+        index: Int,
+        settings: GatewayConfig.Backend,
+        streaming: GatewayConfig.StreamingSettings,
+        tls: UpstreamTLS?,
+        tlsFiles: [[UInt8]]
+    ) {
         self.name = name
         self.index = index
         self.settings = settings

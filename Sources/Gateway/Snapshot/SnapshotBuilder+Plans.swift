@@ -24,14 +24,18 @@ extension SnapshotBuilder {
             let (requestTranscoder, responseTranscoder) =
                 transcoders[options]
                 ?? {
-                    let made = (RequestTranscoder(pool: pool, options: options), ResponseTranscoder(pool: pool, options: options))
+                    let made = (
+                        RequestTranscoder(pool: pool, options: options),
+                        ResponseTranscoder(pool: pool, options: options)
+                    )
                     transcoders[options] = made
                     return made
                 }()
             // Routes exist only for served services (see routeDefinitions).
             let backend = backendByName[backendByService[method.serviceFullName]!]!
             let defaultTimeout: TimeAmount? =
-                settings?.timeoutMilliseconds.map { .milliseconds($0) } ?? (method.kind == .unary ? backend.unaryTimeout : nil)
+                settings?.timeoutMilliseconds.map { .milliseconds($0) }
+                ?? (method.kind == .unary ? backend.unaryTimeout : nil)
             return RoutePlan(
                 route: route,
                 backend: backend,
@@ -66,7 +70,8 @@ extension SnapshotBuilder {
     /// `PATCH` rule whose `body` names a singular message field, on a request message with a
     /// singular `google.protobuf.FieldMask update_mask`. Whether the URL sets the mask itself is
     /// decided per request.
-    static func impliedUpdateMask(route: Route, pool: DescriptorPool) -> (field: FieldDescriptor, bodyType: MessageID)? {
+    static func impliedUpdateMask(route: Route, pool: DescriptorPool) -> (field: FieldDescriptor, bodyType: MessageID)?
+    {
         guard route.verb == "PATCH", case .field(let bodyField) = route.body, !bodyField.isRepeated,
             case .message(let bodyType) = bodyField.type,
             let mask = pool[route.method.input].field(named: "update_mask"), !mask.isRepeated,

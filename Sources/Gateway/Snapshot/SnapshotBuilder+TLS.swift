@@ -37,7 +37,9 @@ extension SnapshotBuilder {
                 case .serverName: "serverName"
                 default: nil
                 }
-            problems.append(ConfigProblem(path: key.map { "\(tls.yamlPath).\($0)" } ?? tls.yamlPath, message: error.description))
+            problems.append(
+                ConfigProblem(path: key.map { "\(tls.yamlPath).\($0)" } ?? tls.yamlPath, message: error.description)
+            )
             return nil
         }
     }
@@ -91,7 +93,10 @@ extension SnapshotBuilder {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw ListenerTLSProblem(key: "key", message: "cannot use \(key) with \(cert) (does the key match the certificate?): \(error)")
+            throw ListenerTLSProblem(
+                key: "key",
+                message: "cannot use \(key) with \(cert) (does the key match the certificate?): \(error)"
+            )
         }
     }
 }

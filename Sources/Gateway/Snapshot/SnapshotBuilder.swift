@@ -50,9 +50,16 @@ public struct SnapshotBuilder: Sendable {
 
         let assignment = Self.assignBackends(config: config, pool: pool, problems: &problems)
         for (name, settings) in config.methods where pool.method(named: name) == nil {
-            problems.append(ConfigProblem(path: settings.yamlPath, message: "no method \"\(name)\" in the descriptor sets"))
+            problems.append(
+                ConfigProblem(path: settings.yamlPath, message: "no method \"\(name)\" in the descriptor sets")
+            )
         }
-        let definitions = Self.routeDefinitions(config: config, pool: pool, backendByService: assignment.served, problems: &problems)
+        let definitions = Self.routeDefinitions(
+            config: config,
+            pool: pool,
+            backendByService: assignment.served,
+            problems: &problems
+        )
         var table: RouteTable?
         do {
             table = try RouteTable(definitions: definitions, pool: pool)
@@ -100,7 +107,9 @@ public struct SnapshotBuilder: Sendable {
             if let data = FileManager.default.contents(atPath: resolve(path)) {
                 sets.append([UInt8](data))
             } else {
-                problems.append(ConfigProblem(path: "protos[\(i)]", message: "cannot read descriptor set \(resolve(path))"))
+                problems.append(
+                    ConfigProblem(path: "protos[\(i)]", message: "cannot read descriptor set \(resolve(path))")
+                )
             }
         }
         guard problems.isEmpty else { return nil }

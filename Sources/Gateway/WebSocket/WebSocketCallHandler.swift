@@ -1,10 +1,10 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import Transcoding
-import Logging
 import ProtoSchema
 import Routing
+import Transcoding
 import Upstream
 
 /// Runs one streaming gRPC call over an upgraded WebSocket connection, all on the connection's
@@ -179,7 +179,9 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                 fail(error)
             }
         case .done:
-            fail(.invalidArgument("\(request.plan.method.fullName) takes one request message; the session sent another"))
+            fail(
+                .invalidArgument("\(request.plan.method.fullName) takes one request message; the session sent another")
+            )
         }
     }
 
@@ -276,7 +278,11 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                 frame = WebSocketFrame(fin: true, opcode: .text, data: text)
             }
         } catch {
-            throw GatewayError(code: .internalError, message: "cannot transcode the response: \(error.message)", cause: error)
+            throw GatewayError(
+                code: .internalError,
+                message: "cannot transcode the response: \(error.message)",
+                cause: error
+            )
         }
         framesSent = true
         context.write(wrapOutboundOut(frame), promise: nil)
@@ -301,7 +307,11 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
         closeSent = true
         // Reading resumes so the client's close frame can arrive.
         readingPaused = false
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: status.payload(allocator: context.channel.allocator))
+        let frame = WebSocketFrame(
+            fin: true,
+            opcode: .connectionClose,
+            data: status.payload(allocator: context.channel.allocator)
+        )
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(frame), promise: written)
         if clientClosed {

@@ -37,7 +37,9 @@ extension ClusterMonitor {
                 case .failure(let error):
                     self.logger.warning(
                         "DNS refresh failed; keeping the previous addresses",
-                        metadata: ["backend": "\(self.configuration.name)", "endpoint": "\(endpoint)", "error": "\(error)"]
+                        metadata: [
+                            "backend": "\(self.configuration.name)", "endpoint": "\(endpoint)", "error": "\(error)",
+                        ]
                     )
                 }
             }

@@ -25,7 +25,12 @@ extension ClusterMonitor {
             health[target] = nil
         }
         for target in current where health[target] == nil {
-            let client = UpstreamClient(target: target, eventLoop: eventLoop, configuration: configuration.connection, logger: logger)
+            let client = UpstreamClient(
+                target: target,
+                eventLoop: eventLoop,
+                configuration: configuration.connection,
+                logger: logger
+            )
             health[target] = EndpointHealth(client: client)
         }
     }
@@ -137,7 +142,8 @@ final class HealthProbe: UpstreamCallDelegate {
         }
     }
 
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    {
         guard status.code == .ok else {
             completion(.failure(Failure(reason: "health check failed: \(status)")))
             return

@@ -1,3 +1,6 @@
+public import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import NIOCore
-import NIOPosix
 
 /// Turns a backend's host name into its current addresses, for clusters with a
 /// ``ClusterConfiguration/dnsRefreshInterval`` (each address becomes an endpoint, re-resolved
@@ -23,6 +24,7 @@ public struct SystemHostResolver: HostResolver {
     /// Creates the resolver.
     public init() {}
 
+    /// Looks `host` up off the event loops; the future completes on `eventLoop`.
     public func addresses(of host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
         NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
             try Self.lookUp(host, port: port)
@@ -63,7 +65,9 @@ public struct SystemHostResolver: HostResolver {
             if !addresses.contains(address) { addresses.append(address) }
         }
         guard !addresses.isEmpty else { throw HostResolutionError(host: host, reason: "no IPv4 or IPv6 address") }
-        return addresses.sorted { ($0.protocol == .inet ? 0 : 1, $0.ipAddress ?? "") < ($1.protocol == .inet ? 0 : 1, $1.ipAddress ?? "") }
+        return addresses.sorted {
+            ($0.protocol == .inet ? 0 : 1, $0.ipAddress ?? "") < ($1.protocol == .inet ? 0 : 1, $1.ipAddress ?? "")
+        }
     }
 }
 
@@ -74,5 +78,6 @@ public struct HostResolutionError: Error, CustomStringConvertible {
     /// The resolver's reason.
     public let reason: String
 
+    /// A one-line account, for logs and error bodies.
     public var description: String { "cannot resolve \(host): \(reason)" }
 }

@@ -109,6 +109,8 @@ public final class LoopCluster: UpstreamCallRouter {
 
     // MARK: UpstreamCallRouter
 
+    /// Moves `call` to another endpoint's pool (each endpoint is tried at most once per call);
+    /// false when none is left.
     public func upstreamClient(_ client: UpstreamClient, couldNotConnectFor call: UpstreamCall) -> Bool {
         // Each endpoint gets at most one try per call.
         guard call.failedConnectAttempts < pools.count else { return false }
@@ -120,6 +122,8 @@ public final class LoopCluster: UpstreamCallRouter {
         return true
     }
 
+    /// Lets the pool holding `client` open another connection for the calls its peer's stream limit
+    /// holds back.
     public func upstreamClientRanOutOfStreams(_ client: UpstreamClient) {
         (pools + retiring).first { $0.contains(client) }?.relieve(client)
     }
@@ -163,7 +167,12 @@ public final class LoopCluster: UpstreamCallRouter {
 
     private func makePool(for target: UpstreamTarget) -> EndpointPool {
         EndpointPool(target: target, maxConnections: configuration.maxConnectionsPerEndpoint) { [unowned self] target in
-            let client = UpstreamClient(target: target, eventLoop: self.eventLoop, configuration: self.configuration.connection, logger: self.logger)
+            let client = UpstreamClient(
+                target: target,
+                eventLoop: self.eventLoop,
+                configuration: self.configuration.connection,
+                logger: self.logger
+            )
             client.router = self
             return client
         }
@@ -213,5 +222,6 @@ public struct ClusterError: Error, Sendable, CustomStringConvertible {
     /// A sentence for the client.
     public var message: String
 
+    /// A one-line account, for logs and error bodies.
     public var description: String { message }
 }

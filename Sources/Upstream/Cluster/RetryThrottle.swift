@@ -32,7 +32,11 @@ public final class RetryThrottle: Sendable {
         while true {
             let next = min(maxMilliTokens, max(0, current + delta))
             if next == current { return }
-            let (exchanged, original) = milliTokens.compareExchange(expected: current, desired: next, ordering: .relaxed)
+            let (exchanged, original) = milliTokens.compareExchange(
+                expected: current,
+                desired: next,
+                ordering: .relaxed
+            )
             if exchanged { return }
             current = original
         }

@@ -20,18 +20,18 @@ func demoConfigYAML(
             """
     }
     return """
-    listen: 127.0.0.1:0
-    protos: [\(protos)]
-    backends:
-      demo:
-        endpoints: [127.0.0.1:\(backendPort)]
-        timeout: 5s
-    services:
-      demo.*: demo
-    headers:
-      deny: [cookie]
-    \(extra)
-    """
+        listen: 127.0.0.1:0
+        protos: [\(protos)]
+        backends:
+          demo:
+            endpoints: [127.0.0.1:\(backendPort)]
+            timeout: 5s
+        services:
+          demo.*: demo
+        headers:
+          deny: [cookie]
+        \(extra)
+        """
 }
 
 /// One demo backend and a gateway (`demoConfigYAML`) on two event loops, for `body`.
@@ -109,7 +109,8 @@ func withBackends<T>(
         eventLoops: eventLoops,
         resolver: resolver,
         config: { ports in
-            let list = endpoints?.replacingOccurrences(of: "PORT", with: "\(ports[0])")
+            let list =
+                endpoints?.replacingOccurrences(of: "PORT", with: "\(ports[0])")
                 ?? "[\(zip(bound, ports).map { "\($0):\($1)" }.joined(separator: ", "))]"
             return clusterConfigYAML(endpoints: list, backendExtra: backendExtra, extra: extraConfig)
         },

@@ -117,10 +117,18 @@ final class GatewayHarness: Sendable {
         var gateway: GatewayServer?
         do {
             let configPorts = try await fleet.start(sharedPort: sharedPort, throughRelay: throughRelay)
-            let snapshot = try GatewaySnapshot(config: GatewayConfig.parse(yaml: config(configPorts)), baseDirectory: repositoryRoot)
+            let snapshot = try GatewaySnapshot(
+                config: GatewayConfig.parse(yaml: config(configPorts)),
+                baseDirectory: repositoryRoot
+            )
             var logger = Logger(label: "portico-test")
             logger.logLevel = .critical
-            let server = GatewayServer(snapshot: snapshot, group: group, logger: logger, resolver: resolver ?? SystemHostResolver())
+            let server = GatewayServer(
+                snapshot: snapshot,
+                group: group,
+                logger: logger,
+                resolver: resolver ?? SystemHostResolver()
+            )
             gateway = server
             let address = try await server.start()
             let result = try await body(GatewayHarness(gateway: server, gatewayPort: address.port ?? 0, fleet: fleet))

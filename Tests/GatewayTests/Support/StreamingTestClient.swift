@@ -42,7 +42,9 @@ final class StreamingTestClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(EventForwarder(continuation: continuation, bodyBytes: bodyBytes))
+                    try channel.pipeline.syncOperations.addHandler(
+                        EventForwarder(continuation: continuation, bodyBytes: bodyBytes)
+                    )
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()

@@ -40,10 +40,13 @@ struct TLSTestCertificates: Sendable {
 /// `curl` over HTTPS to `localhost:port` (pinned to 127.0.0.1), trusting only `caFile`.
 /// - Returns: The HTTP status (0 when curl failed before one arrived), the body and curl's stderr.
 func curlHTTPS(port: Int, path: String, caFile: String) async throws -> (status: Int, body: String, stderr: String) {
-    let output = try await runTool("curl", [
-        "-sS", "--max-time", "10", "--cacert", caFile, "--resolve", "localhost:\(port):127.0.0.1",
-        "-w", "\n%{http_code}", "https://localhost:\(port)\(path)",
-    ])
+    let output = try await runTool(
+        "curl",
+        [
+            "-sS", "--max-time", "10", "--cacert", caFile, "--resolve", "localhost:\(port):127.0.0.1",
+            "-w", "\n%{http_code}", "https://localhost:\(port)\(path)",
+        ]
+    )
     var lines = output.text.split(separator: "\n", omittingEmptySubsequences: false)
     let status = lines.popLast().flatMap { Int($0) } ?? 0
     return (status, lines.joined(separator: "\n"), output.stderr)
@@ -62,7 +65,11 @@ func withCertificates<T>(_ body: (TLSTestCertificates) async throws -> T) async 
 /// A demo backend TLS setup that requires a client certificate from `certs.ca`.
 func mutualTLSBackend(_ certs: TLSTestCertificates, _ server: TestCertificateAuthority.Leaf? = nil) -> DemoBackendTLS {
     let leaf = server ?? certs.server
-    return DemoBackendTLS(certificateChainFile: leaf.certificate, privateKeyFile: leaf.privateKey, clientCAFile: certs.ca.certificate)
+    return DemoBackendTLS(
+        certificateChainFile: leaf.certificate,
+        privateKeyFile: leaf.privateKey,
+        clientCAFile: certs.ca.certificate
+    )
 }
 
 /// The gRPC status code and message of a JSON error body.

@@ -12,7 +12,12 @@ struct ProcessOutput: Sendable {
 /// Runs `tool` (looked up in PATH) under coreutils' `timeout`, feeding it `input` on stdin, and
 /// returns its exit status and output. Output goes through files, so a chatty tool never blocks
 /// on a full pipe.
-func runTool(_ tool: String, _ arguments: [String], input: [UInt8] = [], timeoutSeconds: Int = 30) async throws -> ProcessOutput {
+func runTool(
+    _ tool: String,
+    _ arguments: [String],
+    input: [UInt8] = [],
+    timeoutSeconds: Int = 30
+) async throws -> ProcessOutput {
     let base = NSTemporaryDirectory() + "portico-tool-\(UUID().uuidString)"
     let outPath = base + ".out"
     let errPath = base + ".err"

@@ -15,7 +15,9 @@ struct TestResponse: Sendable {
 
     /// The body parsed as a JSON object (Foundation, test-only).
     func jsonObject() throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any]
+        guard
+            let object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+                as? [String: Any]
         else { throw TestFailure("body is not a JSON object: \(text)") }
         return object
     }
@@ -37,7 +39,10 @@ final class TestHTTPClient: Sendable {
     }
 
     /// Connects to 127.0.0.1:`port`.
-    static func connect(port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestHTTPClient {
+    static func connect(
+        port: Int,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> TestHTTPClient {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -48,7 +53,10 @@ final class TestHTTPClient: Sendable {
             }
             .connect(host: "127.0.0.1", port: port).get()
         let collector = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ResponseCollector.self), eventLoop: channel.eventLoop)
+            NIOLoopBound(
+                try channel.pipeline.syncOperations.handler(type: ResponseCollector.self),
+                eventLoop: channel.eventLoop
+            )
         }.get()
         return TestHTTPClient(channel: channel, collector: collector)
     }

@@ -57,7 +57,8 @@ final class RecordingDelegate: UpstreamCallDelegate {
         self.onDrained?(call)
     }
 
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    {
         self.finishCount += 1
         // Hooks usually capture this delegate; dropping them breaks the cycle.
         self.onMessage = nil

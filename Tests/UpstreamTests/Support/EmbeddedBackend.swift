@@ -85,7 +85,8 @@ final class RecordingCallDelegate: UpstreamCallDelegate {
         self.messages.append(message)
     }
 
-    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)]) {
+    func upstreamCall(_ call: UpstreamCall, didFinishWith status: GRPCStatus, trailers: [(name: String, value: String)])
+    {
         self.status = status
         self.finishCount += 1
     }

@@ -40,7 +40,9 @@ final class ScriptedHTTP2Server: Sendable {
             .childChannelInitializer { channel in
                 channel.configureHTTP2Pipeline(mode: .server) { stream in
                     stream.eventLoop.makeCompletedFuture {
-                        try stream.pipeline.syncOperations.addHandler(ScriptedStreamHandler(flooded: flooded, refusals: refusals))
+                        try stream.pipeline.syncOperations.addHandler(
+                            ScriptedStreamHandler(flooded: flooded, refusals: refusals)
+                        )
                     }
                 }.map { _ in }
             }
@@ -144,7 +146,8 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             let payload: [UInt8]
             switch path {
             case "/t/gzip": payload = Array(Gzip.compress(ByteBuffer(string: "inflated!")).readableBytesView)
-            case "/t/gzipBomb": payload = Array(Gzip.compress(ByteBuffer(repeating: 0, count: 8 << 20)).readableBytesView)
+            case "/t/gzipBomb":
+                payload = Array(Gzip.compress(ByteBuffer(repeating: 0, count: 8 << 20)).readableBytesView)
             default: payload = [0x1F, 0x8B, 8, 0, 1, 2, 3, 4, 5, 6]
             }
             self.write(context, self.headers(self.ok + [("grpc-encoding", "gzip")]))
@@ -152,7 +155,10 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.write(context, self.headers(self.okTrailers, endStream: true))
         case "/t/hugeHeaders":
             // Ten 2,000-byte fields: 20 KB, above the 16 KiB default, within nghttp2's own limits.
-            self.write(context, self.headers(self.ok + (0..<10).map { ("x-big-\($0)", String(repeating: "b", count: 2_000)) }))
+            self.write(
+                context,
+                self.headers(self.ok + (0..<10).map { ("x-big-\($0)", String(repeating: "b", count: 2_000)) })
+            )
             self.write(context, self.message(Array("unseen".utf8)))
             self.write(context, self.headers(self.okTrailers, endStream: true))
         case "/t/noTrailers":
@@ -181,7 +187,11 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
                     let streamID = try! context.channel.syncOptions!.getOption(HTTP2StreamChannelOptions.streamID)
                     let goAway = HTTP2Frame(
                         streamID: .rootStream,
-                        payload: .goAway(lastStreamID: HTTP2StreamID(max(0, Int(Int32(streamID)) - 2)), errorCode: .noError, opaqueData: nil)
+                        payload: .goAway(
+                            lastStreamID: HTTP2StreamID(max(0, Int(Int32(streamID)) - 2)),
+                            errorCode: .noError,
+                            opaqueData: nil
+                        )
                     )
                     context.channel.parent!.writeAndFlush(goAway, promise: nil)
                 }
@@ -202,9 +212,14 @@ private final class ScriptedStreamHandler: ChannelInboundHandler {
             self.write(context, self.message(Array("after-goaway".utf8)))
             self.write(context, self.headers(self.okTrailers, endStream: true))
         default:
-            self.write(context, self.headers([(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "12")], endStream: true))
+            self.write(
+                context,
+                self.headers(
+                    [(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "12")],
+                    endStream: true
+                )
+            )
         }
         context.flush()
     }
 }
-

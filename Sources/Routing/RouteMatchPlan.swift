@@ -3,7 +3,7 @@ import ProtoSchema
 /// What a lookup needs of a matched ``Route``, compiled once with the table: where each path
 /// variable's value is in the request path, and where its query parameters' names start in the
 /// ``QueryFieldIndex``.
-struct RoutePlan: Sendable {
+struct RouteMatchPlan: Sendable {
     /// How one path variable's value is cut from the request path.
     struct Capture: Sendable {
         /// Index of the first request segment captured.
