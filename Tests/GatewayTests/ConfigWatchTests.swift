@@ -25,18 +25,32 @@ struct ConfigWatchTests {
         """
     }
 
+    /// A changed file adds a route and changes the backend while a chat begun before keeps going
+    /// and ends OK.
     @Test func aChangedFileIsReloaded() async throws {
         let file = try ReloadTests.ConfigFile()
         defer { file.remove() }
         try await withFileGateway(path: file.path, template: Self.yaml(port: "PORT")) { harness in
             let client = try await harness.client()
             #expect(try await client.send(.GET, "/v1/people/1").status == 404)
-            try file.write(Self.yaml(port: harness.backend.port, extra: ReloadTests.peopleRule))
+            let chat = try await ChatSession.open(port: harness.gatewayPort)
+            try await chat.say("before")
+            #expect(await chat.waitForLines(1, within: .seconds(5)))
+            try file.write(
+                Self.yaml(port: harness.backend.port, extra: ReloadTests.peopleRule)
+                    .replacingOccurrences(of: "timeout: 5s", with: "timeout: 6s")
+            )
             #expect(try await eventually { try await client.send(.GET, "/v1/people/1").status == 200 })
+            #expect(harness.gateway.snapshot.config.backends["demo"]?.timeoutMilliseconds == 6_000)
+            try await chat.say("after")
+            try await chat.end()
+            #expect(await chat.waitForEnd(within: .seconds(5)) == 200)
+            #expect(chat.lines == ["{\"message\":\"you said: before\"}", "{\"message\":\"you said: after\"}"])
             let admin = try await harness.adminClient()
             let metrics = try await admin.send(.GET, "/metrics").text
             #expect(metrics.contains("portico_config_reloads_total{result=\"success\"} 1"), "\(metrics)")
             await admin.close()
+            await chat.close()
             await client.close()
         }
     }

@@ -13,20 +13,28 @@ struct ServeSignalTests {
         let process: Process
         let directory: String
         var log: String { directory + "/portico.log" }
+        var config: String { directory + "/gateway.yaml" }
+
+        /// The configuration: the demo backend at `port` with `timeout`, and `extra` lines.
+        static func yaml(port: Int, gracePeriod: String, timeout: String = "30s", extra: String = "") -> String {
+            """
+            listen: 127.0.0.1:0
+            admin: { listen: 127.0.0.1:0 }
+            shutdown: { gracePeriod: \(gracePeriod) }
+            protos: [\(repositoryRoot)/Protos/demo.binpb]
+            backends:
+              demo: { endpoints: [127.0.0.1:\(port)], timeout: \(timeout) }
+            \(extra)
+            """
+        }
 
         /// Starts `portico serve` on a configuration for the demo backend at `backendPort`.
         init(executable: String, backendPort: Int, gracePeriod: String) throws {
             directory = NSTemporaryDirectory() + "portico-signals-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let config = directory + "/gateway.yaml"
-            try """
-            listen: 127.0.0.1:0
-            admin: { listen: 127.0.0.1:0 }
-            shutdown: { gracePeriod: \(gracePeriod) }
-            protos: [\(repositoryRoot)/Protos/demo.binpb]
-            backends:
-              demo: { endpoints: [127.0.0.1:\(backendPort)], timeout: 30s }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            try Self.yaml(port: backendPort, gracePeriod: gracePeriod)
+                .write(toFile: config, atomically: true, encoding: .utf8)
             process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["serve", "--config", config]
@@ -115,6 +123,41 @@ struct ServeSignalTests {
             // ...and a second SIGTERM ends it now, as a shell reports a process SIGTERM killed.
             #expect(await served.exitStatus(within: .seconds(5)) == 128 + SIGTERM)
             await chat.close()
+        }
+    }
+
+    /// SIGHUP adds a route and changes the backend while a chat begun before keeps going and
+    /// ends OK.
+    @Test func sighupReloadsWhileAChatKeepsGoing() async throws {
+        let executable = try #require(ServeCommandTests.executable, "portico is not built")
+        try await withGateway { harness in
+            let served = try Served(executable: executable, backendPort: harness.backend.port, gracePeriod: "5s")
+            defer { served.stop() }
+            let dataPort = try await served.port(after: "portico listening on")
+            let admin = try await TestHTTPClient.connect(port: try await served.port(after: "admin listener on port"))
+            let client = try await TestHTTPClient.connect(port: dataPort)
+            let chat = try await ChatSession.open(port: dataPort)
+            try await chat.say("before")
+            #expect(await chat.waitForLines(1, within: .seconds(5)))
+            try Served.yaml(
+                port: harness.backend.port,
+                gracePeriod: "5s",
+                timeout: "20s",
+                extra: ReloadTests.peopleRule
+            )
+            .write(toFile: served.config, atomically: true, encoding: .utf8)
+            kill(served.process.processIdentifier, SIGHUP)
+            #expect(try await eventually { try await client.send(.GET, "/v1/people/1").status == 200 })
+            let config = try await admin.send(.GET, "/config").jsonObject()
+            let backend = (config["backends"] as? [String: Any])?["demo"] as? [String: Any]
+            #expect(backend?["timeoutMs"] as? Int == 20_000, "the backend changed")
+            try await chat.say("after")
+            try await chat.end()
+            #expect(await chat.waitForEnd(within: .seconds(5)) == 200)
+            #expect(chat.lines == ["{\"message\":\"you said: before\"}", "{\"message\":\"you said: after\"}"])
+            await chat.close()
+            await client.close()
+            await admin.close()
         }
     }
 }
