@@ -28,9 +28,7 @@ struct Check: AsyncParsableCommand {
             print("backend \(name): \(backend.endpoints.map(\.description).joined(separator: ", "))")
         }
         print("routes:")
-        for plan in snapshot.plans {
-            print("  \(plan.route.description)  [backend \(plan.labels.backend)]")
-        }
+        printRoutes(of: snapshot)
         for service in snapshot.unservedServices {
             print("note: \(service) has HTTP annotations but no backend; its routes are not served")
         }

@@ -4,8 +4,16 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// `portico serve --config Gateway.yaml`: validate the configuration, then serve until SIGTERM;
-/// SIGHUP reloads the configuration.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `portico serve --config Gateway.yaml`: validate the configuration, then serve. SIGHUP
+/// reloads the configuration; SIGTERM or SIGINT drains (see ``GatewayService``) and exits 0; a
+/// second SIGTERM or SIGINT during the drain exits at once with status 128 + the signal's number
+/// (143 for SIGTERM, 130 for SIGINT), as a shell reports a process killed by it.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the routes of a Gateway.yaml.")
 
@@ -39,11 +47,20 @@ struct Serve: AsyncParsableCommand {
         }
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["RLIMIT_NOFILE": "\(descriptors.map(String.init) ?? "unknown")"])
-        let server = GatewayServer(snapshot: snapshot, logger: logger)
+        let server = GatewayServer(
+            snapshot: snapshot,
+            logger: logger,
+            configPath: config,
+            listenOverride: listenOverride
+        )
         let reloader = ConfigReloader(server: server, configPath: config, listenOverride: listenOverride)
+        // Graceful shutdown runs the services' shutdowns last to first: the gateway drains
+        // first, the second-signal guard is the last to go.
         let group = ServiceGroup(
             services: [
-                GatewayService(server: server, logger: logger), ReloadOnHangup(reloader: reloader, logger: logger),
+                ExitOnSecondSignal(logger: logger),
+                ReloadOnHangup(reloader: reloader),
+                GatewayService(server: server, logger: logger),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
@@ -52,17 +69,35 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Reloads the configuration on every SIGHUP (a bad configuration is logged and changes
-/// nothing), until the service group shuts down.
+/// Reloads the configuration on every SIGHUP (counted and logged by ``ConfigReloader``; a bad
+/// configuration changes nothing), until the service group shuts down.
 struct ReloadOnHangup: Service {
     let reloader: ConfigReloader
-    let logger: Logger
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in hangups {
-                await reloader.reloadLogging(to: logger, trigger: "SIGHUP")
+                await reloader.reloadLogged(trigger: "SIGHUP")
+            }
+        }
+    }
+}
+
+/// Counts SIGTERM and SIGINT on its own (the service group hears only the first): the second
+/// one exits the process at once, with 128 + the signal's number, whatever is still draining.
+struct ExitOnSecondSignal: Service {
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        await cancelWhenGracefulShutdown {
+            var count = 0
+            for await signal in signals {
+                count += 1
+                guard count >= 2 else { continue }
+                logger.warning("second \(signal): exiting now")
+                exit(128 + signal.rawValue)
             }
         }
     }

@@ -81,6 +81,8 @@ struct ConnectionPoolTests {
 final class ChatSession: Sendable {
     private let client: StreamingTestClient
     private let received = NIOLockedValueBox<(lines: [String], partial: [UInt8])>(([], []))
+    /// The response's status once its head arrived, and whether its end arrived.
+    private let outcome = NIOLockedValueBox<(status: Int?, ended: Bool)>((nil, false))
 
     private init(client: StreamingTestClient) {
         self.client = client
@@ -92,6 +94,10 @@ final class ChatSession: Sendable {
         let session = ChatSession(client: client)
         Task {
             for await event in client.events {
+                if case .head(let head) = event {
+                    session.outcome.withLockedValue { $0.status = Int(head.status.code) }
+                }
+                if case .end = event { session.outcome.withLockedValue { $0.ended = true } }
                 guard case .body(let bytes) = event else { continue }
                 session.received.withLockedValue { state in
                     state.partial += bytes
@@ -121,6 +127,17 @@ final class ChatSession: Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return lines.count >= count
+    }
+
+    /// The response's status once it has ended within `limit` (nil if it has not).
+    func waitForEnd(within limit: Duration) async -> Int? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let (status, ended) = outcome.withLockedValue { $0 }
+            if ended { return status }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
     }
 
     /// Ends the request body (the chat's half-close).

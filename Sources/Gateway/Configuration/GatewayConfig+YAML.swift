@@ -26,10 +26,11 @@ extension GatewayConfig {
     /// | `compression.enabled` / `minBytes` / `level` | bool / int / int 1–9: gzip complete responses to `Accept-Encoding: gzip` | true / 1024 / 6 |
     /// | `eventLoops` | int | number of cores |
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
+    /// | `admin.listen` / `shutdown.gracePeriod` / `watch` | see `GatewayConfig+Operations.swift` | none / 25s / false |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops", "tls", "compression",
+        "eventLoops", "tls", "compression", "admin", "shutdown", "watch",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -96,6 +97,7 @@ extension GatewayConfig {
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             case "tls": config.tls = parseListenerTLS(value, reader: &reader)
             case "compression": parseCompression(value, into: &config.compression, reader: &reader)
+            case "admin", "shutdown", "watch": parseOperations(key, value, into: &config, reader: &reader)
             default: break
             }
         }

@@ -53,6 +53,13 @@ public struct GatewayConfig: Sendable {
     public var tls: ListenerTLS?
     /// gzip of responses for clients that accept it.
     public var compression = CompressionSettings()
+    /// The admin listener (`admin: { listen: 127.0.0.1:9901 }`); nil = none. See
+    /// `GatewayConfig+Operations.swift`.
+    public var admin: AdminSettings?
+    /// Graceful drain on SIGTERM/SIGINT (`shutdown: { gracePeriod: 25s }`).
+    public var shutdown = ShutdownSettings()
+    /// Reload when the file or a descriptor set it names changes (`watch: true`).
+    public var watch = false
 
     /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {

@@ -13,7 +13,7 @@ extension HTTPConnectionHandler {
     ///   - close: Close the connection after this response whatever the request asked.
     func respond(to head: HTTPRequestHead, _ response: consuming CompleteResponse, close: Bool = false) {
         guard let context, let rawContext else { return }
-        let keepAlive = head.isKeepAlive && !close
+        let keepAlive = machine.keepsAlive(head.isKeepAlive) && !close
         var response = response
         ResponseCompression(settings: loop.current.snapshot.config.compression)
             .apply(to: &response, request: head, allocator: context.channel.allocator)

@@ -51,9 +51,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.context = context
         self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         armTimeoutCheck()
+        loop.register(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        loop.unregister(self)
         timeoutCheck?.cancel()
         timeoutCheck = nil
         self.context = nil
@@ -157,6 +159,27 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             self.armTimeoutCheck()
         }
+    }
+}
+
+// MARK: Drain
+
+extension HTTPConnectionHandler: DrainableConnection {
+    func beginDrain() {
+        if case .close = machine.drain() { context?.close(promise: nil) }
+    }
+
+    func cancelForShutdown() {
+        if let exchange = machine.runningExchange {
+            // Ends in the emitter's answer (503, or a stream's error element), then the close.
+            exchange.fail(GatewayError(code: .unavailable, message: "the gateway is shutting down"))
+        } else {
+            context?.close(promise: nil)
+        }
+    }
+
+    func closeNow() {
+        context?.close(promise: nil)
     }
 }
 

@@ -56,6 +56,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
     private(set) var malformedRequest: GatewayError?
     private var readingPaused = false
     private var readPending = false
+    /// The server drains (``drain()``): every response says `Connection: close` and the
+    /// connection closes after it.
+    var isDraining = false
     /// When a request part last arrived or a response last completed (idle timeout).
     var lastActivity: NIODeadline
     /// When the current request's head arrived, or its draining began (request-read timeout).
@@ -142,8 +145,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
             state = .answering(head)
             return .respond(head, error, close: false)
         case (.end, .draining(_, let close)):
-            state = close ? .closing : .idle
-            return close ? .close : .becameIdle
+            let closes = close || isDraining
+            state = closes ? .closing : .idle
+            return closes ? .close : .becameIdle
         case (.end, _):
             return .none
         }
@@ -223,6 +227,12 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         lastActivity = now
         readingPaused = false
         if case .closing = state { return .close }
+        let keepAlive = keepAlive && !isDraining
+        if isRequestStillArriving && isDraining {
+            // No next request will be served: the rest of this body is not worth reading.
+            state = .closing
+            return .close
+        }
         if isRequestStillArriving {
             requestStarted = now
             state = .draining(budget: limits.drainLimit, close: !keepAlive)

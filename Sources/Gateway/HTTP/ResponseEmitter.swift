@@ -164,7 +164,7 @@ final class ResponseEmitter: CallClient, TickFlushing {
         }
         if wantsTrailers { headers.add(name: "Trailer", value: "grpc-status, grpc-message") }
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
-        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        if !connection.machine.keepsAlive(head.isKeepAlive) { headers.add(name: "Connection", value: "close") }
         let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
     }

@@ -18,6 +18,10 @@ final class GatewayLoop: @unchecked Sendable {
     let logger: Logger
     /// Set by the server's first install, before the listener accepts anything.
     private var live: LiveSnapshot?
+    /// The client connections open on this loop (HTTP and WebSocket), for a drain.
+    private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
+    /// Whether the server drains: connections opened from now on drain at once.
+    private(set) var isDraining = false
 
     init(index: Int, eventLoop: any EventLoop, logger: Logger) {
         self.index = index
@@ -36,6 +40,53 @@ final class GatewayLoop: @unchecked Sendable {
             live = newValue
         }
     }
+
+    // MARK: Connections (drain)
+
+    /// A client connection opened (or upgraded): it hears of a drain. Only on ``eventLoop``.
+    func register(_ connection: any DrainableConnection) {
+        connections[ObjectIdentifier(connection)] = connection
+        if isDraining { connection.beginDrain() }
+    }
+
+    /// A client connection closed (or left for its upgrade). Only on ``eventLoop``.
+    func unregister(_ connection: any DrainableConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    /// Client connections open on this loop.
+    var openConnections: Int { connections.count }
+
+    /// The server drains: every connection finishes what it is doing, takes nothing new, and
+    /// closes (idle ones at once).
+    func beginDrain() {
+        isDraining = true
+        // A copy: connections that close at once unregister while this runs.
+        for connection in connections.values { connection.beginDrain() }
+    }
+
+    /// The grace period is over: every connection ends what is left with an error and closes.
+    func cancelRemaining() {
+        for connection in connections.values { connection.cancelForShutdown() }
+    }
+
+    /// Closes whatever is still open, without a word.
+    func closeAll() {
+        for connection in connections.values { connection.closeNow() }
+    }
+}
+
+/// A client connection the server can drain: an HTTP/1.1 connection or a WebSocket session.
+/// Every method runs on the connection's event loop.
+protocol DrainableConnection: AnyObject {
+    /// The server drains: finish the request or stream in flight, take no new request, say
+    /// `Connection: close`, close once idle (at once when idle now).
+    func beginDrain()
+    /// The grace period is over: end the call in flight with `UNAVAILABLE` (a unary call's 503,
+    /// a stream's final `{"error":…}` line, a WebSocket's close 1001), then close.
+    func cancelForShutdown()
+    /// Close the connection now.
+    func closeNow()
 }
 
 /// A snapshot as one event loop serves it: the snapshot, and the loop's share of each of its

@@ -5,6 +5,7 @@ import NIOHTTP1
 public import NIOPosix
 import NIOSSL
 import NIOWebSocket
+public import Prometheus
 import Synchronization
 public import Upstream
 
@@ -16,17 +17,33 @@ public import Upstream
 /// let server = GatewayServer(snapshot: try GatewaySnapshot.load(configPath: "Gateway.yaml"), logger: logger)
 /// let address = try await server.start()
 /// try await server.install(newSnapshot)   // a reload: requests in flight keep the old one
+/// await server.drain(gracePeriod: .seconds(25))   // SIGTERM: finish what runs, take nothing new
 /// await server.stop()
 /// ```
+///
+/// Operations: the admin listener (`admin:`, ``adminPort``), the Prometheus ``metrics`` registry,
+/// reloads from ``configPath`` (``reloader``; watched when `watch: true`), readiness
+/// (``readiness()``) and graceful drain (``drain(gracePeriod:)``).
 public final class GatewayServer: Sendable {
     private let initialSnapshot: GatewaySnapshot
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
-    private let logger: Logger
-    private let loops: [GatewayLoop]
+    let logger: Logger
+    let loops: [GatewayLoop]
     private let loopIndex: [ObjectIdentifier: Int]
-    private let installer: SnapshotInstaller
-    private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    let installer: SnapshotInstaller
+    let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    private let adminChannel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    private let watcher: NIOLockedValueBox<Task<Void, Never>?> = NIOLockedValueBox(nil)
+    private let draining = Atomic<Bool>(false)
+    /// The registry `/metrics` renders; every metric of the server is recorded here.
+    public let metrics: PrometheusCollectorRegistry
+    /// The control plane's own metrics (reloads, build info).
+    let operations: OperationsMetrics
+    /// The file the server's configuration came from, if any: what reloads read.
+    public let configPath: String?
+    /// The `--listen` override, kept across reloads.
+    public let listenOverride: GatewayConfig.HostPort?
 
     /// Creates a server; call ``start(listen:)`` to bind.
     /// - Parameters:
@@ -34,14 +51,25 @@ public final class GatewayServer: Sendable {
     ///   - group: Event loops to use; by default one per core (or `eventLoops` from the config).
     ///   - logger: Where connection-level problems are logged.
     ///   - resolver: Resolves backend host names for backends with `dns:` set.
+    ///   - configPath: The file `snapshot` was loaded from: `POST /reload`, SIGHUP and `watch`
+    ///     reload from it. Nil: the server cannot reload itself (``reloader`` is nil).
+    ///   - listenOverride: The `--listen` address that replaces the file's `listen`.
+    ///   - metrics: The registry `/metrics` renders (a new one by default).
     public init(
         snapshot: GatewaySnapshot,
         group: MultiThreadedEventLoopGroup? = nil,
         logger: Logger,
-        resolver: any HostResolver = SystemHostResolver()
+        resolver: any HostResolver = SystemHostResolver(),
+        configPath: String? = nil,
+        listenOverride: GatewayConfig.HostPort? = nil,
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) {
         self.initialSnapshot = snapshot
         self.logger = logger
+        self.configPath = configPath
+        self.listenOverride = listenOverride
+        self.metrics = metrics
+        self.operations = OperationsMetrics(registry: metrics)
         if let group {
             self.group = group
             self.ownsGroup = false
@@ -150,8 +178,41 @@ public final class GatewayServer: Sendable {
             }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
         self.channel.withLockedValue { $0 = channel }
+        operations.configurationLoaded()
+        if let admin = initialSnapshot.config.admin {
+            let adminChannel = try await AdminServer.bind(
+                admin.listen,
+                group: group,
+                endpoints: AdminEndpoints(server: self)
+            )
+            self.adminChannel.withLockedValue { $0 = adminChannel }
+        }
+        if let reloader {
+            let watch = ConfigWatcher(reloader: reloader)
+            watcher.withLockedValue { $0 = Task { await watch.run() } }
+        }
         guard let local = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return local
+    }
+
+    /// Reloads from ``configPath``; nil when the server was not started from a file.
+    public var reloader: ConfigReloader? {
+        configPath.map { ConfigReloader(server: self, configPath: $0, listenOverride: listenOverride) }
+    }
+
+    /// The admin listener's bound port, once started with `admin:` set.
+    public var adminPort: Int? {
+        adminChannel.withLockedValue { $0?.localAddress?.port }
+    }
+
+    /// Whether ``drain(gracePeriod:)`` has begun (readiness is then 503 for good).
+    public var isDraining: Bool {
+        draining.load(ordering: .relaxed)
+    }
+
+    /// Marks the server as draining: readiness turns 503 at once (the drain itself follows).
+    public func markDraining() {
+        draining.store(true, ordering: .relaxed)
     }
 
     /// Swaps `snapshot` in on every event loop: new requests use it, requests in flight finish on
@@ -172,13 +233,17 @@ public final class GatewayServer: Sendable {
         try await installer.connectionCounts()
     }
 
-    /// Stops accepting, closes upstream connections and (if it created them) the event loops.
+    /// Stops accepting, closes the admin listener, upstream connections and (if it created
+    /// them) the event loops. Connections still open are cut; ``drain(gracePeriod:)`` first
+    /// lets them finish.
     public func stop() async {
-        let channel = self.channel.withLockedValue { value in
-            defer { value = nil }
-            return value
-        }
+        let watcher = self.watcher.withLockedValue { $0.take() }
+        watcher?.cancel()
+        await watcher?.value
+        let channel = self.channel.withLockedValue { $0.take() }
         try? await channel?.close()
+        let admin = adminChannel.withLockedValue { $0.take() }
+        try? await admin?.close()
         await installer.shutdown()
         if ownsGroup {
             try? await group.shutdownGracefully()

@@ -68,6 +68,11 @@ actor SnapshotInstaller {
         await cluster.shutdown()
     }
 
+    /// The cluster of every backend of the installed snapshot, by name, sorted.
+    func liveClusters() -> [(name: String, cluster: Cluster)] {
+        running.map { ($0.key, $0.value.cluster) }.sorted { $0.name < $1.name }
+    }
+
     /// Connections opened so far per loop, by the clusters of the installed snapshot.
     func connectionCounts() async throws -> [Int] {
         var counts = Array(repeating: 0, count: loops.count)

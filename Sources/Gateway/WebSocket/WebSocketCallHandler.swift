@@ -59,6 +59,8 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     /// Whether a flush is scheduled for this tick (``TickFlushing``).
     var flushScheduled = false
     private var closeTimeout: Scheduled<Void>?
+    /// The server's grace period ran out: the session ends with close code 1001 (going away).
+    private var goingAway = false
 
     init(loop: GatewayLoop, request: RoutedRequest, head: HTTPRequestHead) {
         self.loop = loop
@@ -71,6 +73,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        loop.register(self)
         let plan = request.plan
         let snapshot = request.live.snapshot
         let allocator = context.channel.allocator
@@ -120,6 +123,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        loop.unregister(self)
         self.context = nil
     }
 
@@ -292,6 +296,10 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     func callFinished(_ outcome: CallOutcome) {
         finished = true
         requestSide = .done
+        if goingAway {
+            sendClose(WebSocketCloseStatus(protocolCode: Self.goingAwayCode, reason: "the gateway is shutting down"))
+            return
+        }
         switch outcome {
         case .ok: sendClose(WebSocketCloseStatus(code: .ok, message: ""))
         case .failed(let error, _): sendClose(WebSocketCloseStatus(error: error))
@@ -325,6 +333,32 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                 context.close(promise: nil)
             }
         }
+    }
+}
+
+// MARK: Drain
+
+extension WebSocketCallHandler: DrainableConnection {
+    /// RFC 6455 §7.4.1: the server is going away.
+    static let goingAwayCode = 1001
+
+    /// A session runs on through the grace period: nothing to do until it ends.
+    func beginDrain() {}
+
+    func cancelForShutdown() {
+        guard !closeSent else { return }
+        goingAway = true
+        let error = GatewayError(code: .unavailable, message: "the gateway is shutting down")
+        if exchange != nil, !finished {
+            fail(error)  // ends in callFinished, which sends 1001
+        } else {
+            finished = true
+            sendClose(WebSocketCloseStatus(protocolCode: Self.goingAwayCode, reason: error.message))
+        }
+    }
+
+    func closeNow() {
+        context?.close(promise: nil)
     }
 }
 

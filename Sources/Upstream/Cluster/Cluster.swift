@@ -75,6 +75,11 @@ public final class Cluster: Sendable {
         return created
     }
 
+    /// The share of event loop `index` if it was created; call it only on `eventLoops[index]`.
+    func existingShare(on index: Int) -> LoopCluster? {
+        loops[index].value
+    }
+
     /// The endpoints and their health as last published.
     public var view: ClusterView {
         published.withLock { $0 }

@@ -13,7 +13,7 @@ let repositoryRoot: String = URL(fileURLWithPath: #filePath)
 
 /// Real demo gRPC backends (none, one or several) and a real gateway in front of them, all on
 /// free ports, for end-to-end tests. Every test that needs a demo backend or a gateway gets them
-/// here, from ``with(backends:hosts:sharedPort:maxConcurrentStreams:gzip:tls:gracePeriod:throughRelay:eventLoops:resolver:config:_:)``,
+/// here, from ``with(backends:hosts:sharedPort:maxConcurrentStreams:gzip:tls:gracePeriod:throughRelay:eventLoops:resolver:config:configFile:_:)``,
 /// which also stops them, whether the test returns or throws. (Backends that must misbehave are
 /// ``MisbehavingBackend``s the test starts itself and names in `config`.)
 ///
@@ -39,6 +39,12 @@ final class GatewayHarness: Sendable {
     /// A fresh keep-alive connection to the gateway.
     func client() async throws -> TestHTTPClient {
         try await TestHTTPClient.connect(port: gatewayPort)
+    }
+
+    /// A fresh keep-alive connection to the gateway's admin listener (`admin:` must be set).
+    func adminClient() async throws -> TestHTTPClient {
+        guard let port = gateway.adminPort else { throw TestFailure("the gateway has no admin listener") }
+        return try await TestHTTPClient.connect(port: port)
     }
 
     /// The files directory every backend serves (`FileService`, `UpFileService`); removed at the end.
@@ -92,6 +98,9 @@ final class GatewayHarness: Sendable {
     ///   - resolver: Resolves host names for `dns:` backends; nil = the system resolver.
     ///   - config: The Gateway.yaml (relative paths against the repository root), given the
     ///     port of each backend, the relay's in place of backend 0's when there is one.
+    ///   - configFile: Write the YAML to this file and start the gateway from it, so that it
+    ///     can reload (`POST /reload`, `watch`); relative paths in it then resolve against its
+    ///     folder. Nil: the gateway is built from the text and cannot reload itself.
     ///   - body: The test.
     static func with<T>(
         backends count: Int = 1,
@@ -105,6 +114,7 @@ final class GatewayHarness: Sendable {
         eventLoops: Int = 2,
         resolver: (any HostResolver)? = nil,
         config: ([Int]) throws -> String,
+        configFile: String? = nil,
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         var template = DemoBackendOptions(host: "127.0.0.1", port: 0, filesDirectory: "")
@@ -117,17 +127,25 @@ final class GatewayHarness: Sendable {
         var gateway: GatewayServer?
         do {
             let configPorts = try await fleet.start(sharedPort: sharedPort, throughRelay: throughRelay)
-            let snapshot = try GatewaySnapshot(
-                config: GatewayConfig.parse(yaml: config(configPorts)),
-                baseDirectory: repositoryRoot
-            )
+            let snapshot: GatewaySnapshot
+            if let configFile {
+                // Not atomically: written through a symlink (a ConfigMap-style mount), it stays one.
+                try config(configPorts).write(toFile: configFile, atomically: false, encoding: .utf8)
+                snapshot = try GatewaySnapshot.load(configPath: configFile)
+            } else {
+                snapshot = try GatewaySnapshot(
+                    config: GatewayConfig.parse(yaml: config(configPorts)),
+                    baseDirectory: repositoryRoot
+                )
+            }
             var logger = Logger(label: "portico-test")
             logger.logLevel = .critical
             let server = GatewayServer(
                 snapshot: snapshot,
                 group: group,
                 logger: logger,
-                resolver: resolver ?? SystemHostResolver()
+                resolver: resolver ?? SystemHostResolver(),
+                configPath: configFile
             )
             gateway = server
             let address = try await server.start()

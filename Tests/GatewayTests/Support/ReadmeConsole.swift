@@ -165,7 +165,10 @@ enum ReadmeGateway {
         var skipping = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let topLevel = !line.isEmpty && !line.hasPrefix(" ") && !line.hasPrefix("#") && !line.hasPrefix("-")
-            if topLevel { skipping = line.hasPrefix("listen:") || line.hasPrefix("protos:") }
+            // The harness picks the addresses; the admin listener's fixed port is left out.
+            if topLevel {
+                skipping = line.hasPrefix("listen:") || line.hasPrefix("protos:") || line.hasPrefix("admin:")
+            }
             if !skipping { kept.append(line) }
         }
         let body = kept.joined(separator: "\n")
