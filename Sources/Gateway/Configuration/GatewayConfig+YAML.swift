@@ -27,9 +27,10 @@ extension GatewayConfig {
     /// | `eventLoops` | int | number of cores |
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
+    /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops", "tls", "compression",
+        "eventLoops", "tls", "compression", "logging",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -96,6 +97,7 @@ extension GatewayConfig {
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             case "tls": config.tls = parseListenerTLS(value, reader: &reader)
             case "compression": parseCompression(value, into: &config.compression, reader: &reader)
+            case "logging": parseLogging(value, into: &config.logging, reader: &reader)
             default: break
             }
         }

@@ -53,6 +53,8 @@ public struct GatewayConfig: Sendable {
     public var tls: ListenerTLS?
     /// gzip of responses for clients that accept it.
     public var compression = CompressionSettings()
+    /// The access log and the log format (`logging`).
+    public var logging = LoggingSettings()
 
     /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {

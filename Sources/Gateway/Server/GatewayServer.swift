@@ -5,6 +5,7 @@ import NIOHTTP1
 public import NIOPosix
 import NIOSSL
 import NIOWebSocket
+public import Prometheus
 import Synchronization
 public import Upstream
 
@@ -27,6 +28,9 @@ public final class GatewayServer: Sendable {
     private let loopIndex: [ObjectIdentifier: Int]
     private let installer: SnapshotInstaller
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    private let accessLog: AccessLogWriter
+    /// Every metric the server records (rendered by the admin listener's `/metrics`).
+    public let metrics: PrometheusCollectorRegistry
 
     /// Creates a server; call ``start(listen:)`` to bind.
     /// - Parameters:
@@ -34,14 +38,22 @@ public final class GatewayServer: Sendable {
     ///   - group: Event loops to use; by default one per core (or `eventLoops` from the config).
     ///   - logger: Where connection-level problems are logged.
     ///   - resolver: Resolves backend host names for backends with `dns:` set.
+    ///   - metrics: Where metrics are recorded.
+    ///   - accessLogSink: Where access-log lines go (`logging.access`); standard output by default.
     public init(
         snapshot: GatewaySnapshot,
         group: MultiThreadedEventLoopGroup? = nil,
         logger: Logger,
-        resolver: any HostResolver = SystemHostResolver()
+        resolver: any HostResolver = SystemHostResolver(),
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        accessLogSink: any AccessLogSink = StandardOutputSink()
     ) {
         self.initialSnapshot = snapshot
         self.logger = logger
+        self.metrics = metrics
+        let gatewayMetrics = GatewayMetrics(registry: metrics)
+        let accessLog = AccessLogWriter(sink: accessLogSink, dropped: gatewayMetrics.accessLogDropped)
+        self.accessLog = accessLog
         if let group {
             self.group = group
             self.ownsGroup = false
@@ -51,12 +63,17 @@ public final class GatewayServer: Sendable {
         }
         let eventLoops = Array(self.group.makeIterator())
         self.loops = eventLoops.enumerated().map {
-            GatewayLoop(index: $0.offset, eventLoop: $0.element, logger: logger)
+            GatewayLoop(
+                index: $0.offset,
+                eventLoop: $0.element,
+                logger: logger,
+                telemetry: LoopTelemetry(metrics: gatewayMetrics, accessLog: accessLog)
+            )
         }
         self.loopIndex = Dictionary(
             uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }
         )
-        self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger)
+        self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger, metrics: gatewayMetrics)
     }
 
     /// The snapshot new requests use (the last installed; the initial one before ``start(listen:)``).
@@ -69,6 +86,7 @@ public final class GatewayServer: Sendable {
     /// - Returns: the bound address (useful with port 0).
     @discardableResult
     public func start(listen: GatewayConfig.HostPort? = nil) async throws -> SocketAddress {
+        GatewayLogHandler.format = initialSnapshot.config.logging.format
         await installer.install(initialSnapshot)
         let address = listen ?? initialSnapshot.config.listen
         let loops = self.loops
@@ -89,7 +107,13 @@ public final class GatewayServer: Sendable {
                 else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                var headers = HTTPHeaders()
+                if loop.current.snapshot.config.logging.access {
+                    let id = RequestID.of(head.headers)
+                    headers.add(name: "X-Request-Id", value: id)
+                    loop.telemetry.handshakeChose(id, for: channel)
+                }
+                return channel.eventLoop.makeSucceededFuture(headers)
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
@@ -105,7 +129,12 @@ public final class GatewayServer: Sendable {
                             maxAccumulatedFrameCount: 1 << 16,
                             maxAccumulatedFrameSize: limit
                         ),
-                        WebSocketCallHandler(loop: loop, request: request, head: head)
+                        WebSocketCallHandler(
+                            loop: loop,
+                            request: request,
+                            head: head,
+                            requestID: loop.telemetry.takeHandshakeID(for: channel)
+                        )
                     )
                 }
             }
@@ -159,6 +188,7 @@ public final class GatewayServer: Sendable {
     /// connections; the others' are closed once their calls finish. The listener's address and
     /// the event loops stay as they are (a change of `listen` or `eventLoops` needs a restart).
     public func install(_ snapshot: GatewaySnapshot) async {
+        GatewayLogHandler.format = snapshot.config.logging.format
         await installer.install(snapshot)
     }
 
@@ -180,6 +210,7 @@ public final class GatewayServer: Sendable {
         }
         try? await channel?.close()
         await installer.shutdown()
+        accessLog.shutdown()
         if ownsGroup {
             try? await group.shutdownGracefully()
         }
