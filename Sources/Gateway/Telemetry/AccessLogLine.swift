@@ -21,17 +21,27 @@ struct AccessLogLine {
 
     /// Wall-clock time of the request's end, nanoseconds since 1970.
     var time: Int64
+    /// The client's IP address.
     var remote: String?
+    /// The request's method.
     var method: HTTPMethod
     /// The path without the query.
     var path: Substring
+    /// The matched route (template, method, backend); nil when none matched.
     var route: RouteTelemetry?
+    /// The HTTP status sent.
     var status: Int
+    /// The upstream call, if one was made.
     var call: CallSummary?
+    /// Body (or WebSocket payload) bytes received.
     var requestBytes: Int
+    /// Body (or WebSocket payload) bytes sent.
     var responseBytes: Int
+    /// From the request's head to its end.
     var duration: TimeAmount
+    /// `X-Request-Id`.
     var requestID: String?
+    /// `User-Agent`.
     var userAgent: String?
 
     /// Appends `nanoseconds` since 1970 as an unquoted RFC 3339 UTC time with milliseconds.

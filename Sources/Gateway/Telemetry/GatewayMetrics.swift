@@ -107,6 +107,7 @@ final class GatewayMetrics: Sendable {
 
     // MARK: Factories (a registry lookup each: call once per label set)
 
+    /// The `http_server_request_duration_seconds` series of one method, route and status.
     func requestDuration(method: String, route: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: Self.requestDuration,
@@ -117,6 +118,7 @@ final class GatewayMetrics: Sendable {
         )
     }
 
+    /// The `rpc_client_call_duration_seconds` series of one method, status and backend.
     func callDuration(rpcMethod: String, status: GRPCStatus.Code, backend: String) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: Self.callDuration,
@@ -128,6 +130,7 @@ final class GatewayMetrics: Sendable {
         )
     }
 
+    /// The `portico_stream_messages_total` series of one method and direction.
     func streamMessages(rpcMethod: String, sent: Bool) -> Counter {
         registry.makeCounter(
             descriptor: Self.streamMessages,
@@ -135,10 +138,12 @@ final class GatewayMetrics: Sendable {
         )
     }
 
+    /// The `portico_upstream_retries_total` series of one backend and reason.
     func retries(backend: String, reason: UpstreamRetryReason) -> Counter {
         registry.makeCounter(descriptor: Self.retries, labels: [("backend", backend), ("reason", reason.label)])
     }
 
+    /// The `portico_upstream_connections` series of one endpoint.
     func upstreamConnections(backend: String, endpoint: String) -> Gauge {
         registry.makeGauge(
             descriptor: Self.upstreamConnections,
@@ -146,6 +151,7 @@ final class GatewayMetrics: Sendable {
         )
     }
 
+    /// The `portico_upstream_endpoint_up` series of one endpoint.
     func endpointUp(backend: String, endpoint: String) -> Gauge {
         registry.makeGauge(descriptor: Self.endpointUp, labels: [("backend", backend), ("endpoint", endpoint)])
     }
