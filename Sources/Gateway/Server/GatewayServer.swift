@@ -109,9 +109,7 @@ public final class GatewayServer: Sendable {
                 }
                 var headers = HTTPHeaders()
                 if loop.current.snapshot.config.logging.access {
-                    let id = RequestID.of(head.headers)
-                    headers.add(name: "X-Request-Id", value: id)
-                    loop.telemetry.handshakeChose(id, for: channel)
+                    headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
                 }
                 return channel.eventLoop.makeSucceededFuture(headers)
             },

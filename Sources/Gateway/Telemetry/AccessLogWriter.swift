@@ -31,9 +31,10 @@ public struct StandardOutputSink: AccessLogSink {
 }
 
 /// Takes access-log lines from the event loops and writes them on a thread of its own, so a slow
-/// stdout never stalls a request: lines accumulate in a bounded buffer while the sink is busy and
-/// go out together in one write (batching comes from the sink's own pace). A line that does not
-/// fit is dropped and counted in `portico_access_log_dropped_total`.
+/// stdout never stalls a request: lines accumulate in a bounded buffer and go out together, at
+/// most every ``interval`` (or as fast as a slow sink takes them): one write per batch, not per
+/// line, and no thread wake-up per line. A line that does not fit is dropped and counted in
+/// `portico_access_log_dropped_total`.
 ///
 /// Two buffers swap between the loops and the writer, so steady state allocates nothing.
 final class AccessLogWriter: Sendable {
@@ -45,6 +46,8 @@ final class AccessLogWriter: Sendable {
 
     /// The most bytes waiting for the sink; more are dropped.
     let capacity: Int
+    /// The pause after each batch, while lines gather for the next.
+    let interval: Duration
     private let sink: any AccessLogSink
     private let dropped: Counter
     /// Guards ``pending``; its value says whether there is anything to write (or to stop).
@@ -57,10 +60,12 @@ final class AccessLogWriter: Sendable {
     /// - Parameters:
     ///   - sink: Where lines go.
     ///   - capacity: The most bytes held while the sink is busy.
+    ///   - interval: The pause after each batch.
     ///   - dropped: Counts the lines that did not fit.
-    init(sink: any AccessLogSink, capacity: Int = 1 << 20, dropped: Counter) {
+    init(sink: any AccessLogSink, capacity: Int = 1 << 20, interval: Duration = .milliseconds(10), dropped: Counter) {
         self.sink = sink
         self.capacity = capacity
+        self.interval = interval
         self.dropped = dropped
         pending.reserveCapacity(capacity)
         let thread = Thread { [self] in self.run() }
@@ -108,6 +113,9 @@ final class AccessLogWriter: Sendable {
                 spare.removeAll(keepingCapacity: true)
             }
             if stop { break }
+            // Lines gather meanwhile; the loops' submits find nobody waiting to wake.
+            let (seconds, attoseconds) = interval.components
+            Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
         }
         finished.lock()
         finished.unlock(withValue: true)

@@ -16,6 +16,8 @@ final class LoopTelemetry {
     /// Request ids chosen while NIO answers a WebSocket handshake, until the session's handler
     /// takes them (the handshake and the session are separate callbacks).
     private var handshakeIDs: [ObjectIdentifier: String] = [:]
+    /// Draws new request ids.
+    private var random = RequestID.Generator()
 
     init(metrics: GatewayMetrics, accessLog: AccessLogWriter) {
         self.metrics = metrics
@@ -42,7 +44,7 @@ final class LoopTelemetry {
             method: HTTPMethodLabel(head.method),
             accessLog: logging.access ? logging.format : nil
         )
-        if logging.access { record.requestID = requestID ?? RequestID.of(head.headers) }
+        if logging.access { record.requestID = requestID ?? RequestID.of(head.headers, random: &random) }
         return record
     }
 
@@ -84,9 +86,11 @@ final class LoopTelemetry {
         scratch.withUnsafeBytes { _ = accessLog.submit($0) }
     }
 
-    /// Keeps the id a WebSocket handshake answered with, for its session.
-    func handshakeChose(_ id: String, for channel: any Channel) {
+    /// The id a WebSocket handshake answers with (kept for its session).
+    func handshakeID(_ head: HTTPRequestHead, for channel: any Channel) -> String {
+        let id = RequestID.of(head.headers, random: &random)
         handshakeIDs[ObjectIdentifier(channel)] = id
+        return id
     }
 
     /// The id the handshake of `channel` answered with, if any (taken: asked once).
