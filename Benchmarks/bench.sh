@@ -9,7 +9,9 @@
 #   - the front end's floor: a bare SwiftNIO HTTP/1.1 server answering the same body under the
 #     same wrk load (Benchmarks/Sources/NIOFloorServer), and Portico's GET as a multiple of it;
 #   - heap allocations per GET, counted by a malloc shim preloaded into a second Portico
-#     (Benchmarks/lib/malloc_count.c), so the counting never touches the CPU figures.
+#     (Benchmarks/lib/malloc_count.c), so the counting never touches the CPU figures;
+#   - the same GET load on a third Portico with the access log on (JSON lines to /dev/null; metrics
+#     are always recorded), so the report shows what observability costs per request.
 # Each figure is the median of RUNS runs (min–max); gateway CPU is utime+stime of the portico
 # process from /proc/PID/stat around each run. The report goes to stdout and to OUT.
 #
@@ -17,8 +19,8 @@
 #        1), STREAM_MB (MiB per stream run, 256), RSS_REQUESTS (1000000; 0 skips that load),
 #        RSS_CHUNK (s, longest wrk run between RSS samples, 10), IDLE_CONNECTIONS (10000; 0 skips),
 #        MICRO (1; 0 skips the micro-benchmarks),
-#        LOADS ("get echo direct floor allocs ndjson raw rss idle"), OUT (Benchmarks/results/latest.md),
-#        BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184), ALLOC_PORT (8185).
+#        LOADS ("get getobs echo direct floor allocs ndjson raw rss idle"), OUT (Benchmarks/results/latest.md),
+#        BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184), ALLOC_PORT (8185), OBS_PORT (8186).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,12 +33,13 @@ RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 RSS_CHUNK=${RSS_CHUNK:-10}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 MICRO=${MICRO:-1}
-LOADS=${LOADS:-"get echo direct floor allocs ndjson raw rss idle"}
+LOADS=${LOADS:-"get getobs echo direct floor allocs ndjson raw rss idle"}
 OUT=${OUT:-Benchmarks/results/latest.md}
 BACKEND_PORT=${BACKEND_PORT:-50153}
 GATEWAY_PORT=${GATEWAY_PORT:-8183}
 FLOOR_PORT=${FLOOR_PORT:-8184}
 ALLOC_PORT=${ALLOC_PORT:-8185}
+OBS_PORT=${OBS_PORT:-8186}
 export DURATION CONNECTIONS THREADS STREAM_MB IDLE_CONNECTIONS
 [ "$RSS_REQUESTS" -gt 0 ] || LOADS=${LOADS//rss/}
 [ "$IDLE_CONNECTIONS" -gt 0 ] || LOADS=${LOADS//idle/}
@@ -103,7 +106,7 @@ fi
 
 echo "building and starting demo-backend and Portico (release)..." >&2
 source Benchmarks/stack.sh
-trap 'kill "${floor:-}" "${counted:-}" 2>/dev/null || true; cleanup' EXIT
+trap 'kill "${floor:-}" "${counted:-}" "${observed:-}" 2>/dev/null || true; cleanup' EXIT
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -139,11 +142,27 @@ if wants direct; then
 fi
 
 wrk_run() { # <load> <run> <path> [wrk options]
-  local load=$1 run=$2 path=$3 before after; shift 3
-  before=$(ticks "$gw")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$gateway$path" > "$work/$load-$run.txt"
-  after=$(ticks "$gw")
-  record "$load" "$run" wrk "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$gw")"
+  local load=$1 run=$2 path=$3; shift 3
+  wrk_run_on "$gw" "$gateway" "$load" "$run" "$path" "$@"
+}
+
+wrk_run_on() { # <pid> <base URL> <load> <run> <path> [wrk options]: wrk against one Portico
+  local pid=$1 base=$2 load=$3 run=$4 path=$5 before after; shift 5
+  before=$(ticks "$pid")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$base$path" > "$work/$load-$run.txt"
+  after=$(ticks "$pid")
+  record "$load" "$run" wrk "$work/$load-$run.txt" $((after - before)) "$(rss_kib "$pid")"
+}
+
+observed_start() { # a third Portico with the access log on (JSON to /dev/null)
+  { sed -e "s/^listen: .*/listen: 127.0.0.1:$OBS_PORT/" "$work/Gateway.yaml"
+    printf 'logging:\n  access: true\n  format: json\n'; } > "$work/Gateway-obs.yaml"
+  "$bin/portico" serve --config "$work/Gateway-obs.yaml" --log-level error > /dev/null &
+  observed=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$OBS_PORT/v1/users/1" && break; sleep 0.1; done
+  curl -sf -o /dev/null -D "$work/obs.headers" "localhost:$OBS_PORT/v1/users/1" || fail "the access-log Portico does not answer"
+  grep -qi '^x-request-id:' "$work/obs.headers" || fail "the access-log Portico does not log (no X-Request-Id)"
+  wrk -t1 -c8 -d2s "http://127.0.0.1:$OBS_PORT/v1/users/1" > /dev/null
 }
 
 h2load_run() { # <load> <run> <gRPC method path> <request body file> <connections> <streams per connection>
@@ -246,6 +265,7 @@ if wants floor; then
   for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$FLOOR_PORT/" && break; sleep 0.1; done
   wrk -t1 -c8 -d2s "http://127.0.0.1:$FLOOR_PORT/" > /dev/null
 fi
+if wants getobs; then observed_start; fi
 if wants allocs; then
   echo "allocations per GET..." >&2
   allocs_load
@@ -259,6 +279,7 @@ fi
 for run in $(seq 1 "$RUNS"); do
   echo "run $run of $RUNS..." >&2
   if wants get; then wrk_run get "$run" /v1/users/1; fi
+  if wants getobs; then wrk_run_on "$observed" "http://127.0.0.1:$OBS_PORT" getobs "$run" /v1/users/1; fi
   if wants floor; then floor_run "$run"; fi
   if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi
   if wants direct; then

@@ -6,6 +6,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# The metrics tests parse the exposition with Prometheus' own Python parser.
+python3 -c 'import prometheus_client' 2>/dev/null \
+  || python3 -m pip install --quiet prometheus-client 2>/dev/null \
+  || missing+=(python3-prometheus-client)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"
 sudo=""

@@ -243,6 +243,15 @@ unary_row(
     "get", f"GET /v1/users/1, wrk -t{threads} -c{connections}, {duration} s", "≤ 25 µs CPU/req, p99 ≤ 2 ms",
     lambda cpu, p99: verdict("GET /v1/users/1", cpu <= 25 and p99 <= 2, f"median {cpu:.1f} µs CPU per request, p99 {p99:.2f} ms"),
 )
+unary_row(
+    "getobs", f"same GET, access log on (JSON lines to /dev/null)", "≤ 3 µs CPU/req over GET",
+    lambda cpu, p99: None,
+)
+if rows.get("get") and rows.get("getobs"):
+    def median_cpu(load):
+        return statistics.median(cpu_us(r[4], parse_wrk(r[3])["requests"]) for r in rows[load])
+    extra = median_cpu("getobs") - median_cpu("get")
+    verdict("Access log", extra <= 3, f"median {extra:+.1f} µs CPU per request over the GET row; metrics are on in both")
 nio_floor = floor_row()
 if nio_floor and rows.get("get"):
     gets = rows["get"]

@@ -23,13 +23,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Override the listen address (host:port).")
     var listen: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: logging.level).")
+    var logLevel: String?
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(GatewayLogHandler.init(label:))
         var logger = Logger(label: "portico")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let snapshot: GatewaySnapshot
         let listenOverride: GatewayConfig.HostPort?
         do {
@@ -45,6 +44,8 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        GatewayLogHandler.format = snapshot.config.logging.format
+        logger.logLevel = Logger.Level(rawValue: logLevel ?? snapshot.config.logging.level) ?? .info
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["RLIMIT_NOFILE": "\(descriptors.map(String.init) ?? "unknown")"])
         let server = GatewayServer(

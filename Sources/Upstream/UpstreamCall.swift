@@ -26,6 +26,8 @@ public final class UpstreamCall {
     /// The client the call was made on or last queued on (for a transparent retry of a refused
     /// stream).
     weak var client: UpstreamClient?
+    /// The endpoint the call was last queued on (nil once its client is gone).
+    public var endpoint: UpstreamTarget? { self.client?.target }
     /// Whether a failed connect may hand this call to the client's ``UpstreamClient/router``
     /// (false for calls that must reach this endpoint, such as health checks).
     public var isReroutable = true
@@ -292,6 +294,7 @@ public final class UpstreamCall {
 
     private func requeue() {
         self.connection = nil
+        self.client?.observer?.callRetried(.unprocessed)
         self.client?.adopt(self)
     }
 

@@ -36,6 +36,8 @@ import NIOSSL
 public final class UpstreamClient {
     /// Decides where calls go when this client's connect fails; see ``UpstreamCallRouter``.
     public weak var router: (any UpstreamCallRouter)?
+    /// Hears of this client's connections, connect attempts and transparent retries (metrics).
+    public var observer: (any EndpointObserver)?
     /// Connect attempts that failed in a row (0 once one succeeds): the passive health signal.
     public var consecutiveConnectFailures: Int { self.machine.consecutiveConnectFailures }
     /// When the last connect failed, by the event loop's clock.
@@ -330,6 +332,7 @@ public final class UpstreamClient {
         let target = self.target
         let configuration = self.configuration
         let logger = self.logger
+        let observer = self.observer
         let tls = configuration.tls
         var bootstrap = ClientBootstrap(group: self.eventLoop).connectTimeout(configuration.connectTimeout)
         if target.unixSocketPath == nil {
@@ -355,6 +358,7 @@ public final class UpstreamClient {
                         try sync.addHandler(gate)
                     }
                     let connection = UpstreamConnection(target: target, configuration: configuration, logger: logger)
+                    connection.observer = observer
                     try sync.addHandler(connection)
                 }
             }
@@ -381,6 +385,7 @@ public final class UpstreamClient {
                 return
             }
             _ = self.machine.connectSucceeded(connection)
+            self.observer?.connectFinished(succeeded: true)
             connection.owner = self
             self.logger.debug("connected to upstream", metadata: ["target": "\(self.target)"])
             self.startWaitingCalls()
@@ -395,6 +400,7 @@ public final class UpstreamClient {
 
     private func connectFailed(reason: String) {
         guard let backoff = self.machine.connectFailed(reason: reason, now: self.eventLoop.now) else { return }
+        self.observer?.connectFinished(succeeded: false)
         self.logger.debug("upstream connect failed", metadata: ["reason": "\(reason)", "backoff": "\(backoff)"])
         // These calls never reached a backend: another endpoint may take them.
         let status = GRPCStatus(code: .unavailable, message: reason)

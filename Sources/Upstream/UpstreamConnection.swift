@@ -35,6 +35,10 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     /// `https` over TLS, `http` over h2c.
     private let scheme: StaticString
     weak var owner: (any UpstreamConnectionOwner)?
+    /// Hears when the socket opens and closes (metrics).
+    var observer: (any EndpointObserver)?
+    /// Whether ``observer`` was told the socket opened (so it hears of the close once).
+    private var countedOpen = false
 
     var session: NGHTTP2Session?
     var context: ChannelHandlerContext?
@@ -190,6 +194,10 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if !self.countedOpen, let observer = self.observer {
+            self.countedOpen = true
+            observer.connectionOpened()
+        }
         self.flush()
         context.fireChannelActive()
     }
@@ -236,6 +244,7 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.countClose()
         self.closed(reason: "connection to \(self.target) closed")
         context.fireChannelInactive()
     }
@@ -247,11 +256,18 @@ final class UpstreamConnection: ChannelInboundHandler, NGHTTP2BodySource {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.countClose()
         self.closed(reason: "connection to \(self.target) closed")
         // Never inside a library call: handlers are removed on a later tick than the close.
         self.session?.close()
         self.session = nil
         self.context = nil
+    }
+
+    private func countClose() {
+        guard self.countedOpen else { return }
+        self.countedOpen = false
+        self.observer?.connectionClosed()
     }
 
     /// Waits for the backend's connection preface (its first SETTINGS, which carries its stream

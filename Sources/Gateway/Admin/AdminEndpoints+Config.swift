@@ -19,6 +19,14 @@ extension AdminEndpoints {
             ("eventLoops", config.eventLoops.map { .int($0) } ?? .null),
             ("watch", .bool(config.watch)),
             ("shutdown", .object([("gracePeriodMs", .int(config.shutdown.gracePeriodMilliseconds))])),
+            (
+                "logging",
+                .object([
+                    ("access", .bool(config.logging.access)),
+                    ("format", .string(config.logging.format.rawValue)),
+                    ("level", .string(config.logging.level)),
+                ])
+            ),
             ("protos", .strings(config.protos)),
             ("backends", .object(config.backends.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) })),
             ("services", .object(config.services.map { ($0.pattern, .string($0.backend)) })),

@@ -1,4 +1,5 @@
 import NIOCore
+import Upstream
 
 /// The client side of one call: an HTTP/1.1 response being written (``ResponseEmitter``) or a
 /// WebSocket session (``WebSocketCallHandler``). A ``CallExchange`` drives it: it hands it the
@@ -21,7 +22,22 @@ protocol CallClient: AnyObject {
     func callReceivedMessage(_ message: ByteBuffer) throws(GatewayError)
     /// The call is over: OK, or failed (by the backend, the gateway, or the client's own bad
     /// input). Called once, last.
-    func callFinished(_ outcome: CallOutcome)
+    /// - Parameters:
+    ///   - outcome: How it ended.
+    ///   - summary: The call as the access log tells it (status, endpoint, time upstream).
+    func callFinished(_ outcome: CallOutcome, summary: CallSummary)
+}
+
+/// One finished upstream call, for the access log: its gRPC status, the endpoint it last went to
+/// and how long it took (every attempt, from the first start to the status).
+struct CallSummary {
+    /// The final status (the gateway's own when it ended the call, `CANCELLED` when the client
+    /// went away).
+    var status: GRPCStatus.Code
+    /// The endpoint of the last attempt, if it reached one.
+    var endpoint: UpstreamTarget?
+    /// From the call's start to its end.
+    var duration: TimeAmount
 }
 
 /// How a call ended.

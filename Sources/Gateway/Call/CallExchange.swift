@@ -1,4 +1,5 @@
 import NIOCore
+import Prometheus
 import ProtoSchema
 import Upstream
 
@@ -28,6 +29,11 @@ final class CallExchange: UpstreamCallDelegate {
     private let retryMetadata: [(name: String, value: String)]?
     private var receivedHeaders = false
     private var finished = false
+    private let metrics: GatewayMetrics
+    private let started: NIODeadline
+    /// `portico_stream_messages_total` both ways.
+    private let messagesSent: Counter
+    private let messagesReceived: Counter
 
     /// Makes and starts the call.
     /// - Parameters:
@@ -37,6 +43,7 @@ final class CallExchange: UpstreamCallDelegate {
     ///   - timeout: The call's deadline from now, if any.
     ///   - client: The client side, which hears of the response.
     ///   - requestEncoder: Cuts a streamed body (or WebSocket frames) into messages.
+    ///   - metrics: Where the call's duration and messages are counted.
     /// - Throws: ``GatewayError`` when the backend refuses the call (at its concurrency limit).
     init(
         plan: RoutePlan,
@@ -44,7 +51,8 @@ final class CallExchange: UpstreamCallDelegate {
         metadata: [(name: String, value: String)],
         timeout: TimeAmount?,
         client: any CallClient,
-        requestEncoder: RequestStreamEncoder? = nil
+        requestEncoder: RequestStreamEncoder? = nil,
+        metrics: GatewayMetrics
     ) throws(GatewayError) {
         do {
             self.call = try cluster.makeCall(path: plan.method.grpcPath, metadata: metadata, timeout: timeout)
@@ -56,6 +64,10 @@ final class CallExchange: UpstreamCallDelegate {
         self.client = client
         self.requestEncoder = requestEncoder
         self.retryMetadata = plan.retry == nil ? nil : metadata
+        self.metrics = metrics
+        self.started = cluster.eventLoop.now
+        self.messagesSent = plan.telemetry.messageCounter(sent: true, metrics: metrics)
+        self.messagesReceived = plan.telemetry.messageCounter(sent: false, metrics: metrics)
         call.start(delegate: self)
     }
 
@@ -73,6 +85,7 @@ final class CallExchange: UpstreamCallDelegate {
                 deadline: call.deadline
             )
         }
+        messagesSent.increment()
         call.send(message: request)
         call.finish()
     }
@@ -98,6 +111,7 @@ final class CallExchange: UpstreamCallDelegate {
         do {
             let message = try encoder.encode(frame: payload, allocator: allocator)
             requestEncoder = encoder
+            messagesSent.increment()
             call.send(message: message)
         } catch {
             requestEncoder = encoder
@@ -126,6 +140,7 @@ final class CallExchange: UpstreamCallDelegate {
     /// Sends `messages` in order, each moved out of the array so the call holds its only
     /// reference (and frames it in place).
     private func sendAll(_ messages: inout [ByteBuffer]) {
+        if !messages.isEmpty { messagesSent.increment(by: Int64(messages.count)) }
         messages.reverse()
         while let message = messages.popLast() { call.send(message: message) }
     }
@@ -147,11 +162,14 @@ final class CallExchange: UpstreamCallDelegate {
     // MARK: Client connection
 
     /// The client went away: cancels the upstream stream at once.
-    func clientDisconnected() {
-        guard !finished else { return }
+    /// - Returns: The call's summary (`CANCELLED`), unless it had already ended.
+    @discardableResult
+    func clientDisconnected() -> CallSummary? {
+        guard !finished else { return nil }
         finished = true
         client = nil
         call.cancel()
+        return recordEnd(.cancelled)
     }
 
     /// The client's socket filled or drained: pauses or resumes the upstream stream.
@@ -162,8 +180,21 @@ final class CallExchange: UpstreamCallDelegate {
 
     private func finish(_ outcome: CallOutcome) {
         finished = true
+        let status: GRPCStatus.Code
+        switch outcome {
+        case .ok: status = .ok
+        case .failed(let error, _): status = error.code.status
+        }
+        let summary = recordEnd(status)
         let client = self.client.take()
-        client?.callFinished(outcome)
+        client?.callFinished(outcome, summary: summary)
+    }
+
+    /// Counts the ended call in `rpc_client_call_duration_seconds`.
+    private func recordEnd(_ status: GRPCStatus.Code) -> CallSummary {
+        let duration = call.eventLoop.now - started
+        plan.telemetry.recordCall(status: status, duration: duration, metrics: metrics)
+        return CallSummary(status: status, endpoint: call.endpoint, duration: duration)
     }
 
     // MARK: UpstreamCallDelegate
@@ -176,6 +207,7 @@ final class CallExchange: UpstreamCallDelegate {
 
     func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {
         guard !finished, call === self.call, let client else { return }
+        messagesReceived.increment()
         do {
             try client.callReceivedMessage(message)
         } catch {
@@ -230,7 +262,9 @@ final class CallExchange: UpstreamCallDelegate {
         }
         receivedHeaders = false
         receiveGate = UpstreamReceiveGate()
+        plan.telemetry.recordPolicyRetry(metrics: metrics)
         call.start(delegate: self)
+        messagesSent.increment()
         call.send(message: retry.request)
         call.finish()
     }

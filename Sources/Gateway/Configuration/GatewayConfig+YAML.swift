@@ -28,9 +28,10 @@ extension GatewayConfig {
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
     /// | `admin.listen` / `shutdown.gracePeriod` / `watch` | see `GatewayConfig+Operations.swift` | none / 25s / false |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
+    /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops", "tls", "compression", "admin", "shutdown", "watch",
+        "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -98,6 +99,7 @@ extension GatewayConfig {
             case "tls": config.tls = parseListenerTLS(value, reader: &reader)
             case "compression": parseCompression(value, into: &config.compression, reader: &reader)
             case "admin", "shutdown", "watch": parseOperations(key, value, into: &config, reader: &reader)
+            case "logging": parseLogging(value, into: &config.logging, reader: &reader)
             default: break
             }
         }

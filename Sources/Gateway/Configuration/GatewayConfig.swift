@@ -60,6 +60,8 @@ public struct GatewayConfig: Sendable {
     public var shutdown = ShutdownSettings()
     /// Reload when the file or a descriptor set it names changes (`watch: true`).
     public var watch = false
+    /// The access log and the log format (`logging`).
+    public var logging = LoggingSettings()
 
     /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {

@@ -9,6 +9,7 @@ extension HTTPConnectionHandler {
     func route(_ head: HTTPRequestHead) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
         let live = loop.current
         let snapshot = live.snapshot
+        beginRecord(head)
         let expectsContinue = head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
         func refuse(_ error: GatewayError) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
             // A client waiting for 100 Continue gets its answer now, not after a body it holds back.
@@ -28,6 +29,7 @@ extension HTTPConnectionHandler {
         switch lookup {
         case .matched(let match):
             let request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
+            record?.route = request.plan.telemetry
             let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
             if request.plan.method.isClientStreaming {
                 do {
@@ -94,17 +96,20 @@ extension HTTPConnectionHandler {
     ) throws(GatewayError) -> CallExchange {
         let snapshot = request.live.snapshot
         let plan = request.plan
+        var metadata = snapshot.headerPolicy.metadata(
+            for: head.headers,
+            clientAddress: clientAddress,
+            scheme: snapshot.scheme
+        )
+        if let id = record?.requestID { RequestID.forward(id, in: &metadata) }
         return try CallExchange(
             plan: plan,
             cluster: request.live.clusters[plan.backend],
-            metadata: snapshot.headerPolicy.metadata(
-                for: head.headers,
-                clientAddress: clientAddress,
-                scheme: snapshot.scheme
-            ),
+            metadata: metadata,
             timeout: try CallStart.timeout(for: plan, headers: head.headers),
             client: ResponseEmitter(connection: self, head: head, plan: plan, snapshot: snapshot),
-            requestEncoder: encoder
+            requestEncoder: encoder,
+            metrics: loop.telemetry.metrics
         )
     }
 }

@@ -17,8 +17,13 @@ extension HTTPConnectionHandler {
         var response = response
         ResponseCompression(settings: loop.current.snapshot.config.compression)
             .apply(to: &response, request: head, allocator: context.channel.allocator)
+        if record == nil { beginRecord(head) }  // answered before it was routed
+        if let id = record?.requestID { response.add(name: "X-Request-Id", value: id) }
+        record?.responseBytes = response.body.readableBytes
+        let status = Int(response.status.code)
         let bytes = response.bytes(for: head, keepAlive: keepAlive, scratch: &headScratch)
         rawContext.write(NIOAny(bytes), promise: nil)
+        endRecord(status: status)
         responseWritten(keepAlive: keepAlive, end: false)
     }
 
@@ -37,6 +42,7 @@ extension HTTPConnectionHandler {
     /// - Parameter close: The stream ended in a way only a closed connection can tell (a raw
     ///   download that failed without trailers): close at once.
     func streamedResponseEnded(head: HTTPRequestHead, close: Bool) {
+        endRecord(status: record?.sentStatus ?? 200)  // normally ended before the stream's last flush
         guard let context else { return }
         if close {
             context.close(promise: nil)

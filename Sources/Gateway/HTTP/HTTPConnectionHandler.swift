@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import Prometheus
 import Routing
 
 /// The I/O side of one HTTP/1.1 client connection: feeds request parts to its
@@ -32,6 +33,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private(set) var rawContext: ChannelHandlerContext?
     /// Where complete responses' heads are written (reused).
     var headScratch = ByteBuffer()
+    /// The request being answered, for metrics and the access log (see +Telemetry).
+    var record: RequestRecord?
 
     /// A handler for a connection accepted on `loop`.
     init(loop: GatewayLoop) {
@@ -50,12 +53,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.rawContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        loop.telemetry.metrics.connections.increment()
         armTimeoutCheck()
         loop.register(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(self)
+        loop.telemetry.metrics.connections.decrement()
+        recordDisconnect(nil)
         timeoutCheck?.cancel()
         timeoutCheck = nil
         self.context = nil
@@ -65,12 +71,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        perform(machine.received(unwrapInboundIn(data), now: loop.eventLoop.now))
+        let part = unwrapInboundIn(data)
+        if case .body(let chunk) = part, record != nil { record!.requestBytes += chunk.readableBytes }
+        perform(machine.received(part, now: loop.eventLoop.now))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // The client went away: cancel the upstream stream at once.
-        machine.closed()?.clientDisconnected()
+        recordDisconnect(machine.closed()?.clientDisconnected())
         timeoutCheck?.cancel()
         timeoutCheck = nil
         context.fireChannelInactive()

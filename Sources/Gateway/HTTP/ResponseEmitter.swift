@@ -80,7 +80,8 @@ final class ResponseEmitter: CallClient, TickFlushing {
         }
     }
 
-    func callFinished(_ outcome: CallOutcome) {
+    func callFinished(_ outcome: CallOutcome, summary: CallSummary) {
+        if connection.record != nil { connection.record!.call = summary }
         guard let context = connection.context else { return }
         switch outcome {
         case .failed(let error, let trailers) where hasStarted:
@@ -152,6 +153,7 @@ final class ResponseEmitter: CallClient, TickFlushing {
     /// Writes the stream bytes collected this tick as one HTTP chunk (``TickFlushing``).
     func writeHeldBack(context: ChannelHandlerContext) {
         guard let chunk = pendingChunk.take() else { return }
+        if connection.record != nil { connection.record!.responseBytes += chunk.readableBytes }
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
     }
 
@@ -165,6 +167,8 @@ final class ResponseEmitter: CallClient, TickFlushing {
         if wantsTrailers { headers.add(name: "Trailer", value: "grpc-status, grpc-message") }
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
         if !connection.machine.keepsAlive(head.isKeepAlive) { headers.add(name: "Connection", value: "close") }
+        if let id = connection.record?.requestID { headers.add(name: "X-Request-Id", value: id) }
+        connection.record?.sentStatus = 200
         let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
     }
@@ -186,10 +190,12 @@ final class ResponseEmitter: CallClient, TickFlushing {
             }
             framer.writeEpilogue(into: &tail)
             if tail.readableBytes > 0 {
+                if connection.record != nil { connection.record!.responseBytes += tail.readableBytes }
                 context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil)
             }
         } else if error != nil, !wantsTrailers {
             // Raw bytes have no in-band error form: the connection closes without the final chunk.
+            connection.endRecord(status: 200)
             context.flush()
             return true
         }
@@ -201,6 +207,8 @@ final class ResponseEmitter: CallClient, TickFlushing {
             snapshot.headerPolicy.responseHeaders(metadata: [], trailers: trailers, into: &fields)
             httpTrailers = fields
         }
+        // Recorded before the last flush, so a client that has the whole response sees it counted.
+        connection.endRecord(status: 200)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(httpTrailers)), promise: nil)
         return false
     }

@@ -16,6 +16,8 @@ final class GatewayLoop: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Where connection-level problems are logged.
     let logger: Logger
+    /// Metrics and the access log, as this loop records them.
+    let telemetry: LoopTelemetry
     /// Set by the server's first install, before the listener accepts anything.
     private var live: LiveSnapshot?
     /// The client connections open on this loop (HTTP and WebSocket), for a drain.
@@ -23,10 +25,11 @@ final class GatewayLoop: @unchecked Sendable {
     /// Whether the server drains: connections opened from now on drain at once.
     private(set) var isDraining = false
 
-    init(index: Int, eventLoop: any EventLoop, logger: Logger) {
+    init(index: Int, eventLoop: any EventLoop, logger: Logger, telemetry: LoopTelemetry) {
         self.index = index
         self.eventLoop = eventLoop
         self.logger = logger
+        self.telemetry = telemetry
     }
 
     /// The snapshot new requests use; only on ``eventLoop``, once the server has started.

@@ -44,6 +44,7 @@ public final class GatewayServer: Sendable {
     public let configPath: String?
     /// The `--listen` override, kept across reloads.
     public let listenOverride: GatewayConfig.HostPort?
+    private let accessLog: AccessLogWriter
 
     /// Creates a server; call ``start(listen:)`` to bind.
     /// - Parameters:
@@ -55,6 +56,7 @@ public final class GatewayServer: Sendable {
     ///     reload from it. Nil: the server cannot reload itself (``reloader`` is nil).
     ///   - listenOverride: The `--listen` address that replaces the file's `listen`.
     ///   - metrics: The registry `/metrics` renders (a new one by default).
+    ///   - accessLogSink: Where access-log lines go (`logging.access`); standard output by default.
     public init(
         snapshot: GatewaySnapshot,
         group: MultiThreadedEventLoopGroup? = nil,
@@ -62,7 +64,8 @@ public final class GatewayServer: Sendable {
         resolver: any HostResolver = SystemHostResolver(),
         configPath: String? = nil,
         listenOverride: GatewayConfig.HostPort? = nil,
-        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        accessLogSink: any AccessLogSink = StandardOutputSink()
     ) {
         self.initialSnapshot = snapshot
         self.logger = logger
@@ -70,6 +73,9 @@ public final class GatewayServer: Sendable {
         self.listenOverride = listenOverride
         self.metrics = metrics
         self.operations = OperationsMetrics(registry: metrics)
+        let gatewayMetrics = GatewayMetrics(registry: metrics)
+        let accessLog = AccessLogWriter(sink: accessLogSink, dropped: gatewayMetrics.accessLogDropped)
+        self.accessLog = accessLog
         if let group {
             self.group = group
             self.ownsGroup = false
@@ -79,12 +85,17 @@ public final class GatewayServer: Sendable {
         }
         let eventLoops = Array(self.group.makeIterator())
         self.loops = eventLoops.enumerated().map {
-            GatewayLoop(index: $0.offset, eventLoop: $0.element, logger: logger)
+            GatewayLoop(
+                index: $0.offset,
+                eventLoop: $0.element,
+                logger: logger,
+                telemetry: LoopTelemetry(metrics: gatewayMetrics, accessLog: accessLog)
+            )
         }
         self.loopIndex = Dictionary(
             uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }
         )
-        self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger)
+        self.installer = SnapshotInstaller(loops: loops, resolver: resolver, logger: logger, metrics: gatewayMetrics)
     }
 
     /// The snapshot new requests use (the last installed; the initial one before ``start(listen:)``).
@@ -97,6 +108,7 @@ public final class GatewayServer: Sendable {
     /// - Returns: the bound address (useful with port 0).
     @discardableResult
     public func start(listen: GatewayConfig.HostPort? = nil) async throws -> SocketAddress {
+        GatewayLogHandler.format = initialSnapshot.config.logging.format
         await installer.install(initialSnapshot)
         let address = listen ?? initialSnapshot.config.listen
         let loops = self.loops
@@ -117,7 +129,11 @@ public final class GatewayServer: Sendable {
                 else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                var headers = HTTPHeaders()
+                if loop.current.snapshot.config.logging.access {
+                    headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
+                }
+                return channel.eventLoop.makeSucceededFuture(headers)
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
@@ -133,7 +149,12 @@ public final class GatewayServer: Sendable {
                             maxAccumulatedFrameCount: 1 << 16,
                             maxAccumulatedFrameSize: limit
                         ),
-                        WebSocketCallHandler(loop: loop, request: request, head: head)
+                        WebSocketCallHandler(
+                            loop: loop,
+                            request: request,
+                            head: head,
+                            requestID: loop.telemetry.takeHandshakeID(for: channel)
+                        )
                     )
                 }
             }
@@ -220,6 +241,7 @@ public final class GatewayServer: Sendable {
     /// connections; the others' are closed once their calls finish. The listener's address and
     /// the event loops stay as they are (a change of `listen` or `eventLoops` needs a restart).
     public func install(_ snapshot: GatewaySnapshot) async {
+        GatewayLogHandler.format = snapshot.config.logging.format
         await installer.install(snapshot)
     }
 
@@ -245,6 +267,7 @@ public final class GatewayServer: Sendable {
         let admin = adminChannel.withLockedValue { $0.take() }
         try? await admin?.close()
         await installer.shutdown()
+        accessLog.shutdown()
         if ownsGroup {
             try? await group.shutdownGracefully()
         }

@@ -15,15 +15,17 @@ actor SnapshotInstaller {
     private let loops: [GatewayLoop]
     private let resolver: any HostResolver
     private let logger: Logger
+    private let metrics: GatewayMetrics
     private var running: [String: (definition: BackendDefinition, cluster: Cluster)] = [:]
     private var retiring: [Task<Void, Never>] = []
     /// The installed snapshot, readable from any thread.
     nonisolated let installed: Mutex<GatewaySnapshot?> = Mutex(nil)
 
-    init(loops: [GatewayLoop], resolver: any HostResolver, logger: Logger) {
+    init(loops: [GatewayLoop], resolver: any HostResolver, logger: Logger, metrics: GatewayMetrics) {
         self.loops = loops
         self.resolver = resolver
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Makes `snapshot` the one new requests use, on every loop.
@@ -39,7 +41,8 @@ actor SnapshotInstaller {
                     configuration: definition.cluster,
                     eventLoops: loops.map(\.eventLoop),
                     resolver: resolver,
-                    logger: logger
+                    logger: logger,
+                    observer: metrics.cluster(definition.name)
                 )
                 cluster.start()
             }

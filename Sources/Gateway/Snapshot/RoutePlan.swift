@@ -27,6 +27,8 @@ public final class RoutePlan: Sendable {
     public let retry: GatewayConfig.RetryPolicy?
     /// Names for metrics, access logs and the route table listing.
     public let labels: RouteLabels
+    /// The route's metric handles, made once per label set and kept.
+    public let telemetry: RouteTelemetry
 
     init(
         route: Route,
@@ -47,6 +49,11 @@ public final class RoutePlan: Sendable {
             httpRoute: route.pathTemplate,
             rpcMethod: "\(route.method.serviceFullName)/\(route.method.name)",
             backend: backend.name
+        )
+        self.telemetry = RouteTelemetry(
+            httpRoute: labels.httpRoute,
+            rpcMethod: labels.rpcMethod,
+            backend: labels.backend
         )
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import Prometheus
 import ProtoSchema
 import Routing
 import Transcoding
@@ -61,11 +62,24 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     private var closeTimeout: Scheduled<Void>?
     /// The server's grace period ran out: the session ends with close code 1001 (going away).
     private var goingAway = false
+    /// The session as one request, for metrics and the access log (ended with the session).
+    private var record: RequestRecord
+    private var recordEnded = false
+    private var remote: String?
 
-    init(loop: GatewayLoop, request: RoutedRequest, head: HTTPRequestHead) {
+    /// The session of the upgraded request `head`, routed to `request`.
+    /// - Parameter requestID: The `X-Request-Id` the handshake answered with (access log on).
+    init(loop: GatewayLoop, request: RoutedRequest, head: HTTPRequestHead, requestID: String?) {
         self.loop = loop
         self.request = request
         self.head = head
+        self.record = loop.telemetry.begin(
+            head,
+            logging: request.live.snapshot.config.logging,
+            requestID: requestID,
+            now: loop.eventLoop.now
+        )
+        record.route = request.plan.telemetry
         self.framer = StreamFramer(framing: .messagePerFrame, envelope: request.live.snapshot.config.streaming.envelope)
     }
 
@@ -74,6 +88,8 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         loop.register(self)
+        loop.telemetry.metrics.connections.increment()
+        remote = context.channel.remoteAddress?.ipAddress
         let plan = request.plan
         let snapshot = request.live.snapshot
         let allocator = context.channel.allocator
@@ -97,17 +113,20 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                     allocator: allocator
                 )
             }
+            var metadata = snapshot.headerPolicy.metadata(
+                for: head.headers,
+                clientAddress: remote,
+                scheme: snapshot.scheme
+            )
+            if let id = record.requestID { RequestID.forward(id, in: &metadata) }
             let exchange = try CallExchange(
                 plan: plan,
                 cluster: request.live.clusters[plan.backend],
-                metadata: snapshot.headerPolicy.metadata(
-                    for: head.headers,
-                    clientAddress: context.channel.remoteAddress?.ipAddress,
-                    scheme: snapshot.scheme
-                ),
+                metadata: metadata,
                 timeout: try CallStart.timeout(for: plan, headers: head.headers),
                 client: self,
-                requestEncoder: encoder
+                requestEncoder: encoder,
+                metrics: loop.telemetry.metrics
             )
             self.exchange = exchange
             if encoder != nil {
@@ -125,6 +144,15 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(self)
         self.context = nil
+        loop.telemetry.metrics.connections.decrement()
+        endRecord()
+    }
+
+    /// Ends the session's record (once): status 101, the upgrade's.
+    private func endRecord() {
+        guard !recordEnded else { return }
+        recordEnded = true
+        loop.telemetry.end(record, status: 101, remote: remote, now: loop.eventLoop.now)
     }
 
     // MARK: Client frames
@@ -134,6 +162,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
         switch frame.opcode {
         case .text, .binary:
             guard !finished else { return }
+            record.requestBytes += frame.length
             requestMessage(frame.unmaskedData, allocator: context.channel.allocator)
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
@@ -214,9 +243,10 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
         if !finished {
             // The client went away: cancel the upstream stream at once.
             finished = true
-            exchange?.clientDisconnected()
+            if let summary = exchange?.clientDisconnected() { record.call = summary }
         }
         exchange = nil
+        endRecord()
         context.fireChannelInactive()
     }
 
@@ -289,11 +319,13 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
             )
         }
         framesSent = true
+        record.responseBytes += frame.length
         context.write(wrapOutboundOut(frame), promise: nil)
         scheduleFlush(context: context)
     }
 
-    func callFinished(_ outcome: CallOutcome) {
+    func callFinished(_ outcome: CallOutcome, summary: CallSummary) {
+        record.call = summary
         finished = true
         requestSide = .done
         if goingAway {

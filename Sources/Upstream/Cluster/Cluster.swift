@@ -26,6 +26,8 @@ public final class Cluster: Sendable {
     public let concurrencyLimit: ConcurrencyLimit?
     /// The retry budget shared by every retry to this backend.
     public let retryThrottle: RetryThrottle
+    /// Hears of endpoints, connections and transparent retries (metrics), if anyone listens.
+    public let observer: (any ClusterObserver)?
     /// The loops, in the order ``onLoop(_:)`` indexes them.
     public let eventLoops: [any EventLoop]
     private let loops: [LoopConfined<LoopCluster?>]
@@ -45,11 +47,13 @@ public final class Cluster: Sendable {
     ///     runs the monitor.
     ///   - resolver: Resolves host names when ``ClusterConfiguration/dnsRefreshInterval`` is set.
     ///   - logger: Receives endpoint changes and connection events.
+    ///   - observer: Hears of endpoints, connections and transparent retries (metrics).
     public init(
         configuration: ClusterConfiguration,
         eventLoops: [any EventLoop],
         resolver: any HostResolver = SystemHostResolver(),
-        logger: Logger
+        logger: Logger,
+        observer: (any ClusterObserver)? = nil
     ) {
         precondition(!eventLoops.isEmpty, "a cluster needs at least one event loop")
         self.configuration = configuration
@@ -62,6 +66,8 @@ public final class Cluster: Sendable {
         self.published = Mutex(ClusterView(endpoints: configuration.endpoints.map { .init(target: $0) }, generation: 0))
         self.resolver = resolver
         self.logger = logger
+        self.observer = observer
+        observer?.published(published.withLock { $0 })
     }
 
     /// The cluster's share of event loop `index` (created there on first use). Call it only on
@@ -147,6 +153,7 @@ public final class Cluster: Sendable {
     /// Stores `view` and has every loop that has a share follow it (the monitor calls this).
     func publish(_ view: ClusterView) {
         published.withLock { $0 = view }
+        observer?.published(view)
         for box in loops {
             box.eventLoop.execute { [self] in
                 // The newest view, whichever publication this task belongs to.

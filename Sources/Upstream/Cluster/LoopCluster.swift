@@ -118,6 +118,7 @@ public final class LoopCluster: UpstreamCallRouter {
         let other =
             choose { !$0.contains(client) && self.isInRotation($0, now: now) } ?? choose { !$0.contains(client) }
         guard let other else { return false }
+        client.observer?.callRetried(.connectFailed)
         other.pick().adopt(call)
         return true
     }
@@ -174,6 +175,7 @@ public final class LoopCluster: UpstreamCallRouter {
                 logger: self.logger
             )
             client.router = self
+            client.observer = self.cluster.observer?.endpoint(target)
             return client
         }
     }

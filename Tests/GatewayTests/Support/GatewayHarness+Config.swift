@@ -1,5 +1,7 @@
 import DemoServices
 import Foundation
+import Gateway
+import Prometheus
 import Upstream
 
 // The wrappers below only build YAML: starting and stopping stays in one place, the harness.
@@ -43,6 +45,8 @@ func demoConfigYAML(
 ///   - backendGzip: Whether the backend reads and answers gzip.
 ///   - eventLoops: The gateway's event loops.
 ///   - throughRelay: Put an ``HTTP2SniffingRelay`` between gateway and backend.
+///   - metrics: The gateway's metrics registry.
+///   - accessLog: Where the gateway's access log goes; nil = standard output.
 func withGateway<T>(
     extraConfig: String = "",
     protos: String = "Protos/demo.binpb",
@@ -50,12 +54,16 @@ func withGateway<T>(
     backendGzip: Bool = false,
     eventLoops: Int = 2,
     throughRelay: Bool = false,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    accessLog: (any AccessLogSink)? = nil,
     _ body: (GatewayHarness) async throws -> T
 ) async throws -> T {
     try await GatewayHarness.with(
         gzip: backendGzip,
         throughRelay: throughRelay,
         eventLoops: eventLoops,
+        metrics: metrics,
+        accessLog: accessLog,
         config: { demoConfigYAML(backendPort: $0[0], extra: extraConfig, protos: protos, replacingBackends: backends) },
         body
     )

@@ -4,6 +4,7 @@ import Gateway
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import Upstream
 
 /// The repository root (for Protos/demo.binpb).
@@ -96,6 +97,8 @@ final class GatewayHarness: Sendable {
     ///   - throughRelay: Put an ``HTTP2SniffingRelay`` in front of backend 0.
     ///   - eventLoops: The gateway's event loops (a group the harness creates and shuts down).
     ///   - resolver: Resolves host names for `dns:` backends; nil = the system resolver.
+    ///   - metrics: The gateway's metrics registry.
+    ///   - accessLog: Where the gateway's access log goes; nil = standard output.
     ///   - config: The Gateway.yaml (relative paths against the repository root), given the
     ///     port of each backend, the relay's in place of backend 0's when there is one.
     ///   - configFile: Write the YAML to this file and start the gateway from it, so that it
@@ -113,6 +116,8 @@ final class GatewayHarness: Sendable {
         throughRelay: Bool = false,
         eventLoops: Int = 2,
         resolver: (any HostResolver)? = nil,
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        accessLog: (any AccessLogSink)? = nil,
         config: ([Int]) throws -> String,
         configFile: String? = nil,
         _ body: (GatewayHarness) async throws -> T
@@ -145,7 +150,9 @@ final class GatewayHarness: Sendable {
                 group: group,
                 logger: logger,
                 resolver: resolver ?? SystemHostResolver(),
-                configPath: configFile
+                configPath: configFile,
+                metrics: metrics,
+                accessLogSink: accessLog ?? StandardOutputSink()
             )
             gateway = server
             let address = try await server.start()
