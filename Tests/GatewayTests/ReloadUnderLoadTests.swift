@@ -97,3 +97,25 @@ private final class ReloadCounter: @unchecked Sendable {
     var count: Int { lock.withLock { made } }
     var problems: [String] { lock.withLock { failures } }
 }
+
+/// Reloads asked for at the same moment (a watched change, a SIGHUP, a `POST /reload`) run one
+/// after the other: of several reloads of a file that adds a route, exactly one reports the route
+/// added, and every later one compares against the snapshot it installed.
+@Suite("Concurrent reloads")
+struct ConcurrentReloadTests {
+    @Test func reloadsAskedTogetherRunOneAfterTheOther() async throws {
+        let file = try ReloadTests.ConfigFile()
+        defer { file.remove() }
+        try await withFileGateway(path: file.path, template: ReloadTests.yaml(port: "PORT")) { harness in
+            let reloader = try #require(harness.gateway.reloader)
+            try file.write(ReloadTests.yaml(port: harness.backend.port, extra: ReloadTests.peopleRule))
+            let added = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await reloader.reload(trigger: "test").routesAdded }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(added == ["GET /v1/people/{id} -> demo.user.v1.UserService/GetUser"])
+        }
+    }
+}

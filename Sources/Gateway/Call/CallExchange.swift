@@ -31,9 +31,10 @@ final class CallExchange: UpstreamCallDelegate {
     private var finished = false
     private let metrics: GatewayMetrics
     private let started: NIODeadline
-    /// `portico_stream_messages_total` both ways.
-    private let messagesSent: Counter
-    private let messagesReceived: Counter
+    /// `portico_stream_messages_total` both ways; nil for unary calls (one message each way:
+    /// their count is the call count of `rpc_client_call_duration_seconds`).
+    private let messagesSent: Counter?
+    private let messagesReceived: Counter?
 
     /// Makes and starts the call.
     /// - Parameters:
@@ -66,8 +67,9 @@ final class CallExchange: UpstreamCallDelegate {
         self.retryMetadata = plan.retry == nil ? nil : metadata
         self.metrics = metrics
         self.started = cluster.eventLoop.now
-        self.messagesSent = plan.telemetry.messageCounter(sent: true, metrics: metrics)
-        self.messagesReceived = plan.telemetry.messageCounter(sent: false, metrics: metrics)
+        let isStream = plan.method.isClientStreaming || plan.method.isServerStreaming
+        self.messagesSent = isStream ? plan.telemetry.messageCounter(sent: true, metrics: metrics) : nil
+        self.messagesReceived = isStream ? plan.telemetry.messageCounter(sent: false, metrics: metrics) : nil
         call.start(delegate: self)
     }
 
@@ -85,7 +87,7 @@ final class CallExchange: UpstreamCallDelegate {
                 deadline: call.deadline
             )
         }
-        messagesSent.increment()
+        messagesSent?.increment()
         call.send(message: request)
         call.finish()
     }
@@ -111,7 +113,7 @@ final class CallExchange: UpstreamCallDelegate {
         do {
             let message = try encoder.encode(frame: payload, allocator: allocator)
             requestEncoder = encoder
-            messagesSent.increment()
+            messagesSent?.increment()
             call.send(message: message)
         } catch {
             requestEncoder = encoder
@@ -140,7 +142,7 @@ final class CallExchange: UpstreamCallDelegate {
     /// Sends `messages` in order, each moved out of the array so the call holds its only
     /// reference (and frames it in place).
     private func sendAll(_ messages: inout [ByteBuffer]) {
-        if !messages.isEmpty { messagesSent.increment(by: Int64(messages.count)) }
+        if !messages.isEmpty { messagesSent?.increment(by: Int64(messages.count)) }
         messages.reverse()
         while let message = messages.popLast() { call.send(message: message) }
     }
@@ -207,7 +209,7 @@ final class CallExchange: UpstreamCallDelegate {
 
     func upstreamCall(_ call: UpstreamCall, didReceiveMessage message: ByteBuffer) {
         guard !finished, call === self.call, let client else { return }
-        messagesReceived.increment()
+        messagesReceived?.increment()
         do {
             try client.callReceivedMessage(message)
         } catch {
@@ -264,7 +266,7 @@ final class CallExchange: UpstreamCallDelegate {
         receiveGate = UpstreamReceiveGate()
         plan.telemetry.recordPolicyRetry(metrics: metrics)
         call.start(delegate: self)
-        messagesSent.increment()
+        messagesSent?.increment()
         call.send(message: retry.request)
         call.finish()
     }

@@ -32,6 +32,19 @@ public struct ConfigReloader: Sendable {
     /// - Throws: ``ConfigError`` with every problem; the running snapshot stays.
     @discardableResult
     public func reload(trigger: String = "api") async throws(ConfigError) -> ReloadSummary {
+        let reloader = self
+        let outcome = await server.reloads.run { () async -> Result<ReloadSummary, ConfigError> in
+            do throws(ConfigError) {
+                return .success(try await reloader.reloadNow(trigger: trigger))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// One reload, after the ones asked for before it (``GatewayServer/reloads``).
+    private func reloadNow(trigger: String) async throws(ConfigError) -> ReloadSummary {
         let summary: ReloadSummary
         do {
             summary = try await build()

@@ -40,6 +40,8 @@ public final class GatewayServer: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// The control plane's own metrics (reloads, build info).
     let operations: OperationsMetrics
+    /// Reloads run one at a time (``ConfigReloader``).
+    let reloads = ReloadQueue()
     /// The file the server's configuration came from, if any: what reloads read.
     public let configPath: String?
     /// The `--listen` override, kept across reloads.
