@@ -18,8 +18,10 @@ for port in "$GATEWAY_PORT" "$BACKEND_PORT"; do
   fi
 done
 
+# No admin listener: the bench starts several Porticos from this file (their admin ports would
+# clash), and metrics are recorded with or without one.
 sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
-  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/Gateway.yaml"
+  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" -e "/^admin:/d" Gateway.yaml > "$work/Gateway.yaml"
 mkdir -p "$work/files"
 "$bin/demo-backend" --port "$BACKEND_PORT" --files "$work/files" > "$work/backend.log" 2>&1 &
 be=$!

@@ -28,6 +28,8 @@ public final class UpstreamCall {
     weak var client: UpstreamClient?
     /// The endpoint the call was last queued on (nil once its client is gone).
     public var endpoint: UpstreamTarget? { self.client?.target }
+    /// The ``EndpointObserver/endpointLabel`` of that endpoint, when it has an observer.
+    public var endpointLabel: String? { self.client?.observer?.endpointLabel }
     /// Whether a failed connect may hand this call to the client's ``UpstreamClient/router``
     /// (false for calls that must reach this endpoint, such as health checks).
     public var isReroutable = true

@@ -36,6 +36,8 @@ struct CallSummary {
     var status: GRPCStatus.Code
     /// The endpoint of the last attempt, if it reached one.
     var endpoint: UpstreamTarget?
+    /// That endpoint as the metrics name it (made once per endpoint), when known.
+    var endpointLabel: String?
     /// From the call's start to its end.
     var duration: TimeAmount
 }

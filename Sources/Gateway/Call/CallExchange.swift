@@ -196,7 +196,12 @@ final class CallExchange: UpstreamCallDelegate {
     private func recordEnd(_ status: GRPCStatus.Code) -> CallSummary {
         let duration = call.eventLoop.now - started
         plan.telemetry.recordCall(status: status, duration: duration, metrics: metrics)
-        return CallSummary(status: status, endpoint: call.endpoint, duration: duration)
+        return CallSummary(
+            status: status,
+            endpoint: call.endpoint,
+            endpointLabel: call.endpointLabel,
+            duration: duration
+        )
     }
 
     // MARK: UpstreamCallDelegate

@@ -65,24 +65,26 @@ struct AccessLogLine {
         var line = LineWriter(out: out, json: format == .json)
         out = []
         line.begin()
-        line.field("time") { $0.timestamp(time) }
+        line.key("time")
+        line.timestamp(time)
         line.string("remote", remote)
         line.string("method", method.rawValue)
         line.string("path", path)
         line.string("route", route?.httpRoute)
-        line.field("status") { $0.int(status) }
+        line.key("status")
+        line.int(status)
         line.string("grpc_method", route?.rpcMethod)
         line.string("grpc_status", call?.status.name)
         line.string("backend", route?.backend)
-        line.string("endpoint", call?.endpoint.map(UpstreamTelemetry.label))
-        line.field("request_bytes") { $0.int(requestBytes) }
-        line.field("response_bytes") { $0.int(responseBytes) }
-        line.field("duration_ms") { $0.milliseconds(duration) }
-        if let upstream = call?.duration {
-            line.field("upstream_ms") { $0.milliseconds(upstream) }
-        } else {
-            line.string("upstream_ms", nil as String?)
-        }
+        line.string("endpoint", call?.endpointLabel ?? call?.endpoint.map(UpstreamTelemetry.label))
+        line.key("request_bytes")
+        line.int(requestBytes)
+        line.key("response_bytes")
+        line.int(responseBytes)
+        line.key("duration_ms")
+        line.milliseconds(duration)
+        line.key("upstream_ms")
+        if let upstream = call?.duration { line.milliseconds(upstream) } else { line.absent() }
         line.string("request_id", requestID)
         line.string("user_agent", userAgent)
         line.end()
@@ -110,25 +112,32 @@ private struct LineWriter {
         out.append(UInt8(ascii: "\n"))
     }
 
-    mutating func field(_ name: StaticString, _ value: (inout LineWriter) -> Void) {
+    /// Writes the separator and `name` (`"name":` or `name=`); the value follows.
+    @inline(__always)
+    mutating func key(_ name: StaticString) {
         if !first { out.append(json ? UInt8(ascii: ",") : UInt8(ascii: " ")) }
         first = false
         if json { out.append(UInt8(ascii: "\"")) }
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         if json { out.append(UInt8(ascii: "\"")) }
         out.append(json ? UInt8(ascii: ":") : UInt8(ascii: "="))
-        value(&self)
     }
 
-    mutating func string<S: StringProtocol>(_ name: StaticString, _ value: S?) {
-        field(name) { line in
-            guard let value else {
-                let absent: StaticString = line.json ? "null" : "-"
-                absent.withUTF8Buffer { line.out.append(contentsOf: $0) }
-                return
-            }
-            line.quoted(value)
+    /// A field that does not apply: `null` (JSON) or `-` (text).
+    @inline(__always)
+    mutating func absent() {
+        if json {
+            out.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
+        } else {
+            out.append(UInt8(ascii: "-"))
         }
+    }
+
+    /// A string field, quoted, or ``absent()``.
+    @inline(__always)
+    mutating func string<S: StringProtocol>(_ name: StaticString, _ value: S?) {
+        key(name)
+        if let value { quoted(value) } else { absent() }
     }
 
     mutating func int(_ value: Int) {
@@ -192,7 +201,7 @@ private struct LineWriter {
                 raw[index] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
             } while rest > 0 || raw.count - index < minimum
-            out.append(contentsOf: raw[index...])
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index...]))
         }
     }
 

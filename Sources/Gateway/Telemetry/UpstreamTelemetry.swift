@@ -43,6 +43,7 @@ final class UpstreamTelemetry: ClusterObserver {
         return endpoints.withLock { endpoints in
             if let existing = endpoints[label] { return existing }
             let made = Endpoint(
+                label: label,
                 connections: metrics.upstreamConnections(backend: backend, endpoint: label),
                 up: metrics.endpointUp(backend: backend, endpoint: label),
                 unprocessed: metrics.retries(backend: backend, reason: .unprocessed),
@@ -56,6 +57,8 @@ final class UpstreamTelemetry: ClusterObserver {
     /// One endpoint's gauges. Up = healthy by the last published view and the last connect
     /// attempt (from any event loop) succeeded or none failed yet.
     final class Endpoint: EndpointObserver {
+        /// The `endpoint` label.
+        let endpointLabel: String
         private let connections: Gauge
         private let up: Gauge
         private let unprocessed: Counter
@@ -63,7 +66,8 @@ final class UpstreamTelemetry: ClusterObserver {
         /// Bit 0: unhealthy; bit 1: the last connect failed.
         private let down = Atomic<Int>(0)
 
-        init(connections: Gauge, up: Gauge, unprocessed: Counter, connectFailed: Counter) {
+        init(label: String, connections: Gauge, up: Gauge, unprocessed: Counter, connectFailed: Counter) {
+            self.endpointLabel = label
             self.connections = connections
             self.up = up
             self.unprocessed = unprocessed

@@ -16,6 +16,8 @@ public protocol ClusterObserver: AnyObject, Sendable {
 
 /// What one endpoint's connections report.
 public protocol EndpointObserver: AnyObject, Sendable {
+    /// How logs name the endpoint (`host:port`, `ip:port`, `unix:<path>`), made once.
+    var endpointLabel: String { get }
     /// A connection to the endpoint opened (its socket is connected).
     func connectionOpened()
     /// A connection counted by ``connectionOpened()`` closed.
