@@ -15,13 +15,7 @@ struct Check: AsyncParsableCommand {
     var config: String = "Gateway.yaml"
 
     func run() async throws {
-        let snapshot: GatewaySnapshot
-        do {
-            snapshot = try GatewaySnapshot.load(configPath: config)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        let snapshot = try loadSnapshotOrExit(config)
         print("\(config): OK")
         print("listen \(snapshot.config.listen)")
         for (name, backend) in snapshot.config.backends.sorted(by: { $0.key < $1.key }) {

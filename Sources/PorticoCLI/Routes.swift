@@ -12,14 +12,19 @@ struct Routes: AsyncParsableCommand {
     var config: String = "Gateway.yaml"
 
     func run() async throws {
-        let snapshot: GatewaySnapshot
-        do {
-            snapshot = try GatewaySnapshot.load(configPath: config)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        let snapshot = try loadSnapshotOrExit(config)
         printRoutes(of: snapshot)
+    }
+}
+
+/// The snapshot a server started from `config` would serve; on any problem, prints every one
+/// (with its YAML path) to standard error and exits 1.
+func loadSnapshotOrExit(_ config: String) throws -> GatewaySnapshot {
+    do {
+        return try GatewaySnapshot.load(configPath: config)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(1)
     }
 }
 

@@ -43,24 +43,7 @@ struct ReloadUnderLoadTests {
                     }
                 }
             }
-            let failures = try await withThrowingTaskGroup(of: [String].self) { group in
-                for connection in 0..<50 {
-                    group.addTask {
-                        let client = try await harness.client()
-                        var failures: [String] = []
-                        for request in 0..<200 {
-                            let response =
-                                (connection + request) % 2 == 0
-                                ? try await client.send(.GET, "/v1/users/1")
-                                : try await client.send(.POST, "/v1/echo", body: "{\"fInt32\":\(request)}")
-                            if response.status != 200 { failures.append("\(response.status) \(response.text)") }
-                        }
-                        await client.close()
-                        return failures
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
-            }
+            let failures = try await harness.sendMixedLoad()
             reloading.cancel()
             await reloading.value
 

@@ -37,25 +37,7 @@ struct SnapshotSwapTests {
                     await harness.gateway.install(snapshots[count % 2])
                 }
             }
-            // 50 connections × 200 requests, GETs and POSTs mixed.
-            let failures = try await withThrowingTaskGroup(of: [String].self) { group in
-                for connection in 0..<50 {
-                    group.addTask {
-                        let client = try await harness.client()
-                        var failures: [String] = []
-                        for request in 0..<200 {
-                            let response =
-                                (connection + request) % 2 == 0
-                                ? try await client.send(.GET, "/v1/users/1")
-                                : try await client.send(.POST, "/v1/echo", body: "{\"fInt32\":\(request)}")
-                            if response.status != 200 { failures.append("\(response.status) \(response.text)") }
-                        }
-                        await client.close()
-                        return failures
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
-            }
+            let failures = try await harness.sendMixedLoad()
             swapper.cancel()
             await swapper.value
             #expect(failures.isEmpty, "\(failures.count) of 10,000 requests failed: \(failures.prefix(5))")
