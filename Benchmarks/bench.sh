@@ -19,8 +19,9 @@
 #        1), STREAM_MB (MiB per stream run, 256), RSS_REQUESTS (1000000; 0 skips that load),
 #        RSS_CHUNK (s, longest wrk run between RSS samples, 10), IDLE_CONNECTIONS (10000; 0 skips),
 #        MICRO (1; 0 skips the micro-benchmarks),
-#        LOADS ("get getobs echo direct floor allocs ndjson raw rss idle"), OUT (Benchmarks/results/latest.md),
-#        BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184), ALLOC_PORT (8185), OBS_PORT (8186).
+#        LOADS ("get getbare getobs echo direct floor allocs ndjson raw rss idle"), OUT (Benchmarks/results/latest.md),
+#        BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184), ALLOC_PORT (8185), OBS_PORT (8186),
+#        BARE_PORT (8187).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,13 +34,14 @@ RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 RSS_CHUNK=${RSS_CHUNK:-10}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 MICRO=${MICRO:-1}
-LOADS=${LOADS:-"get getobs echo direct floor allocs ndjson raw rss idle"}
+LOADS=${LOADS:-"get getbare getobs echo direct floor allocs ndjson raw rss idle"}
 OUT=${OUT:-Benchmarks/results/latest.md}
 BACKEND_PORT=${BACKEND_PORT:-50153}
 GATEWAY_PORT=${GATEWAY_PORT:-8183}
 FLOOR_PORT=${FLOOR_PORT:-8184}
 ALLOC_PORT=${ALLOC_PORT:-8185}
 OBS_PORT=${OBS_PORT:-8186}
+BARE_PORT=${BARE_PORT:-8187}
 export DURATION CONNECTIONS THREADS STREAM_MB IDLE_CONNECTIONS
 [ "$RSS_REQUESTS" -gt 0 ] || LOADS=${LOADS//rss/}
 [ "$IDLE_CONNECTIONS" -gt 0 ] || LOADS=${LOADS//idle/}
@@ -106,7 +108,7 @@ fi
 
 echo "building and starting demo-backend and Portico (release)..." >&2
 source Benchmarks/stack.sh
-trap 'kill "${floor:-}" "${counted:-}" "${observed:-}" 2>/dev/null || true; cleanup' EXIT
+trap 'kill "${floor:-}" "${counted:-}" "${observed:-}" "${bare:-}" 2>/dev/null || true; cleanup' EXIT
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -163,6 +165,16 @@ observed_start() { # a third Portico with the access log on (JSON to /dev/null)
   curl -sf -o /dev/null -D "$work/obs.headers" "localhost:$OBS_PORT/v1/users/1" || fail "the access-log Portico does not answer"
   grep -qi '^x-request-id:' "$work/obs.headers" || fail "the access-log Portico does not log (no X-Request-Id)"
   wrk -t1 -c8 -d2s "http://127.0.0.1:$OBS_PORT/v1/users/1" > /dev/null
+}
+
+bare_start() { # a fourth Portico with metrics and the access log off
+  { sed -e "s/^listen: .*/listen: 127.0.0.1:$BARE_PORT/" "$work/Gateway.yaml"
+    printf 'metrics:\n  enabled: false\n'; } > "$work/Gateway-bare.yaml"
+  "$bin/portico" serve --config "$work/Gateway-bare.yaml" --log-level error > /dev/null &
+  bare=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$BARE_PORT/v1/users/1" && break; sleep 0.1; done
+  curl -sf -o /dev/null "localhost:$BARE_PORT/v1/users/1" || fail "the metrics-off Portico does not answer"
+  wrk -t1 -c8 -d2s "http://127.0.0.1:$BARE_PORT/v1/users/1" > /dev/null
 }
 
 h2load_run() { # <load> <run> <gRPC method path> <request body file> <connections> <streams per connection>
@@ -266,6 +278,7 @@ if wants floor; then
   wrk -t1 -c8 -d2s "http://127.0.0.1:$FLOOR_PORT/" > /dev/null
 fi
 if wants getobs; then observed_start; fi
+if wants getbare; then bare_start; fi
 if wants allocs; then
   echo "allocations per GET..." >&2
   allocs_load
@@ -279,6 +292,7 @@ fi
 for run in $(seq 1 "$RUNS"); do
   echo "run $run of $RUNS..." >&2
   if wants get; then wrk_run get "$run" /v1/users/1; fi
+  if wants getbare; then wrk_run_on "$bare" "http://127.0.0.1:$BARE_PORT" getbare "$run" /v1/users/1; fi
   if wants getobs; then wrk_run_on "$observed" "http://127.0.0.1:$OBS_PORT" getobs "$run" /v1/users/1; fi
   if wants floor; then floor_run "$run"; fi
   if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi

@@ -27,6 +27,7 @@ extension AdminEndpoints {
                     ("level", .string(config.logging.level)),
                 ])
             ),
+            ("metrics", .object([("enabled", .bool(config.metricsEnabled))])),
             ("protos", .strings(config.protos)),
             ("backends", .object(config.backends.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) })),
             ("services", .object(config.services.map { ($0.pattern, .string($0.backend)) })),

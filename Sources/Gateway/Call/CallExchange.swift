@@ -29,7 +29,8 @@ final class CallExchange: UpstreamCallDelegate {
     private let retryMetadata: [(name: String, value: String)]?
     private var receivedHeaders = false
     private var finished = false
-    private let metrics: GatewayMetrics
+    /// Where the call is counted; nil with `metrics.enabled: false`.
+    private let metrics: GatewayMetrics?
     private let started: NIODeadline
     /// `portico_stream_messages_total` both ways; nil for unary calls (one message each way:
     /// their count is the call count of `rpc_client_call_duration_seconds`).
@@ -44,7 +45,7 @@ final class CallExchange: UpstreamCallDelegate {
     ///   - timeout: The call's deadline from now, if any.
     ///   - client: The client side, which hears of the response.
     ///   - requestEncoder: Cuts a streamed body (or WebSocket frames) into messages.
-    ///   - metrics: Where the call's duration and messages are counted.
+    ///   - metrics: Where the call's duration and messages are counted; nil: nowhere.
     /// - Throws: ``GatewayError`` when the backend refuses the call (at its concurrency limit).
     init(
         plan: RoutePlan,
@@ -53,7 +54,7 @@ final class CallExchange: UpstreamCallDelegate {
         timeout: TimeAmount?,
         client: any CallClient,
         requestEncoder: RequestStreamEncoder? = nil,
-        metrics: GatewayMetrics
+        metrics: GatewayMetrics?
     ) throws(GatewayError) {
         do {
             self.call = try cluster.makeCall(path: plan.method.grpcPath, metadata: metadata, timeout: timeout)
@@ -68,8 +69,13 @@ final class CallExchange: UpstreamCallDelegate {
         self.metrics = metrics
         self.started = cluster.eventLoop.now
         let isStream = plan.method.isClientStreaming || plan.method.isServerStreaming
-        self.messagesSent = isStream ? plan.telemetry.messageCounter(sent: true, metrics: metrics) : nil
-        self.messagesReceived = isStream ? plan.telemetry.messageCounter(sent: false, metrics: metrics) : nil
+        if isStream, let metrics {
+            self.messagesSent = plan.telemetry.messageCounter(sent: true, metrics: metrics)
+            self.messagesReceived = plan.telemetry.messageCounter(sent: false, metrics: metrics)
+        } else {
+            self.messagesSent = nil
+            self.messagesReceived = nil
+        }
         call.start(delegate: self)
     }
 
@@ -195,7 +201,7 @@ final class CallExchange: UpstreamCallDelegate {
     /// Counts the ended call in `rpc_client_call_duration_seconds`.
     private func recordEnd(_ status: GRPCStatus.Code) -> CallSummary {
         let duration = call.eventLoop.now - started
-        plan.telemetry.recordCall(status: status, duration: duration, metrics: metrics)
+        if let metrics { plan.telemetry.recordCall(status: status, duration: duration, metrics: metrics) }
         return CallSummary(
             status: status,
             endpoint: call.endpoint,
@@ -269,7 +275,7 @@ final class CallExchange: UpstreamCallDelegate {
         }
         receivedHeaders = false
         receiveGate = UpstreamReceiveGate()
-        plan.telemetry.recordPolicyRetry(metrics: metrics)
+        if let metrics { plan.telemetry.recordPolicyRetry(metrics: metrics) }
         call.start(delegate: self)
         messagesSent?.increment()
         call.send(message: retry.request)

@@ -64,4 +64,17 @@ extension GatewayConfig {
             }
         }
     }
+
+    /// Decodes `metrics: { enabled: true }`: with `false`, requests and calls are not recorded
+    /// (connection and endpoint gauges and the control plane's own metrics still are).
+    static func parseMetrics(_ node: Node, into enabled: inout Bool, reader: inout YAMLReader) {
+        for (key, value) in reader.mapping(node, at: "metrics") ?? [] {
+            switch key {
+            case "enabled":
+                if let on = reader.bool(value, at: "metrics.enabled") { enabled = on }
+            default:
+                reader.report("metrics.\(key)", "unknown key \"\(key)\" (expected enabled)", at: value)
+            }
+        }
+    }
 }

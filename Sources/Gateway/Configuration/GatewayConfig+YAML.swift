@@ -31,7 +31,7 @@ extension GatewayConfig {
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
-        "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging",
+        "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -100,6 +100,7 @@ extension GatewayConfig {
             case "compression": parseCompression(value, into: &config.compression, reader: &reader)
             case "admin", "shutdown", "watch": parseOperations(key, value, into: &config, reader: &reader)
             case "logging": parseLogging(value, into: &config.logging, reader: &reader)
+            case "metrics": parseMetrics(value, into: &config.metricsEnabled, reader: &reader)
             default: break
             }
         }

@@ -62,6 +62,8 @@ public struct GatewayConfig: Sendable {
     public var watch = false
     /// The access log and the log format (`logging`).
     public var logging = LoggingSettings()
+    /// Whether requests and calls are recorded in the Prometheus metrics (`metrics.enabled`).
+    public var metricsEnabled = true
 
     /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {

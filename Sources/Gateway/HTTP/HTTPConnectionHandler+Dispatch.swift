@@ -109,7 +109,7 @@ extension HTTPConnectionHandler {
             timeout: try CallStart.timeout(for: plan, headers: head.headers),
             client: ResponseEmitter(connection: self, head: head, plan: plan, snapshot: snapshot),
             requestEncoder: encoder,
-            metrics: loop.telemetry.metrics
+            metrics: snapshot.config.metricsEnabled ? loop.telemetry.metrics : nil
         )
     }
 }

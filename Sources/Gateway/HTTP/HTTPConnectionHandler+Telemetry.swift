@@ -9,7 +9,7 @@ extension HTTPConnectionHandler {
     /// Begins the record of `head`, ending one left open (never expected: one request at a time).
     func beginRecord(_ head: HTTPRequestHead) {
         if record != nil { endRecord(status: 499) }
-        record = loop.telemetry.begin(head, logging: loop.current.snapshot.config.logging, now: loop.eventLoop.now)
+        record = loop.telemetry.begin(head, config: loop.current.snapshot.config, now: loop.eventLoop.now)
     }
 
     /// Ends the current request's record with `status`, if one is open.

@@ -28,21 +28,23 @@ final class LoopTelemetry {
     /// A request began: counts it active and, with the access log on, picks its `X-Request-Id`.
     /// - Parameters:
     ///   - head: The request.
-    ///   - logging: The request's snapshot's `logging`.
+    ///   - config: The request's snapshot's configuration (`logging`, `metrics`).
     ///   - requestID: An id already chosen (a WebSocket handshake's).
     ///   - now: The loop's clock.
     func begin(
         _ head: HTTPRequestHead,
-        logging: GatewayConfig.LoggingSettings,
+        config: GatewayConfig,
         requestID: String? = nil,
         now: NIODeadline
     ) -> RequestRecord {
-        metrics.activeRequests.increment()
+        let logging = config.logging
+        if config.metricsEnabled { metrics.activeRequests.increment() }
         var record = RequestRecord(
             start: now,
             head: head,
             method: HTTPMethodLabel(head.method),
-            accessLog: logging.access ? logging.format : nil
+            accessLog: logging.access ? logging.format : nil,
+            recordsMetrics: config.metricsEnabled
         )
         if logging.access { record.requestID = requestID ?? RequestID.of(head.headers, random: &random) }
         return record
@@ -57,14 +59,16 @@ final class LoopTelemetry {
     ///   - remote: The client's address.
     ///   - now: The loop's clock.
     func end(_ record: RequestRecord, status: Int, remote: String?, now: NIODeadline) {
-        metrics.activeRequests.decrement()
         let duration = now - record.start
-        (record.route ?? metrics.unmatched).recordRequest(
-            method: record.method,
-            status: status,
-            duration: duration,
-            metrics: metrics
-        )
+        if record.recordsMetrics {
+            metrics.activeRequests.decrement()
+            (record.route ?? metrics.unmatched).recordRequest(
+                method: record.method,
+                status: status,
+                duration: duration,
+                metrics: metrics
+            )
+        }
         guard let format = record.accessLog else { return }
         let (path, _) = record.head.pathAndQuery
         let line = AccessLogLine(

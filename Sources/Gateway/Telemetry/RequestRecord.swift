@@ -13,6 +13,8 @@ struct RequestRecord {
     let method: HTTPMethodLabel
     /// The access-log format, or nil when the access log is off.
     let accessLog: GatewayConfig.LoggingSettings.Format?
+    /// Whether the request is counted in the metrics (`metrics.enabled` when it began).
+    let recordsMetrics: Bool
     /// The matched route's telemetry; nil until (unless) the request matches.
     var route: RouteTelemetry?
     /// `X-Request-Id` (only while the access log is on).

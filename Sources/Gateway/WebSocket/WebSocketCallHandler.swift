@@ -75,7 +75,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
         self.head = head
         self.record = loop.telemetry.begin(
             head,
-            logging: request.live.snapshot.config.logging,
+            config: request.live.snapshot.config,
             requestID: requestID,
             now: loop.eventLoop.now
         )
@@ -126,7 +126,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                 timeout: try CallStart.timeout(for: plan, headers: head.headers),
                 client: self,
                 requestEncoder: encoder,
-                metrics: loop.telemetry.metrics
+                metrics: request.live.snapshot.config.metricsEnabled ? loop.telemetry.metrics : nil
             )
             self.exchange = exchange
             if encoder != nil {
