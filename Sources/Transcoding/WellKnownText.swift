@@ -1,3 +1,5 @@
+import TextCoding
+
 /// The string forms of `Timestamp`, `Duration` and `FieldMask` in the proto3 JSON mapping.
 enum WellKnownText {
     /// `0001-01-01T00:00:00Z`, the earliest valid `Timestamp`.
@@ -16,7 +18,7 @@ enum WellKnownText {
         }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.date(days: days)
         var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
         text += "T" + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
         return text + fraction(nanos) + "Z"
@@ -44,8 +46,8 @@ enum WellKnownText {
             offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
         guard reader.isAtEnd, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
-        let days = days(fromCivil: year, month, day)
-        guard civil(fromDays: days) == (year, month, day) else { return nil }  // e.g. 02-30
+        let days = CivilCalendar.days(year: year, month: month, day: day)
+        guard CivilCalendar.date(days: days) == (year, month, day) else { return nil }  // e.g. 02-30
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
         guard (minTimestampSeconds...maxTimestampSeconds).contains(seconds) else { return nil }
         return (seconds, Int32(nanos))
@@ -127,29 +129,6 @@ enum WellKnownText {
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(value)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The date of a day count since 1970-01-01.
-    private static func civil(fromDays count: Int64) -> (Int64, Int64, Int64) {
-        let z = count + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// A cursor over ASCII text.

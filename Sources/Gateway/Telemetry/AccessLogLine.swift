@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TextCoding
 import Upstream
 
 /// One access-log line, written by hand into a reused byte array (no `JSONEncoder`, no
@@ -163,16 +164,7 @@ private struct LineWriter {
         let seconds = millis / 1000
         let days = seconds / 86_400
         let secondOfDay = seconds % 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilCalendar.date(days: days)
         if json { out.append(UInt8(ascii: "\"")) }
         digits(UInt64(year), minimum: 4)
         out.append(UInt8(ascii: "-"))
