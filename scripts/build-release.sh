@@ -12,17 +12,24 @@
 # Every module is built with the same flags: SwiftPM rebuilds the whole graph when they change,
 # so any release build in this checkout should go through this script.
 #
-# Usage: scripts/build-release.sh [--package-path DIR] PRODUCT...
+# The container image (deploy/docker/Dockerfile) builds with this script plus
+# --static-swift-stdlib (the Swift runtime linked in, so the image needs no Swift libraries), and
+# `make test` builds the same way into .build-static to check what the image must install.
+#
+# Usage: scripts/build-release.sh [--package-path DIR] [--scratch-path DIR] [--static-swift-stdlib] PRODUCT...
 # Prints the folder holding the binaries; the build log goes to stderr only on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 package=()
-if [ "${1:-}" = "--package-path" ]; then
-  package=(--package-path "$2")
-  shift 2
-fi
 flags=(-c release -Xswiftc -enforce-exclusivity=unchecked)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --package-path | --scratch-path) package+=("$1" "$2"); shift 2 ;;
+    --static-swift-stdlib) flags+=("$1"); shift ;;
+    *) break ;;
+  esac
+done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for product in "$@"; do

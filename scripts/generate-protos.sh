@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates everything derived from Protos/:
 #   Protos/demo.binpb                        descriptor set Portico loads (protoc --include_imports)
+#   deploy/kubernetes/base/demo.binpb        the same, for the Kubernetes ConfigMap
 #   Sources/DemoServices/Generated/*.swift   swift-protobuf messages + grpc-swift-2 stubs for demo-backend
 # Needs protoc (apt: protobuf-compiler). The Swift plugins are built from the pinned packages on
 # first use into .build-plugins/ (several minutes); set PROTOC_GEN_SWIFT / PROTOC_GEN_GRPC_SWIFT to
@@ -23,6 +24,9 @@ protoc -I Protos -I /usr/include --include_imports \
   "${demo_protos[@]}" google/rpc/status.proto google/rpc/error_details.proto google/rpc/code.proto \
   google/api/httpbody.proto
 echo "wrote Protos/demo.binpb"
+# Kustomize reads only files under the kustomization, so the Kubernetes ConfigMap has a copy.
+cp Protos/demo.binpb deploy/kubernetes/base/demo.binpb
+echo "wrote deploy/kubernetes/base/demo.binpb"
 
 # Built into portico: the google.rpc error types (and their google.protobuf imports), added to
 # the user's descriptor sets when those lack them, so error details always render.

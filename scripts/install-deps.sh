@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Portico builds against, when missing (Debian/Ubuntu).
 set -euo pipefail
-packages=(libnghttp2-dev libjansson-dev zlib1g-dev pkg-config curl openssl)
+packages=(libnghttp2-dev libjansson-dev zlib1g-dev pkg-config curl openssl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
