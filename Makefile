@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps deploy-tools image-binaries build release run test lint format check bench conformance protos pins clean
+.PHONY: deps deploy-tools image-binaries image-smoke build release run test lint format check bench conformance protos pins clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -59,6 +59,11 @@ conformance: deps
 
 protos:
 	bash scripts/generate-protos.sh
+
+# The image's runtime stage run without a container engine (debootstrap + chroot, as root):
+# portico check, serve, the HEALTHCHECK's probe, a proxied GET and a drain, as user 10001.
+image-smoke: image-binaries
+	@bash scripts/image-smoke.sh
 
 # Re-pins the Debian packages of deploy/docker/Dockerfile to Debian 12's current versions.
 pins:

@@ -337,7 +337,7 @@ public final class UpstreamClient {
         var bootstrap = ClientBootstrap(group: self.eventLoop).connectTimeout(configuration.connectTimeout)
         if target.unixSocketPath == nil {
             // A TCP option: a unix socket refuses it.
-            bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+            bootstrap = bootstrap.channelOption(.tcpOption(.tcp_nodelay), value: 1)
         }
         bootstrap =
             bootstrap

@@ -38,7 +38,7 @@ final class StreamingTestClient: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: ResponseEvent.self)
         let bodyBytes = NIOLockedValueBox(0)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
