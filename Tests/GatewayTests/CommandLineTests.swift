@@ -26,7 +26,6 @@ struct CommandLineTests {
     /// SIGHUP reloads: a route added to the file is served without a restart; a broken file
     /// changes nothing, is logged with its problems, and the process keeps serving.
     @Test func sighupReloadsTheConfigurationAndABrokenOneChangesNothing() async throws {
-        let executable = try #require(ServeCommandTests.executable, "portico is not built")
         try await withGateway { harness in
             let directory = NSTemporaryDirectory() + "portico-reload-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,12 +42,7 @@ struct CommandLineTests {
             }
             try write(rules: "")
             let log = directory + "/portico.log"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["serve", "--config", config]
-            FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            try process.run()
+            let process = try startPortico(["serve", "--config", config], log: log)
             defer {
                 process.terminate()
                 process.waitUntilExit()

@@ -10,7 +10,6 @@ import Testing
 @Suite("portico serve unprivileged")
 struct UnprivilegedServeTests {
     @Test func servesAProxiedCallAsAnUnprivilegedUser() async throws {
-        let executable = try #require(ServeCommandTests.executable, "portico is not built")
         try await withGateway { harness in
             let folder = NSTemporaryDirectory() + "portico-unprivileged-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -31,21 +30,7 @@ struct UnprivilegedServeTests {
                 )
             }
             let log = folder + "/portico.log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let process = Process()
-            if getuid() == 0 {
-                // nobody: no capability, no file of its own.
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-                process.arguments = [
-                    "--reuid=65534", "--regid=65534", "--clear-groups", executable, "serve", "--config", config,
-                ]
-            } else {
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = ["serve", "--config", config]
-            }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            try process.run()
+            let process = try startPortico(["serve", "--config", config], log: log, unprivileged: true)
             defer {
                 process.terminate()
                 process.waitUntilExit()

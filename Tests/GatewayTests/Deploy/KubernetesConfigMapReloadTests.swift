@@ -9,7 +9,6 @@ import Testing
 @Suite("Kubernetes ConfigMap reload")
 struct KubernetesConfigMapReloadTests {
     @Test func anEditedConfigMapIsServedWithoutARestart() async throws {
-        let executable = try #require(ServeCommandTests.executable, "portico is not built")
         let build = try await KubernetesBuild.build("base")
         let rendered = try build.writeConfigMap("portico-config")
         defer { try? FileManager.default.removeItem(atPath: rendered) }
@@ -41,14 +40,9 @@ struct KubernetesConfigMapReloadTests {
         }
 
         let log = "\(volume)-portico.log"
-        manager.createFile(atPath: log, contents: nil)
         defer { try? manager.removeItem(atPath: log) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--config", "\(volume)/Gateway.yaml"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try process.run()
+        // As the pod runs it: not root.
+        let process = try startPortico(["serve", "--config", "\(volume)/Gateway.yaml"], log: log, unprivileged: true)
         defer {
             process.terminate()
             process.waitUntilExit()
