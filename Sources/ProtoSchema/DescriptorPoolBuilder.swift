@@ -82,7 +82,11 @@ struct DescriptorPoolBuilder {
         var result: [Google_Protobuf_FileDescriptorProto] = []
         for file in files {
             if let earlier = seen[file.name] {
-                guard earlier == file else {
+                // Source info (comments, spans) may differ between builds of the same file.
+                var withoutSource = (earlier, file)
+                withoutSource.0.clearSourceCodeInfo()
+                withoutSource.1.clearSourceCodeInfo()
+                guard withoutSource.0 == withoutSource.1 else {
                     throw SchemaError(
                         code: .duplicateName,
                         message: "file \(file.name) appears twice with different contents"

@@ -105,4 +105,35 @@ struct ConfigWatchTests {
             await admin.close()
         }
     }
+    /// A `.proto` source edited in a watched folder entry: it is compiled again and its new
+    /// binding served; an edit that does not compile changes nothing.
+    @Test func anEditedProtoSourceIsReloaded() async throws {
+        let file = try ReloadTests.ConfigFile()
+        defer { file.remove() }
+        let folder = file.directory + "/protos/demo/user/v1"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = folder + "/user.proto"
+        let original = try String(contentsOfFile: repositoryRoot + "/Protos/demo/user/v1/user.proto", encoding: .utf8)
+        try original.write(toFile: source, atomically: true, encoding: .utf8)
+        try await withFileGateway(path: file.path, template: Self.yaml(port: "PORT", protos: "protos")) { harness in
+            let client = try await harness.client()
+            #expect(try await client.send(.GET, "/v1/users/1").status == 200)
+            try original.replacingOccurrences(of: "/v1/users/{id}", with: "/v1/members/{id}")
+                .write(toFile: source, atomically: true, encoding: .utf8)
+            #expect(try await eventually { try await client.send(.GET, "/v1/members/1").status == 200 })
+            #expect(try await client.send(.GET, "/v1/users/1").status == 404)
+            try "syntax = \"proto3\";\nmessage {".write(toFile: source, atomically: true, encoding: .utf8)
+            let admin = try await harness.adminClient()
+            #expect(
+                try await eventually {
+                    try await admin.send(.GET, "/metrics").text.contains(
+                        "portico_config_reloads_total{result=\"failure\"} 1"
+                    )
+                }
+            )
+            #expect(try await client.send(.GET, "/v1/members/1").status == 200, "the old schema keeps serving")
+            await admin.close()
+            await client.close()
+        }
+    }
 }

@@ -29,9 +29,17 @@ extension AdminEndpoints {
             ),
             ("metrics", .object([("enabled", .bool(config.metricsEnabled))])),
             ("protos", .strings(config.protos)),
+            ("protoPaths", .strings(config.protoPaths)),
+            ("protoc", config.protoc.map { .string($0) } ?? .null),
             ("backends", .object(config.backends.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) })),
             ("services", .object(config.services.map { ($0.pattern, .string($0.backend)) })),
-            ("http", .object([("rules", .array(config.httpRules.map { json($0.rule) }))])),
+            (
+                "http",
+                .object([
+                    ("rules", .array(config.httpRules.map { json($0.rule) })),
+                    ("autoMapping", .bool(config.autoMapping)),
+                ])
+            ),
             ("json", json(config.json)),
             (
                 "headers",

@@ -14,6 +14,7 @@ import Prometheus
 /// | `GET /metrics` | the server's Prometheus registry, text format 0.0.4 |
 /// | `GET /routes` | the live route table |
 /// | `GET /config` | the effective configuration, defaults filled in, no key material |
+/// | `GET /openapi.json` | the OpenAPI 3.1 document of the live routes (``OpenAPIDocument``) |
 /// | `POST /reload` | reload from the file: what changed, or every problem |
 struct AdminEndpoints: Sendable {
     /// The server the endpoints report on and act on.
@@ -36,6 +37,9 @@ struct AdminEndpoints: Sendable {
         Endpoint(path: "/metrics", method: .GET) { endpoints, _ in endpoints.metrics() },
         Endpoint(path: "/routes", method: .GET) { endpoints, _ in endpoints.routes() },
         Endpoint(path: "/config", method: .GET) { endpoints, _ in endpoints.config() },
+        Endpoint(path: "/openapi.json", method: .GET) { endpoints, _ in
+            .json(.ok, OpenAPIDocument.json(of: endpoints.server.snapshot))
+        },
         Endpoint(path: "/reload", method: .POST) { endpoints, _ in await endpoints.reload() },
     ]
 

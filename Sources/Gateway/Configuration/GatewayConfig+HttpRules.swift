@@ -10,12 +10,17 @@ extension GatewayConfig {
     ]
 
     /// Parses `http: { rules: [...] }`.
-    static func parseHttp(_ node: Node, reader: inout YAMLReader) -> [YAMLHttpRule] {
+    static func parseHttp(_ node: Node, reader: inout YAMLReader) -> (rules: [YAMLHttpRule], autoMapping: Bool) {
         var rules: [YAMLHttpRule] = []
+        var autoMapping = false
         for (key, value) in reader.mapping(node, at: "http") ?? [] {
+            if key == "autoMapping" {
+                autoMapping = reader.bool(value, at: "http.autoMapping") ?? false
+                continue
+            }
             guard key == "rules" else {
                 // google.api.Http also has fully_decode_reserved_expansion; not supported yet.
-                reader.report("http.\(key)", "unknown key \"\(key)\" (expected rules)", at: value)
+                reader.report("http.\(key)", "unknown key \"\(key)\" (expected autoMapping, rules)", at: value)
                 continue
             }
             for (i, item) in (reader.sequence(value, at: "http.rules") ?? []).enumerated() {
@@ -25,7 +30,7 @@ extension GatewayConfig {
                 }
             }
         }
-        return rules
+        return (rules, autoMapping)
     }
 
     private static func parseRule(_ node: Node, at path: String, nested: Bool, reader: inout YAMLReader) -> HttpRule? {

@@ -7,7 +7,9 @@ extension GatewayConfig {
     /// | key | type | default |
     /// |---|---|---|
     /// | `listen` | `host:port` | `0.0.0.0:8080` |
-    /// | `protos` | list of descriptor-set paths | required |
+    /// | `protos` | list of descriptor sets, `.proto` files and folders of them | required |
+    /// | `protoPaths` | list of folders for the `.proto` files' imports | none |
+    /// | `protoc` | path of the `protoc` that compiles `.proto` entries | `protoc` on `PATH` |
     /// | `backends.<name>.endpoints` | list of `host:port` | required |
     /// | `backends.<name>.timeout` | duration (`10s`, `250ms`) | none |
     /// | `services.<pkg.Service or pkg.*>` | backend name | the only backend, if there is one |
@@ -30,7 +32,8 @@ extension GatewayConfig {
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     static let topLevelKeys: Set<String> = [
-        "listen", "protos", "backends", "services", "http", "json", "headers", "limits", "streaming", "methods",
+        "listen", "protos", "protoPaths", "protoc", "backends", "services", "http", "json", "headers", "limits",
+        "streaming", "methods",
         "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics",
     ]
 
@@ -64,9 +67,14 @@ extension GatewayConfig {
                 for (i, item) in (reader.sequence(value, at: key) ?? []).enumerated() {
                     if let path = reader.string(item, at: "protos[\(i)]") { config.protos.append(path) }
                 }
+            case "protoPaths":
+                for (i, item) in (reader.sequence(value, at: key) ?? []).enumerated() {
+                    if let path = reader.string(item, at: "protoPaths[\(i)]") { config.protoPaths.append(path) }
+                }
+            case "protoc": config.protoc = reader.string(value, at: key)
             case "backends": config.backends = parseBackends(value, reader: &reader)
             case "services": config.services = parseServices(value, reader: &reader)
-            case "http": config.httpRules = parseHttp(value, reader: &reader)
+            case "http": (config.httpRules, config.autoMapping) = parseHttp(value, reader: &reader)
             case "json": config.json = config.json.applying(parseJSON(value, at: key, reader: &reader))
             case "headers": parseHeaders(value, into: &config.headers, reader: &reader)
             case "limits":
@@ -105,7 +113,7 @@ extension GatewayConfig {
             }
         }
         if !sawProtos || config.protos.isEmpty {
-            reader.report("protos", "at least one descriptor set is required", at: nil)
+            reader.report("protos", "at least one descriptor set or .proto file is required", at: nil)
         }
         if config.backends.isEmpty {
             reader.report("backends", "at least one backend is required", at: nil)

@@ -28,15 +28,24 @@ public import Upstream
 public struct GatewayConfig: Sendable {
     /// Where the HTTP/1.1 front end listens.
     public var listen: HostPort
-    /// Descriptor set files (`protoc --include_imports --descriptor_set_out`), resolved against
-    /// the config file's folder. Merged in order.
+    /// Descriptor set files (`protoc --include_imports --descriptor_set_out`), `.proto` files
+    /// and folders of `.proto` files (compiled by `protoc` at load: ``ProtoCompiler``), resolved
+    /// against the config file's folder. Merged in order.
     public var protos: [String]
+    /// `protoPaths:` folders where the `.proto` files of `protos` find their imports (besides
+    /// the folder each was named in); `google/api`, `google/rpc` and `google/protobuf` need none.
+    public var protoPaths: [String] = []
+    /// `protoc:` the compiler for `.proto` entries; nil = `protoc` on `PATH`.
+    public var protoc: String?
     /// Named gRPC backends.
     public var backends: [String: Backend]
     /// `package.Service` (or `package.*`) → backend name.
     public var services: [(pattern: String, backend: String)]
     /// `http.rules` in google.api.Service format; a rule replaces the annotation of its selector.
     public var httpRules: [YAMLHttpRule]
+    /// `http.autoMapping`: every method of a served service without a binding (annotation or
+    /// rule) is reachable as `POST /<package.Service>/<Method>`, the request message as the body.
+    public var autoMapping = false
     /// proto3 JSON options.
     public var json: JSONSettings
     /// Which request headers are forwarded as gRPC metadata.

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -58,11 +60,17 @@ struct ConfigWatcher: Sendable {
         }
     }
 
-    /// The state of every watched file: the configuration, then each descriptor set.
+    /// The state of every watched file: the configuration, then each descriptor set, `.proto`
+    /// file and folder, and each `.proto` file below such a folder.
     func signature() -> [FileState?] {
         let snapshot = reloader.server.snapshot
-        let protos = snapshot.config.protos.map { path in
-            path.hasPrefix("/") ? path : snapshot.baseDirectory + "/" + path
+        let protos = snapshot.config.protos.flatMap { entry in
+            let path = entry.hasPrefix("/") ? entry : snapshot.baseDirectory + "/" + entry
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+                return [path]
+            }
+            return [path] + (ProtoCompiler.protoFiles(path, importPaths: [])?.files ?? [])
         }
         return ([reloader.configPath] + protos).map(Self.state(of:))
     }

@@ -12,6 +12,8 @@ public struct RouteListing: Sendable, Equatable {
         case annotation
         /// An `http.rules` entry of `Gateway.yaml`.
         case yaml
+        /// `http.autoMapping`: `POST /<package.Service>/<Method>` for a method without a binding.
+        case auto
     }
 
     /// `GET`, `POST`, ... (`*` for a custom `*` kind).
@@ -59,7 +61,13 @@ extension RouteListing.Source {
     /// The source of a route whose ``Route/source`` is `source`: YAML rules are named by their
     /// YAML path (`http.rules[2]`, see `SnapshotBuilder+Services.swift`), annotations by their file.
     init(routeSource source: String) {
-        self = source.hasPrefix("http.rules") ? .yaml : .annotation
+        if source.hasPrefix("http.rules") {
+            self = .yaml
+        } else if source.hasPrefix(SnapshotBuilder.autoMappingSource) {
+            self = .auto
+        } else {
+            self = .annotation
+        }
     }
 }
 

@@ -95,11 +95,18 @@ extension SnapshotBuilder {
             for method in service.methods where !overridden.contains(method.fullName) {
                 if let rule = method.httpRule {
                     add(rule, method: method, source: "\(service.file): \(method.fullName)")
+                } else if config.autoMapping {
+                    // gRPC's own path, so a client can derive it from the method's name.
+                    let rule = HttpRule(verb: "POST", path: "/\(service.fullName)/\(method.name)", body: "*")
+                    add(rule, method: method, source: "\(autoMappingSource): \(method.fullName)")
                 }
             }
         }
         return definitions
     }
+
+    /// The ``Route/source`` prefix of routes `http.autoMapping` made.
+    static let autoMappingSource = "http.autoMapping"
 
     /// Whether a `services` wildcard entry matches a service: `*` matches every service (those of
     /// `.proto` files without a `package` too), `pkg.*` every service whose name starts `pkg.`.

@@ -100,17 +100,27 @@ public struct SnapshotBuilder: Sendable {
         )
     }
 
-    /// Reads and merges the descriptor sets of `protos:`.
+    /// Reads and merges the descriptor sets of `protos:`, its `.proto` files and folders
+    /// compiled by ``ProtoCompiler`` (one protoc run, merged after the sets).
     private func loadDescriptors(problems: inout [ConfigProblem]) -> DescriptorPool? {
         var sets: [[UInt8]] = []
+        var sources: [ProtoCompiler.Entry] = []
         for (i, path) in config.protos.enumerated() {
-            if let data = FileManager.default.contents(atPath: resolve(path)) {
+            if ProtoCompiler.isSource(resolve(path)) {
+                sources.append(ProtoCompiler.Entry(index: i, path: resolve(path)))
+            } else if let data = FileManager.default.contents(atPath: resolve(path)) {
                 sets.append([UInt8](data))
             } else {
                 problems.append(
                     ConfigProblem(path: "protos[\(i)]", message: "cannot read descriptor set \(resolve(path))")
                 )
             }
+        }
+        if !sources.isEmpty {
+            // A bare name (`protoc: protoc-25`) is looked up on PATH, a path against this file's folder.
+            let protoc = config.protoc.map { $0.contains("/") ? resolve($0) : $0 }
+            let compiler = ProtoCompiler(protoc: protoc, importPaths: config.protoPaths.map(resolve))
+            if let compiled = compiler.compile(sources, problems: &problems) { sets.append(compiled) }
         }
         guard problems.isEmpty else { return nil }
         do {

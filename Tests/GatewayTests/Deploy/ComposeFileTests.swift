@@ -11,7 +11,7 @@ struct ComposeFileTests {
     static let path = "deploy/compose.yaml"
 
     @Test func validatesAgainstTheComposeSpecification() async throws {
-        let result = try await DeployTool.run(
+        let result = try await TestTool.run(
             "check-jsonschema",
             ["--builtin-schema", "vendor.compose-spec", "\(repositoryRoot)/\(Self.path)"]
         )

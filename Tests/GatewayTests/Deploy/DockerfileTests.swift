@@ -8,7 +8,7 @@ import Testing
 @Suite("Dockerfile")
 struct DockerfileTests {
     @Test func hadolintFindsNothingAboveInfo() async throws {
-        let result = try await DeployTool.run(
+        let result = try await TestTool.run(
             "hadolint",
             ["--no-fail", "-f", "json", "\(repositoryRoot)/\(Dockerfile.path)"]
         )

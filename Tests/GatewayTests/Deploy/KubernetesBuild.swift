@@ -14,7 +14,7 @@ struct KubernetesBuild {
 
     /// Runs `kubectl kustomize` on `folder`; a failed build throws with kustomize's message.
     static func build(_ folder: String) async throws -> KubernetesBuild {
-        let result = try await DeployTool.run(
+        let result = try await TestTool.run(
             "kubectl",
             ["kustomize", "\(repositoryRoot)/deploy/kubernetes/\(folder)"]
         )

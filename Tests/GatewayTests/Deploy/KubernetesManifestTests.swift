@@ -16,7 +16,7 @@ struct KubernetesManifestTests {
         let file = NSTemporaryDirectory() + "portico-k8s-\(UUID().uuidString).yaml"
         try build.yaml.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try await DeployTool.run("kubernetes-validate", ["--strict", file])
+        let result = try await TestTool.run("kubernetes-validate", ["--strict", file])
         #expect(result.status == 0, "\(result.text)\(result.stderr)")
         let passed = result.text.split(separator: "\n").filter { $0.contains(" passed for resource ") }
         #expect(passed.count == build.objects.count, "\(result.text)")

@@ -24,14 +24,14 @@ struct SystemdUnitTests {
         try manager.copyItem(atPath: "/usr/lib/systemd", toPath: "\(root)/usr/lib/systemd")
         let unit = "\(root)/etc/systemd/system/portico.service"
         try manager.copyItem(atPath: "\(repositoryRoot)/\(Self.path)", toPath: unit)
-        let verify = try await DeployTool.run("systemd-analyze", ["verify", "--root=\(root)", unit])
+        let verify = try await TestTool.run("systemd-analyze", ["verify", "--root=\(root)", unit])
         #expect(verify.status == 0, "\(verify.text)\(verify.stderr)")
         #expect(verify.stderr.isEmpty, "\(verify.stderr)")
     }
 
     /// systemd's own score of the sandbox (0 = fully locked down, 10 = none): 2 or less.
     @Test func securityExposureIsLow() async throws {
-        let result = try await DeployTool.run(
+        let result = try await TestTool.run(
             "systemd-analyze",
             ["security", "--offline=yes", "--threshold=20", "--no-pager", "\(repositoryRoot)/\(Self.path)"]
         )

