@@ -19,8 +19,9 @@ demo_protos=(
   grpc/health/v1/health.proto
 )
 
-# Descriptor set: the demo services plus google/rpc types used in error bodies.
-protoc -I Protos -I /usr/include --include_imports \
+# Descriptor set: the demo services plus google/rpc types used in error bodies; with source info,
+# so the OpenAPI document describes operations and fields with the protos' comments.
+protoc -I Protos -I /usr/include --include_imports --include_source_info \
   --descriptor_set_out=Protos/demo.binpb \
   "${demo_protos[@]}" google/rpc/status.proto google/rpc/error_details.proto google/rpc/code.proto \
   google/api/httpbody.proto

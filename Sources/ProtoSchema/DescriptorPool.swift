@@ -20,6 +20,8 @@ public final class DescriptorPool: Sendable {
     public let services: [ServiceDescriptor]
     /// Names of the files the pool was built from, in order.
     public let files: [String]
+    /// Comments and deprecations of the files' elements (for documents such as OpenAPI).
+    public let documentation: Documentation
 
     private let messageIDs: [String: MessageID]
     private let enumIDs: [String: EnumID]
@@ -41,6 +43,7 @@ public final class DescriptorPool: Sendable {
         self.enums = built.enums
         self.services = built.services
         self.files = built.files
+        self.documentation = Documentation(files: files)
         var messageIDs: [String: MessageID] = [:]
         for (i, message) in messages.enumerated() { messageIDs[message.fullName] = MessageID(i) }
         var enumIDs: [String: EnumID] = [:]

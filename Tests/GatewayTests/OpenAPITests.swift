@@ -80,6 +80,11 @@ struct OpenAPITests {
             let chat = paths["/v1/chat"]["post"]
             #expect(chat["requestBody"]["content"]["application/x-ndjson"].value != nil)
             #expect(chat["responses"]["default"]["$ref"].string == "#/components/responses/Error")
+            // The protos' comments (the demo's set keeps its source info).
+            #expect(
+                paths["/v1/users/{id}"]["get"]["description"].string
+                    == "Returns the user with this id; NOT_FOUND for ids the backend does not know."
+            )
             // A raw download: the bytes themselves.
             let download = paths["/v1/files/{name}"]["get"]["responses"]["200"]["content"]
             #expect(download.mapping.values.first?["schema"]["format"].string == "binary")
@@ -116,6 +121,47 @@ struct OpenAPITests {
             #expect(Int(summary.1) ?? 0 >= 500, "a run of hundreds of cases: \(summary.0)")
             #expect(summary.1 == summary.2)
         }
+    }
+
+    /// Leading comments become descriptions (operations, messages, fields, tags), and
+    /// `deprecated` options carry over.
+    @Test func commentsAndDeprecationsComeFromTheProtos() throws {
+        let folder = try ProtoSourcesTests.folder([
+            "shop.proto": """
+            syntax = "proto3";
+            package shop.v1;
+            import "google/api/annotations.proto";
+
+            // Orders placed in the shop.
+            service Orders {
+              // Looks an order up.
+              rpc GetOrder(Order) returns (Order) { option (google.api.http) = { get: "/v1/orders/{id}" }; }
+              // Use GetOrder.
+              rpc FindOrder(Order) returns (Order) {
+                option deprecated = true;
+                option (google.api.http) = { get: "/v1/find/{id}" };
+              }
+            }
+
+            // An order.
+            message Order {
+              // Its id, as the shop prints it.
+              string id = 1;
+              int32 old_total = 2 [deprecated = true];
+            }
+            """
+        ])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let snapshot = try ProtoSourcesTests.build(protos: ["\(folder)/shop.proto"])
+        let doc = YAMLTree(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.jsonText(of: snapshot).utf8)))
+        #expect(doc["tags"][0]["description"].string == "Orders placed in the shop.")
+        #expect(doc["paths"]["/v1/orders/{id}"]["get"]["description"].string == "Looks an order up.")
+        #expect(doc["paths"]["/v1/orders/{id}"]["get"]["deprecated"].value == nil)
+        #expect(doc["paths"]["/v1/find/{id}"]["get"]["deprecated"].bool == true)
+        let order = doc["components"]["schemas"]["shop.v1.Order"]
+        #expect(order["description"].string == "An order.")
+        #expect(order["properties"]["id"]["description"].string == "Its id, as the shop prints it.")
+        #expect(order["properties"]["oldTotal"]["deprecated"].bool == true)
     }
 
     /// `portico openapi --config Gateway.yaml` prints what the admin listener serves; `--yaml`

@@ -53,6 +53,9 @@ extension OpenAPIDocument {
             ("summary", .string("\(method.serviceFullName)/\(method.name)")),
             ("tags", .strings([method.serviceFullName])),
         ]
+        let documentation = schemas.pool.documentation
+        if let comment = documentation.comment(method.fullName) { fields.append(("description", .string(comment))) }
+        if documentation.deprecated.contains(method.fullName) { fields.append(("deprecated", .bool(true))) }
         let parameters = parameters(of: route, schemas: &schemas)
         if !parameters.isEmpty { fields.append(("parameters", .array(parameters))) }
         if let body = requestBody(of: plan, schemas: &schemas) { fields.append(("requestBody", body)) }

@@ -53,6 +53,7 @@ public enum OpenAPIDocument {
                     ),
                 ])
             ),
+            ("tags", .array(tags(snapshot))),
             ("paths", .object(paths.map { ($0.path, .object($0.operations)) })),
             (
                 "components",
@@ -62,6 +63,20 @@ public enum OpenAPIDocument {
                 ])
             ),
         ])
+    }
+
+    /// One tag per service that has a route, with the service's comment.
+    static func tags(_ snapshot: GatewaySnapshot) -> [AdminJSON] {
+        var seen: Set<String> = []
+        return snapshot.plans.compactMap { plan in
+            let service = plan.route.method.serviceFullName
+            guard seen.insert(service).inserted else { return nil }
+            var tag: [(String, AdminJSON)] = [("name", .string(service))]
+            if let comment = snapshot.pool.documentation.comment(service) {
+                tag.append(("description", .string(comment)))
+            }
+            return .object(tag)
+        }
     }
 
     /// The document as JSON text.

@@ -99,11 +99,25 @@ struct OpenAPISchemas {
                     ("description", .string("At most one field of oneof \(descriptor.oneofs[oneof]) is set.")),
                 ])
             }
-            properties.append((options.useProtoNames ? field.name : field.jsonName, schema))
+            let name = options.useProtoNames ? field.name : field.jsonName
+            properties.append((name, documented(schema, "\(descriptor.fullName).\(field.name)")))
         }
-        return .object([
+        let object: AdminJSON = .object([
             ("type", "object"), ("title", .string(descriptor.fullName)), ("properties", .object(properties)),
         ])
+        return documented(object, descriptor.fullName)
+    }
+
+    /// `schema` with the element's leading comment as its `description` and `deprecated` when
+    /// it is (JSON Schema 2020-12 allows both beside a `$ref`).
+    func documented(_ schema: AdminJSON, _ fullName: String) -> AdminJSON {
+        guard case .object(var pairs) = schema else { return schema }
+        let documentation = pool.documentation
+        if let comment = documentation.comment(fullName), !pairs.contains(where: { $0.0 == "description" }) {
+            pairs.append(("description", .string(comment)))
+        }
+        if documentation.deprecated.contains(fullName) { pairs.append(("deprecated", .bool(true))) }
+        return .object(pairs)
     }
 
     /// The JSON forms of the well-known types.
