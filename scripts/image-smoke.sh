@@ -3,7 +3,8 @@
 # container engine: debootstraps Debian 12 (minbase) into .build-static/rootfs, runs the
 # Dockerfile's runtime-stage RUN lines in it (its pinned packages, its user), copies in what
 # its COPY lines copy (from .build-static/image, built by `make image-binaries`), then, as the
-# image's numeric user inside the chroot: `portico check`, demo-backend and `portico serve` on
+# image's numeric user inside the chroot: `portico check` (on the image's default configuration,
+# and on a .proto entry compiled by the image's protoc), demo-backend and `portico serve` on
 # the image's default configuration, the HEALTHCHECK's `portico probe`, a proxied GET, and a
 # SIGTERM drain that must exit 0. Prints the root file system's size.
 #
@@ -78,6 +79,11 @@ done
 as_image_user=(chroot --userspec=10001:10001 "$root" env SWIFT_BACKTRACE=enable=yes,swift-backtrace=/usr/local/libexec/swift-backtrace-static)
 echo "--- portico check (as 10001)"
 "${as_image_user[@]}" /usr/local/bin/portico check --config /etc/portico/Gateway.yaml | head -3
+echo "--- portico check on a .proto entry (the image's protoc, the bundled google imports)"
+install -D -m 0644 Protos/demo/user/v1/user.proto "$root/tmp/smoke/demo/user/v1/user.proto"
+printf 'protos: [demo]\nbackends: { demo: { endpoints: [demo-backend:50051] } }\n' > "$root/tmp/smoke/Gateway.yaml"
+chmod -R a+rX "$root/tmp/smoke"
+"${as_image_user[@]}" /usr/local/bin/portico check --config /tmp/smoke/Gateway.yaml | grep "/v1/users/{id}"
 "${as_image_user[@]}" /usr/local/bin/demo-backend --host 0.0.0.0 --port 50051 --files /var/lib/demo-backend/files > "$root.demo.log" 2>&1 &
 pids+=($!)
 "${as_image_user[@]}" /usr/local/bin/portico serve --config /etc/portico/Gateway.yaml > "$root.portico.log" 2>&1 &
