@@ -40,6 +40,8 @@ Portico is listening on http://localhost:8080 (demo-backend on :50051). Try:
   curl -s -T out.bin localhost:8080/v1/files/copy.bin        # raw upload (client streaming)
   curl -sN -T - -X POST localhost:8080/v1/chat               # bidi chat: type {"message":"hi"}
   python3 -m websockets ws://localhost:8080/v1/chat          # chat over WebSocket (pip install websockets)
+  curl -s localhost:9901/readyz                              # admin: readiness (also /healthz, /metrics, /routes)
+  curl -s localhost:9901/openapi.json                        # the OpenAPI 3.1 document of these routes
 
 Press Ctrl-C to stop both.
 TXT
