@@ -38,7 +38,7 @@ struct ServeSignalTests {
             process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["serve", "--config", config]
-            FileManager.default.createFile(atPath: directory + "/portico.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/portico.log", contents: nil)
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/portico.log"))
             try process.run()
         }

@@ -115,7 +115,7 @@ public final class GatewayServer: Sendable {
         let address = listen ?? initialSnapshot.config.listen
         let loops = self.loops
         let loopIndex = self.loopIndex
-        func gatewayLoop(of channel: any Channel) throws -> GatewayLoop {
+        @Sendable func gatewayLoop(of channel: any Channel) throws -> GatewayLoop {
             guard let index = loopIndex[ObjectIdentifier(channel.eventLoop)] else {
                 throw ChannelError.inappropriateOperationForState
             }

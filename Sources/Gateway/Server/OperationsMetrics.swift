@@ -1,5 +1,5 @@
 import Foundation
-public import Prometheus
+import Prometheus
 
 /// The metrics of the server's control plane, recorded into the server's registry
 /// (``GatewayServer/metrics``):
@@ -16,24 +16,27 @@ struct OperationsMetrics: Sendable {
 
     /// Registers the metrics in `registry`.
     init(registry: PrometheusCollectorRegistry) {
-        reloadSuccesses = registry.makeCounter(
-            name: "portico_config_reloads_total",
-            labels: [("result", "success")],
-            help: "Configuration reloads, by result."
+        let reloads = MetricNameDescriptor(
+            metricName: "portico_config_reloads",
+            unitName: "total",
+            helpText: "Configuration reloads, by result."
         )
-        reloadFailures = registry.makeCounter(
-            name: "portico_config_reloads_total",
-            labels: [("result", "failure")],
-            help: "Configuration reloads, by result."
-        )
+        reloadSuccesses = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
+        reloadFailures = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
         lastSuccess = registry.makeGauge(
-            name: "portico_config_last_reload_success_timestamp_seconds",
-            help: "Unix time of the last configuration that went live (the first one included)."
+            descriptor: MetricNameDescriptor(
+                metricName: "portico_config_last_reload_success_timestamp",
+                unitName: "seconds",
+                helpText: "Unix time of the last configuration that went live (the first one included)."
+            )
         )
         registry.makeGauge(
-            name: "portico_build_info",
-            labels: [("version", PorticoVersion.current)],
-            help: "Portico's version; the value is 1."
+            descriptor: MetricNameDescriptor(
+                metricName: "portico_build",
+                unitName: "info",
+                helpText: "Portico's version; the value is 1."
+            ),
+            labels: [("version", PorticoVersion.current)]
         ).set(Int64(1))
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// `nobody` (setpriv), the way deployments run it; the caller terminates and waits for it.
 func startPortico(_ arguments: [String], log: String, unprivileged: Bool = false) throws -> Process {
     guard let executable = ServeCommandTests.executable else { throw TestFailure("portico is not built") }
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     let process = Process()
     if unprivileged && getuid() == 0 {
         // nobody: no capability, no file of its own.
