@@ -76,16 +76,11 @@ struct CommandLineTests {
     /// The port `portico serve` says it listens on (its log line `portico listening on ...:PORT`),
     /// waiting up to 10 s for it.
     static func listeningPort(log: String) async throws -> Int {
-        for _ in 0..<200 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("portico listening on") }),
-                let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) })
-            {
-                return port
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let line = try await loggedLine(containing: "portico listening on", in: log)
+        guard let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) else {
+            throw TestFailure("no port in \(line)")
         }
-        throw TestFailure("portico never said where it listens")
+        return port
     }
 
     /// Whether `condition` holds within 5 s.

@@ -66,10 +66,7 @@ struct ConfigWatcher: Sendable {
         let snapshot = reloader.server.snapshot
         let protos = snapshot.config.protos.flatMap { entry in
             let path = entry.hasPrefix("/") ? entry : snapshot.baseDirectory + "/" + entry
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
-                return [path]
-            }
+            guard ProtoCompiler.isFolder(path) else { return [path] }
             return [path] + (ProtoCompiler.protoFiles(path, importPaths: [])?.files ?? [])
         }
         return ([reloader.configPath] + protos).map(Self.state(of:))

@@ -43,9 +43,13 @@ struct ProtoCompiler {
 
     /// Whether `path` names something to compile: a `.proto` file or a folder.
     static func isSource(_ path: String) -> Bool {
+        path.hasSuffix(".proto") || isFolder(path)
+    }
+
+    /// Whether a folder is at `path` (symlinks followed).
+    static func isFolder(_ path: String) -> Bool {
         var isFolder: ObjCBool = false
-        return path.hasSuffix(".proto")
-            || (FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue)
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
 
     /// Compiles `entries` in one protoc run; returns the descriptor set's bytes, or appends
@@ -70,8 +74,7 @@ struct ProtoCompiler {
         }
         let earlier = problems.count
         for (i, folder) in self.importPaths.enumerated() {
-            var isFolder: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+            if !Self.isFolder(folder) {
                 problems.append(ConfigProblem(path: "protoPaths[\(i)]", message: "no such folder: \(folder)"))
             }
         }

@@ -69,16 +69,13 @@ struct KubernetesConfigMapReloadTests {
 
     /// The admin port `portico serve` logged (`admin listener on port N`).
     static func adminPort(log: String) async throws -> Int {
-        for _ in 0..<200 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            // Text or JSON log lines alike: the digits after the phrase.
-            if let phrase = text.range(of: "admin listener on port "),
-                let port = Int(text[phrase.upperBound...].prefix { $0.isNumber })
-            {
-                return port
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let phrase = "admin listener on port "
+        let line = try await loggedLine(containing: phrase, in: log)
+        // Text or JSON log lines alike: the digits after the phrase.
+        guard let range = line.range(of: phrase), let port = Int(line[range.upperBound...].prefix { $0.isNumber })
+        else {
+            throw TestFailure("no port in \(line)")
         }
-        throw TestFailure("portico never said where its admin listener is")
+        return port
     }
 }

@@ -21,3 +21,13 @@ func startPortico(_ arguments: [String], log: String, unprivileged: Bool = false
     try process.run()
     return process
 }
+
+/// The first line of the log file at `log` that contains `phrase`, waiting up to 10 s for it.
+func loggedLine(containing phrase: String, in log: String) async throws -> Substring {
+    for _ in 0..<200 {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        if let line = text.split(separator: "\n").first(where: { $0.contains(phrase) }) { return line }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("portico never logged \"\(phrase)\"")
+}
