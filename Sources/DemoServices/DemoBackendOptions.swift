@@ -25,6 +25,13 @@ public struct DemoBackendOptions: Sendable {
     /// The `SETTINGS_MAX_CONCURRENT_STREAMS` advertised to clients; nil = the transport's default.
     public var maxConcurrentStreams: Int?
 
+    /// What the reflection services (`grpc.reflection.v1` and `v1alpha`) describe: the demo's own
+    /// files unless a test gives a catalog it can change while the server runs.
+    public var reflection = DemoReflectionCatalog.demo()
+    /// The reflection versions served (both by default; a test serves only `v1alpha` to see a
+    /// client fall back to it).
+    public var reflectionVersions: [DemoReflectionVersion] = [.v1, .v1alpha]
+
     /// Creates options.
     /// - Parameters:
     ///   - host: The address to bind.
@@ -35,4 +42,12 @@ public struct DemoBackendOptions: Sendable {
         self.port = port
         self.filesDirectory = filesDirectory
     }
+}
+
+/// A version of the gRPC server reflection service.
+public enum DemoReflectionVersion: Sendable {
+    /// `grpc.reflection.v1.ServerReflection`.
+    case v1
+    /// `grpc.reflection.v1alpha.ServerReflection`, what older clients ask.
+    case v1alpha
 }

@@ -65,7 +65,13 @@ public final class DemoBackendServer: Sendable {
                 DemoChatService(),
                 DemoEchoService(),
                 DemoHealthService(status: options.health),
-            ],
+            ]
+                + options.reflectionVersions.map { version -> any RegistrableRPCService in
+                    switch version {
+                    case .v1: DemoReflectionService(catalog: options.reflection)
+                    case .v1alpha: DemoReflectionService.V1Alpha(catalog: options.reflection)
+                    }
+                },
             interceptors: options.observer.map { [CallCountingInterceptor(observer: $0), AuthInterceptor()] } ?? [
                 AuthInterceptor()
             ]

@@ -14,15 +14,26 @@ struct Check: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Path to Gateway.yaml.")
     var config: String = "Gateway.yaml"
 
+    @Flag(help: reflectHelp)
+    var reflect = false
+
     func run() async throws {
-        let snapshot = try loadSnapshotOrExit(config)
+        let snapshot = try await loadSnapshotOrExit(config, reflect: reflect)
         print("\(config): OK")
         print("listen \(snapshot.config.listen)")
         for (name, backend) in snapshot.config.backends.sorted(by: { $0.key < $1.key }) {
-            print("backend \(name): \(backend.endpoints.map(\.description).joined(separator: ", "))")
+            let schema = snapshot.reflected[name].map {
+                " (schema from reflection \($0.version): \($0.services.count) services)"
+            }
+            print("backend \(name): \(backend.endpoints.map(\.description).joined(separator: ", "))\(schema ?? "")")
         }
         print("routes:")
         printRoutes(of: snapshot)
+        for name in snapshot.reflectionPending {
+            print(
+                "note: backend \(name) gives its schema by reflection when serving; its routes are not listed (--reflect asks it now)"
+            )
+        }
         for service in snapshot.unservedServices {
             print("note: \(service) has HTTP annotations but no backend; its routes are not served")
         }

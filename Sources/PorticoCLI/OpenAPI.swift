@@ -16,8 +16,11 @@ struct OpenAPI: AsyncParsableCommand {
     @Flag(help: "YAML instead of JSON.")
     var yaml = false
 
+    @Flag(help: reflectHelp)
+    var reflect = false
+
     func run() async throws {
-        let snapshot = try loadSnapshotOrExit(config)
+        let snapshot = try await loadSnapshotOrExit(config, reflect: reflect)
         let document = OpenAPIDocument.json(of: snapshot)
         if yaml {
             print(try document.yamlText(), terminator: "")

@@ -11,17 +11,31 @@ struct Routes: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Path to Gateway.yaml.")
     var config: String = "Gateway.yaml"
 
+    @Flag(help: reflectHelp)
+    var reflect = false
+
     func run() async throws {
-        let snapshot = try loadSnapshotOrExit(config)
+        let snapshot = try await loadSnapshotOrExit(config, reflect: reflect)
         printRoutes(of: snapshot)
     }
 }
 
-/// The snapshot a server started from `config` would serve; on any problem, prints every one
-/// (with its YAML path) to standard error and exits 1.
-func loadSnapshotOrExit(_ config: String) throws -> GatewaySnapshot {
-    do {
-        return try GatewaySnapshot.load(configPath: config)
+/// The help of `--reflect` (check, routes, openapi).
+let reflectHelp: ArgumentHelp =
+    "Ask the backends with reflection for their schemas now (without it, their routes are left out)."
+
+/// The snapshot a server started from `config` would serve (with the schemas of backends with
+/// `reflection` fetched now when `reflect`); on any problem, prints every one (with its YAML
+/// path) to standard error and exits 1.
+func loadSnapshotOrExit(_ config: String, reflect: Bool = false) async throws -> GatewaySnapshot {
+    do throws(ConfigError) {
+        let snapshot = try GatewaySnapshot.load(configPath: config)
+        guard reflect else { return snapshot }
+        do {
+            return try await snapshot.reflectingOnce()
+        } catch {
+            throw error.titled(config)
+        }
     } catch {
         printError("\(error)")
         throw ExitCode(1)

@@ -63,7 +63,8 @@ import Testing
         var machine = Self.routed(.collect("req", limit: 10))
         let step4 = machine.received(.body(Self.bytes(8)), now: Self.start)
         #expect(step4.isNone)
-        guard case .respond(_, let error, let close) = machine.received(.body(Self.bytes(3)), now: Self.start) else {
+        guard case .respond(_, .error(let error), let close) = machine.received(.body(Self.bytes(3)), now: Self.start)
+        else {
             Issue.record("expected respond")
             return
         }
@@ -149,10 +150,10 @@ import Testing
     // MARK: Refused requests
 
     @Test func aRefusedRequestIsReadToItsEndThenAnswered() {
-        var machine = Self.routed(.refuse(.notFound(method: "POST", path: "/v1/x")))
+        var machine = Self.routed(.answer(.error(.notFound(method: "POST", path: "/v1/x"))))
         let step15 = machine.received(.body(Self.bytes(100)), now: Self.start)
         #expect(step15.isNone)
-        guard case .respond(_, let error, let close) = machine.received(.end(nil), now: Self.start) else {
+        guard case .respond(_, .error(let error), let close) = machine.received(.end(nil), now: Self.start) else {
             Issue.record("expected respond")
             return
         }
@@ -168,8 +169,8 @@ import Testing
         let head = Self.head()
         _ = machine.received(.head(head), now: Self.start)
         guard
-            case .respond(_, let error, let close) = machine.routed(
-                .refuseNow(.notFound(method: "POST", path: "/x")),
+            case .respond(_, .error(let error), let close) = machine.routed(
+                .answerNow(.error(.notFound(method: "POST", path: "/x"))),
                 head: head,
                 now: Self.start
             )
@@ -282,8 +283,8 @@ import Testing
             return
         }
         #expect(head.uri == "/v1/x")
-        var refused = Self.routed(.refuse(.notFound(method: "POST", path: "/v1/x")))
-        guard case .respond(_, let error, true) = refused.parseFailed(.invalidArgument("bad chunk")) else {
+        var refused = Self.routed(.answer(.error(.notFound(method: "POST", path: "/v1/x"))))
+        guard case .respond(_, .error(let error), true) = refused.parseFailed(.invalidArgument("bad chunk")) else {
             Issue.record("expected respond and close")
             return
         }
@@ -342,7 +343,7 @@ import Testing
             return
         }
         #expect(error.httpStatus == .requestTimeout)
-        var refused = Self.routed(.refuse(.notFound(method: "GET", path: "/")))
+        var refused = Self.routed(.answer(.error(.notFound(method: "GET", path: "/"))))
         guard case .respond = refused.timeoutCheck(now: Self.start + .seconds(31)) else {
             Issue.record("a refused body has the same bound")
             return

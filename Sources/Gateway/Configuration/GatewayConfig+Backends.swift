@@ -16,6 +16,7 @@ extension GatewayConfig {
     ///     tls: { ca: certs/ca.pem }          # see BackendTLS
     ///     dns: { refreshInterval: 5s }       # each address of a name is an endpoint
     ///     maxConnectionsPerEndpoint: 16      # per event loop, when streams run out
+    ///     reflection: { refreshInterval: 5m } # or true: the schema from server reflection
     /// ```
     static func parseBackends(_ node: Node, reader: inout YAMLReader) -> [String: Backend] {
         var backends: [String: Backend] = [:]
@@ -27,7 +28,7 @@ extension GatewayConfig {
                 known: [
                     "endpoints", "timeout", "balancing", "ejection", "maxConcurrentRequests", "tls", "healthCheck",
                     "retry", "retryBudget", "compressRequests", "keepalive", "idleTimeout", "maxResponseMetadataBytes",
-                    "dns", "maxConnectionsPerEndpoint",
+                    "dns", "maxConnectionsPerEndpoint", "reflection",
                 ],
                 at: path
             )
@@ -89,6 +90,8 @@ extension GatewayConfig {
                     }
                 case "dns":
                     parseDNS(item, at: "\(path).dns", into: &backend, reader: &reader)
+                case "reflection":
+                    backend.reflection = parseReflection(item, at: "\(path).reflection", reader: &reader)
                 case "maxConnectionsPerEndpoint":
                     if let n = reader.int(item, at: "\(path).maxConnectionsPerEndpoint", range: 1...1000) {
                         backend.maxConnectionsPerEndpoint = n
@@ -138,23 +141,52 @@ extension GatewayConfig {
         }
     }
 
+    /// `reflection: { refreshInterval: 5m }`, or `reflection: true` (every 5 minutes) / `false`.
+    private static func parseReflection(_ node: Node, at path: String, reader: inout YAMLReader) -> Backend.Reflection?
+    {
+        let interval = refreshInterval(node, at: path, defaultMilliseconds: 300_000, minimum: 100, reader: &reader)
+        return interval.map {
+            var reflection = Backend.Reflection()
+            reflection.refreshIntervalMilliseconds = $0
+            return reflection
+        }
+    }
+
     /// `dns: { refreshInterval: 5s }`, or `dns: true` (every 5 seconds) / `false`.
     private static func parseDNS(_ node: Node, at path: String, into backend: inout Backend, reader: inout YAMLReader) {
+        backend.dnsRefreshMilliseconds = refreshInterval(
+            node,
+            at: path,
+            defaultMilliseconds: 5_000,
+            minimum: 10,
+            reader: &reader
+        )
+    }
+
+    /// A switch with a period: `true` (the default interval), `false` (nil), or
+    /// `{ refreshInterval: <duration> }` of at least `minimum` milliseconds.
+    private static func refreshInterval(
+        _ node: Node,
+        at path: String,
+        defaultMilliseconds: Int64,
+        minimum: Int64,
+        reader: inout YAMLReader
+    ) -> Int64? {
         if case .scalar = node {
-            if let on = reader.bool(node, at: path) { backend.dnsRefreshMilliseconds = on ? 5_000 : nil }
-            return
+            return reader.bool(node, at: path) == true ? defaultMilliseconds : nil
         }
-        guard let fields = reader.mapping(node, at: path) else { return }
+        guard let fields = reader.mapping(node, at: path) else { return nil }
         reader.rejectUnknownKeys(fields, known: ["refreshInterval"], at: path)
-        backend.dnsRefreshMilliseconds = 5_000
+        var interval = defaultMilliseconds
         for (key, item) in fields where key == "refreshInterval" {
             guard let ms = reader.durationMilliseconds(item, at: "\(path).refreshInterval") else { continue }
-            if ms < 10 {
-                reader.report("\(path).refreshInterval", "must be at least 10ms", at: item)
+            if ms < minimum {
+                reader.report("\(path).refreshInterval", "must be at least \(minimum)ms", at: item)
             } else {
-                backend.dnsRefreshMilliseconds = ms
+                interval = ms
             }
         }
+        return interval
     }
 
     private static func parseHealthCheck(

@@ -7,11 +7,13 @@ import Yams
 /// | `admin.listen` | `host:port` of the admin listener (`/healthz`, `/readyz`, `/metrics`, `/routes`, `/config`, `/reload`) | no admin listener |
 /// | `shutdown.gracePeriod` | duration: how long calls in flight may finish after SIGTERM/SIGINT | 25s |
 /// | `watch` | bool: reload when the file or a descriptor set it names changes | false |
+/// | `openapi.path` | where the data listener serves the OpenAPI document (GET, HEAD) | admin listener only |
 ///
 /// ```yaml
 /// admin: { listen: 127.0.0.1:9901 }
 /// shutdown: { gracePeriod: 25s }
 /// watch: true
+/// openapi: { path: /openapi.json }
 /// ```
 extension GatewayConfig {
     /// `admin:` the admin listener, plain HTTP/1.1 on its own port. Bind it to loopback (or a
@@ -38,7 +40,18 @@ extension GatewayConfig {
         public init() {}
     }
 
-    /// Decodes `admin`, `shutdown` or `watch` (`key`) into `config`.
+    /// `openapi:` the OpenAPI document on the data listener, for clients that only reach it.
+    public struct OpenAPISettings: Sendable, Equatable {
+        /// The path it is served at (`/openapi.json`): no route may match it.
+        public var path: String
+
+        /// Creates the settings.
+        public init(path: String) {
+            self.path = path
+        }
+    }
+
+    /// Decodes `admin`, `shutdown`, `watch` or `openapi` (`key`) into `config`.
     static func parseOperations(
         _ key: String,
         _ node: Node,
@@ -71,6 +84,21 @@ extension GatewayConfig {
             }
         case "watch":
             if let on = reader.bool(node, at: key) { config.watch = on }
+        case "openapi":
+            var path: String?
+            for (name, value) in reader.mapping(node, at: key) ?? [] {
+                switch name {
+                case "path":
+                    guard let text = reader.string(value, at: "openapi.path") else { break }
+                    if text.hasPrefix("/"), !text.contains("?"), !text.contains("#"), !text.contains(" ") {
+                        path = text
+                    } else {
+                        reader.report("openapi.path", "must be a path starting with / (no query)", at: value)
+                    }
+                default: reader.report("openapi.\(name)", "unknown key \"\(name)\" (expected path)", at: value)
+                }
+            }
+            config.openapi = path.map(OpenAPISettings.init(path:))
         default:
             break
         }

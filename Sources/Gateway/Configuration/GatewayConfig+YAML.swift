@@ -7,11 +7,12 @@ extension GatewayConfig {
     /// | key | type | default |
     /// |---|---|---|
     /// | `listen` | `host:port` | `0.0.0.0:8080` |
-    /// | `protos` | list of descriptor sets, `.proto` files and folders of them | required |
+    /// | `protos` | list of descriptor sets, `.proto` files and folders of them | required unless a backend has `reflection` |
     /// | `protoPaths` | list of folders for the `.proto` files' imports | none |
     /// | `protoc` | path of the `protoc` that compiles `.proto` entries | `protoc` on `PATH` |
     /// | `backends.<name>.endpoints` | list of `host:port` | required |
     /// | `backends.<name>.timeout` | duration (`10s`, `250ms`) | none |
+    /// | `backends.<name>.reflection` | `true` or `{refreshInterval}`: services and schemas from gRPC server reflection | off |
     /// | `services.<pkg.Service or pkg.*>` | backend name | the only backend, if there is one |
     /// | `http.rules` | google.api.Service HTTP rules | none |
     /// | `json.emitUnpopulated` / `useProtoNames` / `enumsAsInts` / `int64AsNumbers` | bool | false |
@@ -28,13 +29,13 @@ extension GatewayConfig {
     /// | `compression.enabled` / `minBytes` / `level` | bool / int / int 1–9: gzip complete responses to `Accept-Encoding: gzip` | true / 1024 / 6 |
     /// | `eventLoops` | int | number of cores |
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
-    /// | `admin.listen` / `shutdown.gracePeriod` / `watch` | see `GatewayConfig+Operations.swift` | none / 25s / false |
+    /// | `admin.listen` / `shutdown.gracePeriod` / `watch` / `openapi.path` | see `GatewayConfig+Operations.swift` | none / 25s / false / none |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "protoPaths", "protoc", "backends", "services", "http", "json", "headers", "limits",
         "streaming", "methods",
-        "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics",
+        "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics", "openapi",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -106,14 +107,19 @@ extension GatewayConfig {
             case "eventLoops": config.eventLoops = reader.int(value, at: key, range: 1...256)
             case "tls": config.tls = parseListenerTLS(value, reader: &reader)
             case "compression": parseCompression(value, into: &config.compression, reader: &reader)
-            case "admin", "shutdown", "watch": parseOperations(key, value, into: &config, reader: &reader)
+            case "admin", "shutdown", "watch", "openapi": parseOperations(key, value, into: &config, reader: &reader)
             case "logging": parseLogging(value, into: &config.logging, reader: &reader)
             case "metrics": parseMetrics(value, into: &config.metricsEnabled, reader: &reader)
             default: break
             }
         }
-        if !sawProtos || config.protos.isEmpty {
-            reader.report("protos", "at least one descriptor set or .proto file is required", at: nil)
+        let reflects = config.backends.values.contains { $0.reflection != nil }
+        if (!sawProtos || config.protos.isEmpty) && !reflects {
+            reader.report(
+                "protos",
+                "at least one descriptor set or .proto file is required (or a backend with reflection: true)",
+                at: nil
+            )
         }
         if config.backends.isEmpty {
             reader.report("backends", "at least one backend is required", at: nil)

@@ -65,6 +65,9 @@ public struct GatewayConfig: Sendable {
     /// The admin listener (`admin: { listen: 127.0.0.1:9901 }`); nil = none. See
     /// `GatewayConfig+Operations.swift`.
     public var admin: AdminSettings?
+    /// The OpenAPI document served on the data listener too (`openapi: { path: /openapi.json }`);
+    /// nil = on the admin listener only.
+    public var openapi: OpenAPISettings?
     /// Graceful drain on SIGTERM/SIGINT (`shutdown: { gracePeriod: 25s }`).
     public var shutdown = ShutdownSettings()
     /// Reload when the file or a descriptor set it names changes (`watch: true`).
@@ -129,6 +132,8 @@ public struct GatewayConfig: Sendable {
         /// Connections each event loop may open to one endpoint: another opens when every one is
         /// at the backend's `SETTINGS_MAX_CONCURRENT_STREAMS`.
         public var maxConnectionsPerEndpoint = 16
+        /// Schemas from the backend's gRPC server reflection (`reflection:`); nil = only `protos:`.
+        public var reflection: Reflection?
         /// Retries of this backend's unary calls; nil = none (methods may still set their own).
         public var retry: RetryPolicy?
         /// The retry throttle shared by every retry to this backend.
@@ -146,6 +151,16 @@ public struct GatewayConfig: Sendable {
             public var healthyThreshold = 1
             /// The `service` asked about (`""`: the server as a whole).
             public var service = ""
+        }
+
+        /// `backends.<name>.reflection`: `true`, or `{ refreshInterval: 5m }`.
+        public struct Reflection: Sendable, Equatable {
+            /// How often the schema is asked again once loaded (a failed fetch is retried sooner,
+            /// with backoff).
+            public var refreshIntervalMilliseconds: Int64 = 300_000
+
+            /// Reflection with the default refresh interval.
+            public init() {}
         }
 
         /// Endpoint choice per call (`round-robin` or `least-outstanding`).

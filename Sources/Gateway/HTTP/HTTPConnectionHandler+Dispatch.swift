@@ -13,7 +13,7 @@ extension HTTPConnectionHandler {
         let expectsContinue = head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
         func refuse(_ error: GatewayError) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
             // A client waiting for 100 Continue gets its answer now, not after a body it holds back.
-            expectsContinue ? .refuseNow(error) : .refuse(error)
+            expectsContinue ? .answerNow(.error(error)) : .answer(.error(error))
         }
         if head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
             // NIO's upgrade handler passed the request on: the upgrade was refused.
@@ -48,6 +48,15 @@ extension HTTPConnectionHandler {
         case .methodNotAllowed(let allowed):
             return refuse(.methodNotAllowed(method: head.method.rawValue, path: String(path), allowed: allowed))
         case .notFound:
+            // No route may have the document's path (checked at load): asked only on a miss.
+            if let document = snapshot.servedDocument, path.utf8.elementsEqual(document.path.utf8) {
+                guard head.method == .GET || head.method == .HEAD else {
+                    return refuse(
+                        .methodNotAllowed(method: head.method.rawValue, path: document.path, allowed: ["GET", "HEAD"])
+                    )
+                }
+                return .answer(.document(contentType: document.contentType, body: document.body))
+            }
             return refuse(.notFound(method: head.method.rawValue, path: String(path)))
         }
     }

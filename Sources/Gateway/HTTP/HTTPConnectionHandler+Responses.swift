@@ -38,6 +38,16 @@ extension HTTPConnectionHandler {
         respond(to: head, response, close: close)
     }
 
+    /// Writes an answer made without a call: an error, or a local document.
+    func respond(to head: HTTPRequestHead, _ answer: LocalAnswer, close: Bool = false) {
+        switch answer {
+        case .error(let error):
+            respond(to: head, error: error, close: close)
+        case .document(let contentType, let body):
+            respond(to: head, CompleteResponse(status: .ok, contentType: contentType, body: body), close: close)
+        }
+    }
+
     /// A streamed response has ended (its `.end` is written and flushed).
     /// - Parameter close: The stream ended in a way only a closed connection can tell (a raw
     ///   download that failed without trailers): close at once.

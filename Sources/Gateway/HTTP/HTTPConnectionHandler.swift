@@ -131,8 +131,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             startCall(head: head, request: request, body: body)
         case .endStream(let exchange):
             exchange.requestEnded(allocator: context.channel.allocator)
-        case .respond(let head, let error, let close):
-            respond(to: head, error: error, close: close)
+        case .respond(let head, let answer, let close):
+            respond(to: head, answer, close: close)
         case .close:
             context.close(promise: nil)
         case .becameIdle:

@@ -8,8 +8,8 @@ import NIOHTTP1
 ///
 /// One request at a time is served. A request is first *routed* by the handler (the machine does
 /// not know routes): it is then collected whole (unary and server-streaming calls, bounded by a
-/// body limit), or streamed into a running call (client-streaming and bidi calls), or refused
-/// (read to its end, then answered). Requests that arrive while a response is being written are
+/// body limit), or streamed into a running call (client-streaming and bidi calls), or answered
+/// without a call (refused, or a local document: read to its end, then answered). Requests that arrive while a response is being written are
 /// queued, and reading stops until they can be served. A response that ends before its request
 /// body does leaves the connection *draining*: the rest of the body is read and dropped (up to a
 /// bound), so the client can finish sending and read the answer.
@@ -24,8 +24,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case collecting(HTTPRequestHead, Request, body: ByteBuffer, limit: Int)
         /// A client-streaming or bidi call runs and the request body is still arriving.
         case streaming(HTTPRequestHead, Exchange)
-        /// The request is refused: read the rest of its body, then answer `error`.
-        case discarding(HTTPRequestHead, GatewayError)
+        /// The request is answered without a call (refused, or a local document): read the rest
+        /// of its body, then answer.
+        case discarding(HTTPRequestHead, LocalAnswer)
         /// The request is complete; its call writes the response.
         case calling(HTTPRequestHead, Exchange)
         /// The request is complete and is being answered without a call (or its call is being
@@ -85,8 +86,8 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case startCall(HTTPRequestHead, Request, body: ByteBuffer)
         /// The streamed request body ended: half-close the call.
         case endStream(Exchange)
-        /// Answer `error` (keep-alive as the request allows), then ``responseFinished(now:)``.
-        case respond(HTTPRequestHead, GatewayError, close: Bool)
+        /// Answer without a call (keep-alive as the request allows), then ``responseFinished(now:)``.
+        case respond(HTTPRequestHead, LocalAnswer, close: Bool)
         /// Close the connection.
         case close
         /// The connection is idle again: serve what waits, as after a response
@@ -118,7 +119,7 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
             if body.readableBytes + chunk.readableBytes > limit {
                 // An oversized body is not read to its end: answer now and close.
                 state = .closing
-                return .respond(head, .bodyTooLarge(limit: limit), close: true)
+                return .respond(head, .error(.bodyTooLarge(limit: limit)), close: true)
             }
             state = .idle  // one reference to the body buffer while appending: no copy
             body.writeBuffer(&chunk)
@@ -141,9 +142,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case (.end, .streaming(let head, let exchange)):
             state = .calling(head, exchange)
             return .endStream(exchange)
-        case (.end, .discarding(let head, let error)):
+        case (.end, .discarding(let head, let answer)):
             state = .answering(head)
-            return .respond(head, error, close: false)
+            return .respond(head, answer, close: false)
         case (.end, .draining(_, let close)):
             let closes = close || isDraining
             state = closes ? .closing : .idle
@@ -159,12 +160,12 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case collect(Request, limit: Int)
         /// The call is running; stream the body into it.
         case stream(Exchange)
-        /// Refuse the request with `error` after reading its body.
-        case refuse(GatewayError)
-        /// Refuse the request with `error` now, without reading its body (a client waiting for
-        /// `100 Continue` would send nothing), and close after the answer: the body's bytes, if
-        /// the client sends them anyway, cannot be told apart from a next request.
-        case refuseNow(GatewayError)
+        /// Answer the request without a call (an error, or a local document) after reading its body.
+        case answer(LocalAnswer)
+        /// Answer the request now, without reading its body (a client waiting for `100 Continue`
+        /// would send nothing), and close after the answer: the body's bytes, if the client sends
+        /// them anyway, cannot be told apart from a next request.
+        case answerNow(LocalAnswer)
     }
 
     /// The outcome of routing `head`.
@@ -175,11 +176,11 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
             state = .collecting(head, request, body: emptyBody, limit: limit)
         case .stream(let exchange):
             state = .streaming(head, exchange)
-        case .refuse(let error):
-            state = .discarding(head, error)
-        case .refuseNow(let error):
+        case .answer(let answer):
+            state = .discarding(head, answer)
+        case .answerNow(let answer):
             state = .closing
-            return .respond(head, error, close: true)
+            return .respond(head, answer, close: true)
         }
         return .none
     }
@@ -291,10 +292,10 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         switch state {
         case .collecting(let head, _, _, _), .discarding(let head, _):
             state = .closing
-            return .respond(head, error, close: true)
+            return .respond(head, .error(error), close: true)
         case .idle where pipelined.isEmpty:
             state = .closing
-            return .respond(Self.unparsedRequest, error, close: true)
+            return .respond(Self.unparsedRequest, .error(error), close: true)
         case .idle, .calling, .answering:
             // Requests before it are answered first (see idle()).
             malformedRequest = error

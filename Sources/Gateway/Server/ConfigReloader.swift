@@ -100,7 +100,11 @@ public struct ConfigReloader: Sendable {
         }
         let snapshot: GatewaySnapshot
         do {
-            snapshot = try SnapshotBuilder(config: loaded.config, baseDirectory: loaded.baseDirectory).build()
+            snapshot = try SnapshotBuilder(
+                config: loaded.config,
+                baseDirectory: loaded.baseDirectory,
+                reflected: server.snapshot.reflected
+            ).build()
         } catch {
             throw error.titled(configPath)
         }

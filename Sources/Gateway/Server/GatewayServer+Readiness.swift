@@ -15,16 +15,21 @@ public struct Readiness: Sendable {
 
 extension GatewayServer {
     /// Whether the server is ready for traffic: its configuration is loaded (it always is once
-    /// constructed), the data listener is bound, it is not draining, and every backend has at
+    /// constructed), the data listener is bound, it is not draining, every backend has at
     /// least one endpoint in rotation (``Cluster/rotation()``: not failing its health checks, not
-    /// ejected after failed connects). While draining it answers at once, without asking the
-    /// event loops.
+    /// ejected after failed connects), and every backend with `reflection` has its schema in
+    /// the serving snapshot. While draining it answers at once, without asking the event loops.
     public func readiness() async -> Readiness {
         if isDraining {
             return Readiness(isDraining: true, isListening: port != nil, backendsOut: [])
         }
         var out: [(name: String, reason: String)] = []
+        let pending = Set(snapshot.reflectionPending)
         for (name, cluster) in await installer.liveClusters() {
+            if pending.contains(name) {
+                out.append((name, "no schema from reflection yet: \(reflector.problem(of: name) ?? "asking")"))
+                continue
+            }
             let endpoints = await cluster.rotation()
             if endpoints.isEmpty {
                 out.append((name, "no endpoints (DNS gave no address)"))

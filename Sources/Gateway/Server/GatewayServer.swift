@@ -47,6 +47,8 @@ public final class GatewayServer: Sendable {
     /// The `--listen` override, kept across reloads.
     public let listenOverride: GatewayConfig.HostPort?
     private let accessLog: AccessLogWriter
+    /// Keeps the schemas of backends with `reflection` current.
+    let reflector: SchemaReflector
 
     /// Creates a server; call ``start(listen:)`` to bind.
     /// - Parameters:
@@ -75,6 +77,7 @@ public final class GatewayServer: Sendable {
         self.listenOverride = listenOverride
         self.metrics = metrics
         self.operations = OperationsMetrics(registry: metrics)
+        self.reflector = SchemaReflector(metrics: ReflectionMetrics(registry: metrics))
         let gatewayMetrics = GatewayMetrics(registry: metrics)
         let accessLog = AccessLogWriter(sink: accessLogSink, dropped: gatewayMetrics.accessLogDropped)
         self.accessLog = accessLog
@@ -112,6 +115,7 @@ public final class GatewayServer: Sendable {
     public func start(listen: GatewayConfig.HostPort? = nil) async throws -> SocketAddress {
         GatewayLogHandler.format = initialSnapshot.config.logging.format
         await installer.install(initialSnapshot)
+        reflector.follow(initialSnapshot, of: self)
         let address = listen ?? initialSnapshot.config.listen
         let loops = self.loops
         let loopIndex = self.loopIndex
@@ -245,6 +249,7 @@ public final class GatewayServer: Sendable {
     public func install(_ snapshot: GatewaySnapshot) async {
         GatewayLogHandler.format = snapshot.config.logging.format
         await installer.install(snapshot)
+        reflector.follow(snapshot, of: self)
     }
 
     /// The bound port, once started.
@@ -261,6 +266,7 @@ public final class GatewayServer: Sendable {
     /// them) the event loops. Connections still open are cut; ``drain(gracePeriod:)`` first
     /// lets them finish.
     public func stop() async {
+        await reflector.stop()
         let watcher = self.watcher.withLockedValue { $0.take() }
         watcher?.cancel()
         await watcher?.value

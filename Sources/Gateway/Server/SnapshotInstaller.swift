@@ -49,9 +49,10 @@ actor SnapshotInstaller {
             next[definition.name] = (definition, cluster)
             clusters.append(cluster)
         }
+        let installing = clusters
         for loop in loops {
             try? await loop.eventLoop.submit {
-                loop.current = LiveSnapshot(snapshot: snapshot, clusters: clusters.map { $0.onLoop(loop.index) })
+                loop.current = LiveSnapshot(snapshot: snapshot, clusters: installing.map { $0.onLoop(loop.index) })
             }.get()
         }
         installed.withLock { $0 = snapshot }
@@ -74,6 +75,11 @@ actor SnapshotInstaller {
     /// The cluster of every backend of the installed snapshot, by name, sorted.
     func liveClusters() -> [(name: String, cluster: Cluster)] {
         running.map { ($0.key, $0.value.cluster) }.sorted { $0.name < $1.name }
+    }
+
+    /// The live cluster of backend `name` in the installed snapshot.
+    func cluster(named name: String) -> Cluster? {
+        running[name]?.cluster
     }
 
     /// Connections opened so far per loop, by the clusters of the installed snapshot.

@@ -1,3 +1,4 @@
+public import NIOCore
 public import NIOSSL
 public import ProtoSchema
 public import Routing
@@ -34,6 +35,14 @@ public final class GatewaySnapshot: Sendable {
     public let errorTranscoder: ResponseTranscoder
     /// `https` behind the TLS listener, else `http` (`x-forwarded-proto`).
     public let scheme: String
+    /// The document the data listener serves itself (`openapi.path`); nil = none.
+    public let servedDocument: ServedDocument?
+    /// The schemas from server reflection the snapshot was built with, by backend name.
+    public let reflected: [String: ReflectedSchema]
+    /// Backends with `reflection` whose schema is not in the snapshot yet (not fetched yet),
+    /// sorted: their services have no routes, and names only they could resolve (`http.rules`
+    /// selectors, `methods`, `services` entries) wait for them.
+    public let reflectionPending: [String]
 
     init(
         config: GatewayConfig,
@@ -44,7 +53,10 @@ public final class GatewaySnapshot: Sendable {
         backends: [BackendDefinition],
         unservedServices: [String],
         listenerTLS: NIOSSLContext?,
-        errorTranscoder: ResponseTranscoder
+        errorTranscoder: ResponseTranscoder,
+        reflected: [String: ReflectedSchema],
+        reflectionPending: [String],
+        servedDocument: ServedDocument? = nil
     ) {
         self.config = config
         self.baseDirectory = baseDirectory
@@ -57,6 +69,27 @@ public final class GatewaySnapshot: Sendable {
         self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
         self.errorTranscoder = errorTranscoder
         self.scheme = config.tls == nil ? "http" : "https"
+        self.reflected = reflected
+        self.reflectionPending = reflectionPending
+        self.servedDocument = servedDocument
+    }
+
+    /// This snapshot, serving `document` on the data listener.
+    func serving(_ document: ServedDocument) -> GatewaySnapshot {
+        GatewaySnapshot(
+            config: config,
+            baseDirectory: baseDirectory,
+            pool: pool,
+            routes: routes,
+            plans: plans,
+            backends: backends,
+            unservedServices: unservedServices,
+            listenerTLS: listenerTLS,
+            errorTranscoder: errorTranscoder,
+            reflected: reflected,
+            reflectionPending: reflectionPending,
+            servedDocument: document
+        )
     }
 
     /// Builds a snapshot from `config` (``SnapshotBuilder/build()``), on the calling thread.
@@ -72,7 +105,10 @@ public final class GatewaySnapshot: Sendable {
             backends: built.backends,
             unservedServices: built.unservedServices,
             listenerTLS: built.listenerTLS,
-            errorTranscoder: built.errorTranscoder
+            errorTranscoder: built.errorTranscoder,
+            reflected: built.reflected,
+            reflectionPending: built.reflectionPending,
+            servedDocument: built.servedDocument
         )
     }
 
@@ -85,6 +121,16 @@ public final class GatewaySnapshot: Sendable {
         } catch {
             throw error.titled(configPath)
         }
+    }
+
+    /// A document the data listener answers itself, made when the snapshot is built.
+    public struct ServedDocument: Sendable {
+        /// The path it is served at.
+        public let path: String
+        /// Its `Content-Type`.
+        public let contentType: String
+        /// Its bytes.
+        public let body: ByteBuffer
     }
 
     /// The plan of a matched route.

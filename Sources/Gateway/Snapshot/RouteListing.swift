@@ -1,5 +1,5 @@
 import ProtoSchema
-public import Routing
+import Routing
 
 /// One row of the route table as operators see it (`GET /routes`, `portico routes`,
 /// `portico check`): the verb, the template exactly as written, the gRPC method, the backend, the

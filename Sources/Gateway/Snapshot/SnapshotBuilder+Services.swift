@@ -4,13 +4,17 @@ import Routing
 /// Which backend serves which service, and the route definitions of the served ones.
 extension SnapshotBuilder {
     /// Maps each service to a backend: an exact `services` entry wins over the longest matching
-    /// `package.*` entry, which wins over `*`; with no `services` section and a single backend, that backend serves
-    /// everything.
-    static func assignBackends(
-        config: GatewayConfig,
+    /// `package.*` entry, which wins over `*`; then the backend whose reflection offered the
+    /// service (two offering one, with no `services` entry to choose, is a problem naming both);
+    /// with no `services` section and a single backend, that backend serves everything.
+    func assignBackends(
         pool: DescriptorPool,
         problems: inout [ConfigProblem]
     ) -> (served: [String: String], unserved: [String]) {
+        var offeredBy: [String: [String]] = [:]
+        for (backend, schema) in reflected.sorted(by: { $0.key < $1.key }) {
+            for service in schema.services { offeredBy[service, default: []].append(backend) }
+        }
         var served: [String: String] = [:]
         var unserved: [String] = []
         var usedPatterns: Set<String> = []
@@ -25,6 +29,18 @@ extension SnapshotBuilder {
                 // The longest prefix is the most specific.
                 backend = wildcard.backend
                 usedPatterns.insert(wildcard.pattern)
+            } else if let offering = offeredBy[service.fullName] {
+                if offering.count > 1 {
+                    problems.append(
+                        ConfigProblem(
+                            path: "backends.\(offering[1]).reflection",
+                            message: "service \(service.fullName) is offered by backends "
+                                + "\(offering.map { "\"\($0)\"" }.joined(separator: " and ")) (reflection); "
+                                + "choose one under services"
+                        )
+                    )
+                }
+                backend = offering[0]
             } else if config.services.isEmpty, config.backends.count == 1 {
                 backend = config.backends.keys.first
             }
@@ -34,7 +50,8 @@ extension SnapshotBuilder {
                 unserved.append(service.fullName)
             }
         }
-        for entry in config.services where !usedPatterns.contains(entry.pattern) {
+        // An entry may name a service a schema still to come brings.
+        for entry in config.services where !usedPatterns.contains(entry.pattern) && reflectionPending.isEmpty {
             problems.append(
                 ConfigProblem(path: "services.\(entry.pattern)", message: "no service in the descriptor sets matches")
             )
@@ -43,11 +60,13 @@ extension SnapshotBuilder {
     }
 
     /// Flattens annotations and `http.rules` into route definitions; a YAML rule replaces the
-    /// annotation of the method it selects.
+    /// annotation of the method it selects. While `awaitingReflection`, a rule whose method is
+    /// not known yet is left out instead of being a problem.
     static func routeDefinitions(
         config: GatewayConfig,
         pool: DescriptorPool,
         backendByService: [String: String],
+        awaitingReflection: Bool = false,
         problems: inout [ConfigProblem]
     ) -> [RouteDefinition] {
         var definitions: [RouteDefinition] = []
@@ -72,6 +91,8 @@ extension SnapshotBuilder {
         }
         for yamlRule in config.httpRules {
             guard let method = pool.method(named: yamlRule.rule.selector) else {
+                // Left out until the schemas from reflection arrive, then checked.
+                if awaitingReflection { continue }
                 problems.append(
                     ConfigProblem(
                         path: "\(yamlRule.yamlPath).selector",

@@ -22,11 +22,20 @@ public struct SnapshotBuilder: Sendable {
     public let config: GatewayConfig
     /// The folder relative paths are resolved against (the config file's).
     public let baseDirectory: String
+    /// Schemas fetched by server reflection, by backend name (those of backends without
+    /// `reflection` in ``config`` are ignored).
+    public let reflected: [String: ReflectedSchema]
 
     /// Creates a builder.
-    public init(config: GatewayConfig, baseDirectory: String) {
+    public init(config: GatewayConfig, baseDirectory: String, reflected: [String: ReflectedSchema] = [:]) {
         self.config = config
         self.baseDirectory = baseDirectory
+        self.reflected = reflected.filter { config.backends[$0.key]?.reflection != nil }
+    }
+
+    /// Backends with `reflection` whose schema is not here yet, sorted.
+    var reflectionPending: [String] {
+        config.backends.filter { $0.value.reflection != nil && reflected[$0.key] == nil }.keys.sorted()
     }
 
     /// google.rpc's error types, added to the loaded sets when they lack them so that backend
@@ -48,8 +57,10 @@ public struct SnapshotBuilder: Sendable {
         let pool = loadDescriptors(problems: &problems)
         guard problems.isEmpty, let pool else { throw ConfigError.invalid(problems) }
 
-        let assignment = Self.assignBackends(config: config, pool: pool, problems: &problems)
-        for (name, settings) in config.methods where pool.method(named: name) == nil {
+        let assignment = assignBackends(pool: pool, problems: &problems)
+        // A name only a schema still to come can resolve waits for it.
+        let awaitingReflection = !reflectionPending.isEmpty
+        for (name, settings) in config.methods where pool.method(named: name) == nil && !awaitingReflection {
             problems.append(
                 ConfigProblem(path: settings.yamlPath, message: "no method \"\(name)\" in the descriptor sets")
             )
@@ -58,6 +69,7 @@ public struct SnapshotBuilder: Sendable {
             config: config,
             pool: pool,
             backendByService: assignment.served,
+            awaitingReflection: awaitingReflection,
             problems: &problems
         )
         var table: RouteTable?
@@ -87,7 +99,7 @@ public struct SnapshotBuilder: Sendable {
             )
         }
         let plans = compilePlans(table: table, pool: pool, backends: backends, backendByService: assignment.served)
-        return GatewaySnapshot(
+        let snapshot = GatewaySnapshot(
             config: config,
             baseDirectory: baseDirectory,
             pool: pool,
@@ -96,12 +108,24 @@ public struct SnapshotBuilder: Sendable {
             backends: backends,
             unservedServices: assignment.unserved,
             listenerTLS: listenerTLS,
-            errorTranscoder: ResponseTranscoder(pool: pool, options: Self.codecOptions(config.json))
+            errorTranscoder: ResponseTranscoder(pool: pool, options: Self.codecOptions(config.json)),
+            reflected: reflected,
+            reflectionPending: reflectionPending
         )
+        guard let openapi = config.openapi else { return snapshot }
+        // The document is answered only where no route matches (the lookup's miss path).
+        if case .notFound = (try? table.lookup(method: "GET", path: openapi.path[...], query: nil)) ?? .notFound {
+            let body = ByteBuffer(string: OpenAPIDocument.jsonText(of: snapshot))
+            return snapshot.serving(.init(path: openapi.path, contentType: "application/json", body: body))
+        }
+        throw ConfigError.invalid([
+            ConfigProblem(path: "openapi.path", message: "\(openapi.path) is a route's path; choose another")
+        ])
     }
 
     /// Reads and merges the descriptor sets of `protos:`, its `.proto` files and folders
-    /// compiled by ``ProtoCompiler`` (one protoc run, merged after the sets).
+    /// compiled by ``ProtoCompiler`` (one protoc run, merged after the sets), and the schemas
+    /// from reflection.
     private func loadDescriptors(problems: inout [ConfigProblem]) -> DescriptorPool? {
         var sets: [[UInt8]] = []
         var sources: [ProtoCompiler.Entry] = []
@@ -123,10 +147,24 @@ public struct SnapshotBuilder: Sendable {
             if let compiled = compiler.compile(sources, problems: &problems) { sets.append(compiled) }
         }
         guard problems.isEmpty else { return nil }
+        let fromReflection = reflected.sorted { $0.key < $1.key }
         do {
-            return try DescriptorPool(serializedSets: sets, fallbackSets: [Self.builtinDescriptorSet])
+            return try DescriptorPool(
+                serializedSets: sets + fromReflection.map(\.value.descriptorSet),
+                fallbackSets: [Self.builtinDescriptorSet]
+            )
         } catch {
-            problems.append(ConfigProblem(path: "protos", message: error.description))
+            // Say whose schema does not fit: the first set that fails when added in turn.
+            var accepted = sets
+            var culprit = "protos"
+            for (name, schema) in [("protos", nil)] + fromReflection.map({ ($0.key, Optional($0.value)) }) {
+                if let schema { accepted.append(schema.descriptorSet) }
+                if (try? DescriptorPool(serializedSets: accepted, fallbackSets: [Self.builtinDescriptorSet])) == nil {
+                    culprit = schema == nil ? "protos" : "backends.\(name).reflection"
+                    break
+                }
+            }
+            problems.append(ConfigProblem(path: culprit, message: error.description))
             return nil
         }
     }

@@ -95,6 +95,9 @@ final class GatewayHarness: Sendable {
     ///   - tls: What the backends serve over TLS; nil = plaintext HTTP/2.
     ///   - gracePeriod: How long stopping a backend lets its in-flight calls finish.
     ///   - throughRelay: Put an ``HTTP2SniffingRelay`` in front of backend 0.
+    ///   - reflection: What the backends' reflection services describe (one catalog for all);
+    ///     nil = the demo's own files.
+    ///   - reflectionVersions: The reflection versions the backends serve.
     ///   - eventLoops: The gateway's event loops (a group the harness creates and shuts down).
     ///   - resolver: Resolves host names for `dns:` backends; nil = the system resolver.
     ///   - metrics: The gateway's metrics registry.
@@ -114,6 +117,8 @@ final class GatewayHarness: Sendable {
         tls: DemoBackendTLS? = nil,
         gracePeriod: Duration = .seconds(1),
         throughRelay: Bool = false,
+        reflection: DemoReflectionCatalog? = nil,
+        reflectionVersions: [DemoReflectionVersion] = [.v1, .v1alpha],
         eventLoops: Int = 2,
         resolver: (any HostResolver)? = nil,
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -127,6 +132,8 @@ final class GatewayHarness: Sendable {
         template.gzip = gzip
         template.tls = tls
         template.shutdownGracePeriod = gracePeriod
+        if let reflection { template.reflection = reflection }
+        template.reflectionVersions = reflectionVersions
         let fleet = try Backends(hosts: hosts ?? Array(repeating: "127.0.0.1", count: count), template: template)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         var gateway: GatewayServer?
