@@ -29,6 +29,8 @@ public final class RoutePlan: Sendable {
     public let labels: RouteLabels
     /// The route's metric handles, made once per label set and kept.
     public let telemetry: RouteTelemetry
+    /// Credentials and rate limit checked before the call (`auth`, `rateLimits`); nil = none.
+    let admission: RouteAdmission?
 
     init(
         route: Route,
@@ -36,7 +38,8 @@ public final class RoutePlan: Sendable {
         request: RequestPlan,
         response: ResponseBodyWriter,
         defaultTimeout: TimeAmount?,
-        retry: GatewayConfig.RetryPolicy?
+        retry: GatewayConfig.RetryPolicy?,
+        admission: RouteAdmission? = nil
     ) {
         self.route = route
         self.method = route.method
@@ -45,6 +48,7 @@ public final class RoutePlan: Sendable {
         self.response = response
         self.defaultTimeout = defaultTimeout
         self.retry = retry
+        self.admission = admission
         self.labels = RouteLabels(
             httpRoute: route.pathTemplate,
             rpcMethod: "\(route.method.serviceFullName)/\(route.method.name)",

@@ -11,7 +11,8 @@ extension SnapshotBuilder {
         table: RouteTable,
         pool: DescriptorPool,
         backends: [BackendDefinition],
-        backendByService: [String: String]
+        backendByService: [String: String],
+        admissions: [String: RouteAdmission]
     ) -> [RoutePlan] {
         // Transcoders are shared by every route with the same options.
         var transcoders: [JSONCodecOptions: (RequestTranscoder, ResponseTranscoder)] = [:]
@@ -51,7 +52,8 @@ extension SnapshotBuilder {
                     rawContentType: settings?.rawContentType ?? config.streaming.rawContentType
                 ),
                 defaultTimeout: defaultTimeout,
-                retry: retryPolicy(for: method, backend: backend)
+                retry: retryPolicy(for: method, backend: backend),
+                admission: admissions[method.fullName]
             )
         }
     }
