@@ -4,15 +4,20 @@ import TextCoding
 
 /// Scalar values: wire bytes to proto3 JSON text.
 extension ResponseWriter {
-    /// Writes one value of `field` (a scalar, or one message) whose encoded value (varint bytes,
-    /// fixed bytes or length-delimited payload) is `range`.
+    /// Writes one scalar whose encoded value (varint bytes, fixed bytes or length-delimited
+    /// payload) is `range`.
     ///
-    /// Invalid UTF-8 in a string is `malformedProtobuf` when the field validates UTF-8 (the wire
-    /// bytes are invalid), and `invalidValue` when it does not (valid bytes with no JSON form).
-    func writeScalar(_ field: FieldDescriptor, _ range: Range<Int>, into out: inout ByteBuffer) throws(TranscodingError)
-    {
+    /// Invalid UTF-8 in a string is `malformedProtobuf` when the field validates UTF-8
+    /// (`strictUTF8`, ``ProtoSchema/FieldDescriptor/validatesUTF8``: the wire bytes are invalid),
+    /// and `invalidValue` when it does not (valid bytes that JSON cannot carry).
+    func writeScalar(
+        _ type: FieldType,
+        _ range: Range<Int>,
+        strictUTF8: Bool,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
         var scanner = WireScanner(bytes, range: range)
-        switch field.type {
+        switch type {
         case .int32: JSONWriter.writeNumber(Int64(Int32(truncatingIfNeeded: try scanner.readVarint())), into: &out)
         case .uint32: JSONWriter.writeNumber(UInt64(UInt32(truncatingIfNeeded: try scanner.readVarint())), into: &out)
         case .sint32: JSONWriter.writeNumber(Int64(ZigZag.decode32(try scanner.readVarint())), into: &out)
@@ -30,7 +35,7 @@ extension ResponseWriter {
         case .string:
             let text = UnsafeRawBufferPointer(rebasing: bytes[range])
             guard JSONWriter.writeString(utf8: text, into: &out, validate: true) else {
-                if field.validatesUTF8 { throw .malformed("string field holds invalid UTF-8") }
+                if strictUTF8 { throw .malformed("string field holds invalid UTF-8") }
                 throw .invalid("string field holds bytes that are not UTF-8, which JSON cannot carry")
             }
         case .bytes:
