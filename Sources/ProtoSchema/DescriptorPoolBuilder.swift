@@ -11,10 +11,15 @@ struct DescriptorPoolBuilder {
         var files: [String] = []
     }
 
+    /// A message registered by name, waiting for its references to be resolved.
     struct PendingMessage {
+        /// Its declaration.
         var proto: Google_Protobuf_DescriptorProto
+        /// Its fully qualified name, without leading dot.
         var fullName: String
+        /// The file that declares it.
         var file: Google_Protobuf_FileDescriptorProto
+        /// That file's syntax or edition.
         var edition: FileEdition
         /// The message's resolved features, which its fields, oneofs and nested types inherit.
         var features: ProtoFeatures
@@ -22,16 +27,20 @@ struct DescriptorPoolBuilder {
 
     /// An `extend` field, waiting for its extendee to be resolved.
     struct PendingExtension {
+        /// Its declaration.
         var proto: Google_Protobuf_FieldDescriptorProto
         /// The scope it is declared in (the package, or the enclosing message).
         var scope: String
+        /// The file that declares it.
         var file: Google_Protobuf_FileDescriptorProto
+        /// That file's syntax or edition.
         var edition: FileEdition
         /// The features of that scope (the file's or the enclosing message's).
         var scopeFeatures: ProtoFeatures
     }
 
     private let files: [Google_Protobuf_FileDescriptorProto]
+    /// Every message registered so far, by ``MessageID`` index.
     private(set) var pendingMessages: [PendingMessage] = []
     private var pendingExtensions: [PendingExtension] = []
     /// Extensions by the index of the message they extend.
@@ -111,6 +120,7 @@ struct DescriptorPoolBuilder {
         return result
     }
 
+    /// `name` in `scope` (a package or message name; empty for none).
     func qualified(_ name: String, in scope: String) -> String {
         scope.isEmpty ? name : "\(scope).\(name)"
     }

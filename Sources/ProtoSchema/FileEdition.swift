@@ -4,9 +4,13 @@ import SwiftProtobuf
 /// from: the syntax's fixed defaults and what its keywords imply (proto2, proto3), or the
 /// edition's defaults and the `features` options (Editions).
 enum FileEdition: Hashable, Sendable {
+    /// `syntax = "proto2"` (or no syntax): `EDITION_LEGACY`.
     case proto2
+    /// `syntax = "proto3"`: `EDITION_PROTO3`.
     case proto3
+    /// `edition = "2023"`.
     case edition2023
+    /// `edition = "2024"`.
     case edition2024
 
     /// The edition of `file`.
