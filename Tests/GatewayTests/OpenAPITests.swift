@@ -35,6 +35,40 @@ struct OpenAPITests {
         }
     }
 
+    /// `auth` providers become `securitySchemes`, and each operation needing credentials names
+    /// them: any one of `requires`, all of `allOf`, an `idHeader` together with its key.
+    @Test func authProvidersBecomeSecuritySchemes() async throws {
+        let extra = """
+            auth:
+              providers:
+                appkeys: { apiKey: { header: appkey, idHeader: appid, keys: { file: demo/api-keys.txt } } }
+                querykeys: { apiKey: { query: key, keys: { file: demo/api-keys.txt } } }
+              rules:
+                - { selector: demo.user.v1.UserService.GetUser, requires: [appkeys, querykeys] }
+                - { selector: demo.echo.v1.EchoService.Metadata, allOf: [appkeys, querykeys] }
+            """
+        let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: 1, extra: extra))
+        let snapshot = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
+        let text = OpenAPIDocument.jsonText(of: snapshot)
+        let path = try Self.file(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await TestTool.run("openapi-spec-validator", [path])
+        #expect(result.status == 0, "\(result.text)\(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let components = try #require(document["components"] as? [String: Any])
+        let schemes = try #require(components["securitySchemes"] as? [String: [String: String]])
+        #expect(schemes["appkeys"]?["in"] == "header")
+        #expect(schemes["appkeys"]?["name"] == "appkey")
+        #expect(schemes["appkeys.id"]?["name"] == "appid")
+        #expect(schemes["querykeys"]?["in"] == "query")
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        let getUser = try #require(paths["/v1/users/{id}"]?["get"]?["security"] as? [[String: [String]]])
+        #expect(getUser.map { $0.keys.sorted() } == [["appkeys", "appkeys.id"], ["querykeys"]])
+        let metadata = try #require(paths["/v1/metadata"]?["get"]?["security"] as? [[String: [String]]])
+        #expect(metadata.map { $0.keys.sorted() } == [["appkeys", "appkeys.id", "querykeys"]])
+        #expect(paths["/v1/echo"]?["get"]?["security"] == nil)
+    }
+
     /// One operation per binding (additional bindings too), path templates with one parameter
     /// per variable, query parameters by dotted JSON name, the proto3 JSON types, streams.
     @Test func operationsAndSchemasFollowTheRoutesAndTheJSONMapping() async throws {

@@ -60,7 +60,60 @@ extension OpenAPIDocument {
         if !parameters.isEmpty { fields.append(("parameters", .array(parameters))) }
         if let body = requestBody(of: plan, schemas: &schemas) { fields.append(("requestBody", body)) }
         fields.append(("responses", responses(of: plan, schemas: &schemas)))
+        if let requirement = plan.admission?.requirement { fields.append(("security", security(requirement))) }
         return .object(fields)
+    }
+
+    /// The operation's security requirements: one object per provider that suffices (`requires`),
+    /// or one object naming all (`allOf`); a provider with an `idHeader` needs its id scheme too.
+    static func security(_ requirement: RouteAdmission.Requirement) -> AdminJSON {
+        func schemes(_ verifier: APIKeyVerifier) -> [(String, AdminJSON)] {
+            var names = [(verifier.name, AdminJSON.array([]))]
+            if verifier.settings.idHeader != nil { names.append((idSchemeName(verifier.name), .array([]))) }
+            return names
+        }
+        if requirement.requiresAll { return .array([.object(requirement.verifiers.flatMap(schemes))]) }
+        return .array(requirement.verifiers.map { .object(schemes($0)) })
+    }
+
+    /// The scheme of an `apiKey` provider's `idHeader`.
+    static func idSchemeName(_ provider: String) -> String { "\(provider).id" }
+
+    /// `components.securitySchemes`: each `apiKey` provider as an `apiKey` scheme (and its
+    /// `idHeader` as a second one, required with it).
+    static func securitySchemes(_ auth: GatewayConfig.AuthSettings) -> [(String, AdminJSON)] {
+        var result: [(String, AdminJSON)] = []
+        for (name, provider) in auth.providers.sorted(by: { $0.key < $1.key }) {
+            switch provider {
+            case .apiKey(let settings):
+                let (place, key): (String, String) =
+                    switch settings.source {
+                    case .header(let header): ("header", header)
+                    case .query(let parameter): ("query", parameter)
+                    }
+                result.append(
+                    (
+                        name,
+                        .object([
+                            ("type", "apiKey"), ("in", .string(place)), ("name", .string(key)),
+                            ("description", .string("API key (provider \(name)); 401 without a valid one.")),
+                        ])
+                    )
+                )
+                if let idHeader = settings.idHeader {
+                    result.append(
+                        (
+                            idSchemeName(name),
+                            .object([
+                                ("type", "apiKey"), ("in", "header"), ("name", .string(idHeader)),
+                                ("description", .string("The id of the \(name) API key, sent with it.")),
+                            ])
+                        )
+                    )
+                }
+            }
+        }
+        return result
     }
 
     /// Path parameters (every template variable, and every unnamed wildcard), then a query

@@ -31,6 +31,7 @@ public enum OpenAPIDocument {
             let operationId = count == 1 ? name : "\(name)_\(count)"
             paths[index].operations.append((verb, operation(plan, operationId: operationId, schemas: &schemas)))
         }
+        let security = securitySchemes(snapshot.config.auth)
         var components: [(String, AdminJSON)] = [("google.rpc.Status", statusSchema)]
         var written = 0
         while written < schemas.referenced.count {
@@ -57,10 +58,12 @@ public enum OpenAPIDocument {
             ("paths", .object(paths.map { ($0.path, .object($0.operations)) })),
             (
                 "components",
-                .object([
-                    ("schemas", .object(components)),
-                    ("responses", .object([("Error", errorResponse)])),
-                ])
+                .object(
+                    [
+                        ("schemas", .object(components)),
+                        ("responses", .object([("Error", errorResponse)])),
+                    ] + (security.isEmpty ? [] : [("securitySchemes", .object(security))])
+                )
             ),
         ])
     }
