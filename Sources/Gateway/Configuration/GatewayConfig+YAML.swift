@@ -32,10 +32,12 @@ extension GatewayConfig {
     /// | `admin.listen` / `shutdown.gracePeriod` / `watch` / `openapi.path` | see `GatewayConfig+Operations.swift` | none / 25s / false / none |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
+    /// | `cors` (and `methods.<pkg.Service.Method>.cors`) | see `GatewayConfig+CORS.swift` | none |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "protoPaths", "protoc", "backends", "services", "http", "json", "headers", "limits",
         "streaming", "methods",
         "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics", "openapi",
+        "cors",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -110,6 +112,7 @@ extension GatewayConfig {
             case "admin", "shutdown", "watch", "openapi": parseOperations(key, value, into: &config, reader: &reader)
             case "logging": parseLogging(value, into: &config.logging, reader: &reader)
             case "metrics": parseMetrics(value, into: &config.metricsEnabled, reader: &reader)
+            case "cors": config.cors = parseCORS(value, at: key, reader: &reader)
             default: break
             }
         }
@@ -214,10 +217,11 @@ extension GatewayConfig {
                 case "json": settings.json = parseJSON(item, at: "\(path).json", reader: &reader)
                 case "retry": settings.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
                 case "timeout": settings.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
+                case "cors": settings.cors = parseCORS(item, at: "\(path).cors", reader: &reader)
                 default:
                     reader.report(
                         "\(path).\(key)",
-                        "unknown key \"\(key)\" (expected json, rawContentType, retry, timeout)",
+                        "unknown key \"\(key)\" (expected cors, json, rawContentType, retry, timeout)",
                         at: item
                     )
                 }
