@@ -20,6 +20,10 @@ extension HTTPConnectionHandler {
             return refuse(WebSocketRouting.refusal(head, live: live))
         }
         let (path, query) = head.pathAndQuery
+        cors = nil
+        if head.method == .OPTIONS, let preflight = corsPreflight(head, path: path, snapshot: snapshot) {
+            return .answer(preflight)
+        }
         let lookup: RouteLookup
         do {
             lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query)
@@ -30,6 +34,7 @@ extension HTTPConnectionHandler {
         case .matched(let match):
             let request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
             record?.route = request.plan.telemetry
+            if let policy = request.plan.cors { beginCORS(head, plan: request.plan, policy: policy) }
             let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
             if request.plan.method.isClientStreaming {
                 do {

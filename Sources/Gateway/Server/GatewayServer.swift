@@ -131,7 +131,7 @@ public final class GatewayServer: Sendable {
             shouldUpgrade: { channel, head in
                 // A refused upgrade reaches the HTTP handler, which answers with the reason.
                 guard let loop = try? gatewayLoop(of: channel),
-                    case .success = WebSocketRouting.match(head, live: loop.current)
+                    case .success(let request) = WebSocketRouting.match(head, live: loop.current)
                 else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
@@ -139,6 +139,7 @@ public final class GatewayServer: Sendable {
                 if loop.current.snapshot.config.logging.access {
                     headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
                 }
+                if request.plan.cors != nil { loop.addHandshakeCORS(head, plan: request.plan, to: &headers) }
                 return channel.eventLoop.makeSucceededFuture(headers)
             },
             upgradePipelineHandler: { channel, head in

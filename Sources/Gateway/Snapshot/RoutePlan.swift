@@ -29,6 +29,9 @@ public final class RoutePlan: Sendable {
     public let labels: RouteLabels
     /// The route's metric handles, made once per label set and kept.
     public let telemetry: RouteTelemetry
+    /// CORS: `methods.<name>.cors`, else the top-level `cors`; nil = none (no CORS header, and
+    /// preflights are answered as any `OPTIONS`).
+    public let cors: CORSPolicy?
 
     init(
         route: Route,
@@ -36,7 +39,8 @@ public final class RoutePlan: Sendable {
         request: RequestPlan,
         response: ResponseBodyWriter,
         defaultTimeout: TimeAmount?,
-        retry: GatewayConfig.RetryPolicy?
+        retry: GatewayConfig.RetryPolicy?,
+        cors: CORSPolicy?
     ) {
         self.route = route
         self.method = route.method
@@ -45,6 +49,7 @@ public final class RoutePlan: Sendable {
         self.response = response
         self.defaultTimeout = defaultTimeout
         self.retry = retry
+        self.cors = cors
         self.labels = RouteLabels(
             httpRoute: route.pathTemplate,
             rpcMethod: "\(route.method.serviceFullName)/\(route.method.name)",
