@@ -23,19 +23,25 @@ struct CORSEndToEndTests {
 
     static let app = ("Origin", "https://app.example.com")
 
-    /// A preflight's request headers.
-    static func preflight(origin: String, method: String, headers: String? = nil) -> [(String, String)] {
-        [("Origin", origin), ("Access-Control-Request-Method", method)]
-            + (headers.map { [("Access-Control-Request-Headers", $0)] } ?? [])
+    /// A gateway with ``config``'s policies and a client of it, for `body`.
+    static func withClient(
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        _ body: (GatewayHarness, TestHTTPClient) async throws -> Void
+    ) async throws {
+        try await withGateway(extraConfig: config, metrics: metrics) { harness in
+            let client = try await harness.client()
+            try await body(harness, client)
+            await client.close()
+        }
     }
 
     @Test func aPreflightIsAnsweredWithoutACallAndTheActualRequestIsGranted() async throws {
-        try await withGateway(extraConfig: Self.config) { harness in
-            let client = try await harness.client()
-            let preflight = try await client.send(
-                .OPTIONS,
+        try await Self.withClient { harness, client in
+            let preflight = try await client.preflight(
                 "/v1/echo?f_string=x",
-                headers: Self.preflight(origin: "https://app.example.com", method: "POST", headers: "Content-Type")
+                origin: "https://app.example.com",
+                method: "POST",
+                headers: "Content-Type"
             )
             #expect(preflight.status == 204)
             #expect(preflight.body.isEmpty)
@@ -59,24 +65,18 @@ struct CORSEndToEndTests {
             #expect(actual.headers.first(name: "access-control-expose-headers") == "x-request-id")
             #expect(actual.headers.first(name: "vary") == "Origin")
             #expect(harness.observer.calls(method: "Echo") == 1)
-            await client.close()
         }
     }
 
     @Test func aPreflightForAnUnknownRouteIs404AndForAMissingVerb405() async throws {
-        try await withGateway(extraConfig: Self.config) { harness in
-            let client = try await harness.client()
-            let unknown = try await client.send(
-                .OPTIONS,
-                "/v1/nowhere",
-                headers: Self.preflight(origin: "https://app.example.com", method: "GET")
-            )
+        try await Self.withClient { harness, client in
+            let unknown = try await client.preflight("/v1/nowhere", origin: "https://app.example.com", method: "GET")
             #expect(unknown.status == 404)
             #expect(unknown.headers.first(name: "access-control-allow-origin") == nil)
-            let wrongVerb = try await client.send(
-                .OPTIONS,
+            let wrongVerb = try await client.preflight(
                 "/v1/users/1",
-                headers: Self.preflight(origin: "https://app.example.com", method: "DELETE")
+                origin: "https://app.example.com",
+                method: "DELETE"
             )
             #expect(wrongVerb.status == 405)
             #expect(wrongVerb.headers.first(name: "allow") == "GET, HEAD")
@@ -85,13 +85,11 @@ struct CORSEndToEndTests {
             let plain = try await client.send(.OPTIONS, "/v1/users/1", headers: [Self.app])
             #expect(plain.status == 405)
             #expect(harness.getUserCounts == [0])
-            await client.close()
         }
     }
 
     @Test func wildcardSubdomainsAndPortsAreMatched() async throws {
-        try await withGateway(extraConfig: Self.config) { harness in
-            let client = try await harness.client()
+        try await Self.withClient { harness, client in
             for (origin, granted) in [
                 ("https://a.b.example.org", true), ("https://example.org", false), ("http://a.example.org", false),
                 ("http://localhost:5173", true), ("http://localhost", true), ("https://localhost:5173", false),
@@ -104,20 +102,14 @@ struct CORSEndToEndTests {
                 )
                 #expect(response.headers.first(name: "vary") == "Origin")
             }
-            let preflight = try await client.send(
-                .OPTIONS,
-                "/v1/users/1",
-                headers: Self.preflight(origin: "https://x.example.org", method: "GET")
-            )
+            let preflight = try await client.preflight("/v1/users/1", origin: "https://x.example.org", method: "GET")
             #expect(preflight.headers.first(name: "access-control-allow-origin") == "https://x.example.org")
-            await client.close()
         }
     }
 
     @Test func aDisallowedOriginGetsNoHeadersAndIsCounted() async throws {
         let registry = PrometheusCollectorRegistry()
-        try await withGateway(extraConfig: Self.config, metrics: registry) { harness in
-            let client = try await harness.client()
+        try await Self.withClient(metrics: registry) { harness, client in
             let actual = try await client.send(.GET, "/v1/users/1", headers: [("Origin", "https://evil.test")])
             // Forwarded all the same: it is the browser that withholds the answer.
             #expect(actual.status == 200)
@@ -125,19 +117,16 @@ struct CORSEndToEndTests {
             #expect(actual.headers.first(name: "access-control-allow-origin") == nil)
             #expect(actual.headers.first(name: "access-control-expose-headers") == nil)
             #expect(actual.headers.first(name: "vary") == "Origin")
-            let preflight = try await client.send(
-                .OPTIONS,
-                "/v1/echo",
-                headers: Self.preflight(origin: "https://evil.test", method: "POST")
-            )
+            let preflight = try await client.preflight("/v1/echo", origin: "https://evil.test", method: "POST")
             #expect(preflight.status == 204)
             #expect(preflight.headers.first(name: "access-control-allow-origin") == nil)
             #expect(preflight.headers.first(name: "access-control-allow-methods") == nil)
             #expect(preflight.headers.first(name: "vary") != nil)
-            let header = try await client.send(
-                .OPTIONS,
+            let header = try await client.preflight(
                 "/v1/echo",
-                headers: Self.preflight(origin: "https://app.example.com", method: "POST", headers: "x-secret")
+                origin: "https://app.example.com",
+                method: "POST",
+                headers: "x-secret"
             )
             #expect(header.status == 204)
             #expect(header.headers.first(name: "access-control-allow-headers") == "content-type, x-trace")
@@ -150,13 +139,11 @@ struct CORSEndToEndTests {
             #expect(samples.value(name, ["http_route": "/v1/echo", "reason": "origin"]) == 1)
             #expect(samples.value(name, ["http_route": "/v1/echo", "reason": "headers"]) == 1)
             #expect(samples.named(name).count == 3)
-            await client.close()
         }
     }
 
     @Test func aMethodPolicyReplacesTheGlobalOneAndCarriesCredentials() async throws {
-        try await withGateway(extraConfig: Self.config) { harness in
-            let client = try await harness.client()
+        try await Self.withClient { harness, client in
             let partner = try await client.send(
                 .GET,
                 "/v1/metadata",
@@ -169,22 +156,21 @@ struct CORSEndToEndTests {
             // Allowed by the global policy, which this method's replaces.
             let app = try await client.send(.GET, "/v1/metadata", headers: [Self.app])
             #expect(app.headers.first(name: "access-control-allow-origin") == nil)
-            let preflight = try await client.send(
-                .OPTIONS,
+            let preflight = try await client.preflight(
                 "/v1/metadata",
-                headers: Self.preflight(origin: "https://partner.example.net", method: "GET", headers: "x-trace")
+                origin: "https://partner.example.net",
+                method: "GET",
+                headers: "x-trace"
             )
             #expect(preflight.status == 204)
             #expect(preflight.headers.first(name: "access-control-allow-credentials") == "true")
             #expect(preflight.headers.first(name: "access-control-allow-headers") == nil)
             #expect(preflight.headers.first(name: "access-control-max-age") == "600")
-            await client.close()
         }
     }
 
     @Test func errorAndStreamedResponsesCarryTheHeaders() async throws {
-        try await withGateway(extraConfig: Self.config) { harness in
-            let client = try await harness.client()
+        try await Self.withClient { harness, client in
             let failed = try await client.send(.POST, "/v1/fail", headers: [Self.app], body: #"{"code":5}"#)
             #expect(failed.status == 404)
             #expect(failed.headers.first(name: "access-control-allow-origin") == "https://app.example.com")
@@ -204,7 +190,6 @@ struct CORSEndToEndTests {
             // The next request on the connection is judged on its own.
             let next = try await client.send(.GET, "/v1/users/1")
             #expect(next.headers.first(name: "access-control-allow-origin") == nil)
-            await client.close()
         }
     }
 
@@ -235,11 +220,7 @@ struct CORSEndToEndTests {
             let actual = try await client.send(.GET, "/v1/users/1", headers: [Self.app])
             #expect(actual.headers.first(name: "access-control-allow-origin") == nil)
             #expect(actual.headers.first(name: "vary") == nil)
-            let preflight = try await client.send(
-                .OPTIONS,
-                "/v1/users/1",
-                headers: Self.preflight(origin: "https://app.example.com", method: "GET")
-            )
+            let preflight = try await client.preflight("/v1/users/1", origin: "https://app.example.com", method: "GET")
             #expect(preflight.status == 405)
             #expect(preflight.headers.first(name: "allow") == "GET, HEAD")
             await client.close()
@@ -267,5 +248,23 @@ struct CORSEndToEndTests {
             await client.close()
             await admin.close()
         }
+    }
+}
+
+extension TestHTTPClient {
+    /// Sends a CORS preflight from `origin` asking about a `method` request (with `headers`) on
+    /// `path`.
+    fileprivate func preflight(
+        _ path: String,
+        origin: String,
+        method: String,
+        headers: String? = nil
+    ) async throws -> TestResponse {
+        let asked = headers.map { [("Access-Control-Request-Headers", $0)] } ?? []
+        return try await send(
+            .OPTIONS,
+            path,
+            headers: [("Origin", origin), ("Access-Control-Request-Method", method)] + asked
+        )
     }
 }
