@@ -188,6 +188,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ConformanceTesteeTests",
+            dependencies: ["ConformanceTestee", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "UpstreamTests",
             dependencies: [
                 "Upstream",

@@ -1,7 +1,8 @@
 import SwiftProtobuf
 
-/// Two-phase construction of a ``DescriptorPool``: register every type name, then resolve every
-/// reference. Throws instead of trapping, since descriptor sets are user input.
+/// Two-phase construction of a ``DescriptorPool``: register every type name (resolving each
+/// message's and enum's ``ProtoFeatures`` on the way down), then resolve every reference. Throws
+/// instead of trapping, since descriptor sets are user input.
 struct DescriptorPoolBuilder {
     struct Built {
         var messages: [MessageDescriptor] = []
@@ -10,22 +11,37 @@ struct DescriptorPoolBuilder {
         var files: [String] = []
     }
 
-    private struct PendingMessage {
+    /// A message registered by name, waiting for its references to be resolved.
+    struct PendingMessage {
+        /// Its declaration.
         var proto: Google_Protobuf_DescriptorProto
+        /// Its fully qualified name, without leading dot.
         var fullName: String
+        /// The file that declares it.
         var file: Google_Protobuf_FileDescriptorProto
+        /// That file's syntax or edition.
+        var edition: FileEdition
+        /// The message's resolved features, which its fields, oneofs and nested types inherit.
+        var features: ProtoFeatures
     }
 
     /// An `extend` field, waiting for its extendee to be resolved.
-    private struct PendingExtension {
+    struct PendingExtension {
+        /// Its declaration.
         var proto: Google_Protobuf_FieldDescriptorProto
         /// The scope it is declared in (the package, or the enclosing message).
         var scope: String
+        /// The file that declares it.
         var file: Google_Protobuf_FileDescriptorProto
+        /// That file's syntax or edition.
+        var edition: FileEdition
+        /// The features of that scope (the file's or the enclosing message's).
+        var scopeFeatures: ProtoFeatures
     }
 
     private let files: [Google_Protobuf_FileDescriptorProto]
-    private var pendingMessages: [PendingMessage] = []
+    /// Every message registered so far, by ``MessageID`` index.
+    private(set) var pendingMessages: [PendingMessage] = []
     private var pendingExtensions: [PendingExtension] = []
     /// Extensions by the index of the message they extend.
     private var extensionsByExtendee: [Int: [PendingExtension]] = [:]
@@ -42,14 +58,18 @@ struct DescriptorPoolBuilder {
         for file in unique {
             built.files.append(file.name)
             let scope = file.package
+            let edition = try FileEdition(file)
+            let features = edition.defaults.child(file.options.features, in: edition)
             for message in file.messageType {
-                try register(message, scope: scope, file: file)
+                try register(message, scope: scope, file: file, edition: edition, parent: features)
             }
             for enumeration in file.enumType {
-                try register(enumeration, scope: scope, file: file)
+                try register(enumeration, scope: scope, file: file, edition: edition, parent: features)
             }
             for field in file.extension {
-                pendingExtensions.append(PendingExtension(proto: field, scope: scope, file: file))
+                pendingExtensions.append(
+                    PendingExtension(proto: field, scope: scope, file: file, edition: edition, scopeFeatures: features)
+                )
             }
         }
         for pending in pendingExtensions {
@@ -100,7 +120,8 @@ struct DescriptorPoolBuilder {
         return result
     }
 
-    private func qualified(_ name: String, in scope: String) -> String {
+    /// `name` in `scope` (a package or message name; empty for none).
+    func qualified(_ name: String, in scope: String) -> String {
         scope.isEmpty ? name : "\(scope).\(name)"
     }
 
@@ -113,27 +134,36 @@ struct DescriptorPoolBuilder {
     private mutating func register(
         _ message: Google_Protobuf_DescriptorProto,
         scope: String,
-        file: Google_Protobuf_FileDescriptorProto
+        file: Google_Protobuf_FileDescriptorProto,
+        edition: FileEdition,
+        parent: ProtoFeatures
     ) throws(SchemaError) {
         let fullName = qualified(message.name, in: scope)
         try checkUnique(fullName, file: file.name)
+        let features = parent.child(message.options.features, in: edition)
         messageIDs[fullName] = MessageID(pendingMessages.count)
-        pendingMessages.append(PendingMessage(proto: message, fullName: fullName, file: file))
+        pendingMessages.append(
+            PendingMessage(proto: message, fullName: fullName, file: file, edition: edition, features: features)
+        )
         for nested in message.nestedType {
-            try register(nested, scope: fullName, file: file)
+            try register(nested, scope: fullName, file: file, edition: edition, parent: features)
         }
         for enumeration in message.enumType {
-            try register(enumeration, scope: fullName, file: file)
+            try register(enumeration, scope: fullName, file: file, edition: edition, parent: features)
         }
         for field in message.extension {
-            pendingExtensions.append(PendingExtension(proto: field, scope: fullName, file: file))
+            pendingExtensions.append(
+                PendingExtension(proto: field, scope: fullName, file: file, edition: edition, scopeFeatures: features)
+            )
         }
     }
 
     private mutating func register(
         _ enumeration: Google_Protobuf_EnumDescriptorProto,
         scope: String,
-        file: Google_Protobuf_FileDescriptorProto
+        file: Google_Protobuf_FileDescriptorProto,
+        edition: FileEdition,
+        parent: ProtoFeatures
     ) throws(SchemaError) {
         let fullName = qualified(enumeration.name, in: scope)
         try checkUnique(fullName, file: file.name)
@@ -145,7 +175,7 @@ struct DescriptorPoolBuilder {
             EnumDescriptor(
                 fullName: fullName,
                 values: enumeration.value.map { EnumDescriptor.Value(name: $0.name, number: $0.number) },
-                isClosed: file.syntax != "proto3" && file.syntax != "editions"
+                features: parent.child(enumeration.options.features, in: edition)
             )
         )
     }
@@ -154,7 +184,7 @@ struct DescriptorPoolBuilder {
 
     /// Resolves a type reference the way protoc does: fully qualified with a leading dot, or
     /// relative to the enclosing scopes from innermost outwards.
-    private func lookup(_ typeName: String, scope: String) -> FieldType? {
+    func lookup(_ typeName: String, scope: String) -> FieldType? {
         if typeName.hasPrefix(".") {
             let name = String(typeName.dropFirst())
             if let id = messageIDs[name] { return .message(id) }
@@ -173,7 +203,6 @@ struct DescriptorPoolBuilder {
 
     private func resolve(_ pending: PendingMessage) throws(SchemaError) -> MessageDescriptor {
         let proto = pending.proto
-        let isProto3 = pending.file.syntax == "proto3"
         let syntheticOneofs = Set(
             proto.field.filter { $0.proto3Optional && $0.hasOneofIndex }.map { Int($0.oneofIndex) }
         )
@@ -183,13 +212,19 @@ struct DescriptorPoolBuilder {
             realOneofIndex[i] = oneofNames.count
             oneofNames.append(decl.name)
         }
+        // A oneof's features sit between the message's and its members'.
+        let oneofFeatures = proto.oneofDecl.map { pending.features.child($0.options.features, in: pending.edition) }
         var fields: [FieldDescriptor] = []
         for field in proto.field {
+            let inOneof = field.hasOneofIndex && Int(field.oneofIndex) < oneofFeatures.count
             fields.append(
                 try resolve(
                     field,
                     scope: pending.fullName,
                     file: pending.file,
+                    edition: pending.edition,
+                    parent: inOneof ? oneofFeatures[Int(field.oneofIndex)] : pending.features,
+                    inMapEntry: proto.options.mapEntry,
                     oneofIndex: field.hasOneofIndex ? realOneofIndex[Int(field.oneofIndex)] : nil
                 )
             )
@@ -199,7 +234,16 @@ struct DescriptorPoolBuilder {
         for pending in extensionsByExtendee[messageIDs[pending.fullName]!.index] ?? [] {
             let name = "[\(qualified(pending.proto.name, in: pending.scope))]"
             fields.append(
-                try resolve(pending.proto, scope: pending.scope, file: pending.file, oneofIndex: nil, name: name)
+                try resolve(
+                    pending.proto,
+                    scope: pending.scope,
+                    file: pending.file,
+                    edition: pending.edition,
+                    parent: pending.scopeFeatures,
+                    inMapEntry: false,
+                    oneofIndex: nil,
+                    name: name
+                )
             )
         }
         let isMapEntry = proto.options.mapEntry
@@ -209,11 +253,12 @@ struct DescriptorPoolBuilder {
                 message: "\(pending.file.name): map entry \(pending.fullName) must have fields key = 1 and value = 2"
             )
         }
-        // A group field is also known by its group's type name (`Data` for `data`), the name
-        // text format and some JSON printers use for it.
+        // A group field (or a group-like delimited field of an Editions file) is also known by
+        // its group's type name (`Data` for `data`), the name text format and some JSON printers
+        // use for it.
         var groupNames: [String: Int] = [:]
-        for (i, field) in proto.field.enumerated() where field.type == .group {
-            if let typeName = field.typeName.split(separator: ".").last { groupNames[String(typeName)] = i }
+        for (i, field) in proto.field.enumerated() {
+            if let typeName = groupTypeName(of: fields[i], declaredAs: field, in: pending) { groupNames[typeName] = i }
         }
         return MessageDescriptor(
             fullName: pending.fullName,
@@ -221,91 +266,9 @@ struct DescriptorPoolBuilder {
             fields: fields,
             oneofs: oneofNames,
             isMapEntry: isMapEntry,
-            isProto3: isProto3,
+            isProto3: pending.edition == .proto3,
+            features: pending.features,
             alternateNames: groupNames
-        )
-    }
-
-    /// Resolves one field declared in `scope` (a message, or a package for a top-level
-    /// extension); `name` overrides both names (extensions).
-    private func resolve(
-        _ field: Google_Protobuf_FieldDescriptorProto,
-        scope: String,
-        file: Google_Protobuf_FileDescriptorProto,
-        oneofIndex: Int?,
-        name: String? = nil
-    ) throws(SchemaError) -> FieldDescriptor {
-        let isProto3 = file.syntax == "proto3"
-        let owner = "\(file.name): \(qualified(field.name, in: scope))"
-        let type: FieldType
-        switch field.type {
-        case .double: type = .double
-        case .float: type = .float
-        case .int64: type = .int64
-        case .uint64: type = .uint64
-        case .int32: type = .int32
-        case .fixed64: type = .fixed64
-        case .fixed32: type = .fixed32
-        case .bool: type = .bool
-        case .string: type = .string
-        case .bytes: type = .bytes
-        case .uint32: type = .uint32
-        case .sfixed32: type = .sfixed32
-        case .sfixed64: type = .sfixed64
-        case .sint32: type = .sint32
-        case .sint64: type = .sint64
-        case .message, .group, .enum:
-            guard let resolved = lookup(field.typeName, scope: scope) else {
-                throw SchemaError(code: .unresolvedType, message: "\(owner) refers to unknown type \(field.typeName)")
-            }
-            switch (field.type, resolved) {
-            case (.message, .message), (.enum, .enumeration): type = resolved
-            case (.group, .message(let id)): type = .group(id)
-            default:
-                throw SchemaError(
-                    code: .invalidDefinition,
-                    message: "\(owner): \(field.typeName) is not a \(field.type == .enum ? "enum" : "message")"
-                )
-            }
-        }
-        let isRepeated = field.label == .repeated
-        var mapEntry: MessageID?
-        if isRepeated, case .message(let id) = type,
-            let entry = pendingMessages[id.index].proto as Google_Protobuf_DescriptorProto?,
-            entry.options.mapEntry
-        {
-            mapEntry = id
-        }
-        let isPacked: Bool
-        if !isRepeated || !type.isPackable {
-            isPacked = false
-        } else if field.options.hasPacked {
-            isPacked = field.options.packed
-        } else {
-            isPacked = isProto3
-        }
-        let jsonName = name ?? (field.hasJsonName ? field.jsonName : Self.lowerCamelCase(field.name))
-        let hasPresence: Bool
-        if isRepeated {
-            hasPresence = false
-        } else if case .message = type {
-            hasPresence = true
-        } else if case .group = type {
-            hasPresence = true
-        } else {
-            hasPresence = oneofIndex != nil || field.proto3Optional || !isProto3
-        }
-        return FieldDescriptor(
-            name: name ?? field.name,
-            jsonName: jsonName,
-            number: field.number,
-            type: type,
-            isRepeated: isRepeated,
-            isPacked: isPacked,
-            mapEntry: mapEntry,
-            oneofIndex: oneofIndex,
-            hasPresence: hasPresence,
-            isProto3Optional: field.proto3Optional
         )
     }
 
@@ -357,22 +320,5 @@ struct DescriptorPoolBuilder {
             )
         }
         return ServiceDescriptor(fullName: serviceName, file: file.name, methods: methods)
-    }
-
-    /// protoc's default JSON name: underscores removed, the following letter upper-cased.
-    static func lowerCamelCase(_ name: String) -> String {
-        var result = ""
-        var upperNext = false
-        for character in name {
-            if character == "_" {
-                upperNext = true
-            } else if upperNext {
-                result.append(contentsOf: character.uppercased())
-                upperNext = false
-            } else {
-                result.append(character)
-            }
-        }
-        return result
     }
 }

@@ -19,7 +19,8 @@ public enum FieldType: Hashable, Sendable {
     case double, float, int64, uint64, int32, fixed64, fixed32, bool, string, bytes
     case uint32, sfixed32, sfixed64, sint32, sint64
     case message(MessageID)
-    /// A proto2 group: encoded with start/end group tags instead of a length prefix.
+    /// A message encoded with start/end group tags instead of a length prefix: a proto2 group, or
+    /// a message field whose `message_encoding` feature is `DELIMITED`.
     case group(MessageID)
     case enumeration(EnumID)
 
@@ -53,93 +54,6 @@ public enum WireType: UInt8, Sendable {
     case fixed32 = 5
 }
 
-/// One field of a message type.
-///
-/// A class (immutable, built once with the pool) so that the codecs' per-field accesses share one
-/// reference instead of copying two strings and the rest on every lookup.
-public final class FieldDescriptor: Hashable, Sendable {
-    /// The name in the `.proto` file (`user_id`).
-    public let name: String
-    /// The proto3 JSON name (`userId`, or the `json_name` option).
-    public let jsonName: String
-    /// The field number.
-    public let number: Int32
-    /// The resolved type.
-    public let type: FieldType
-    /// `repeated` (maps are repeated map-entry messages).
-    public let isRepeated: Bool
-    /// Repeated scalars are written packed (proto3 default, or `[packed = true]`).
-    public let isPacked: Bool
-    /// Set when this field is a map: the map-entry message (field 1 key, field 2 value).
-    public let mapEntry: MessageID?
-    /// Index into ``MessageDescriptor/oneofs`` for members of a real (non-synthetic) oneof.
-    public let oneofIndex: Int?
-    /// Whether presence is tracked: message fields, oneof members, proto3 `optional`, proto2 scalars.
-    public let hasPresence: Bool
-    /// `proto3 optional` (a synthetic oneof in the descriptor).
-    public let isProto3Optional: Bool
-    /// `"jsonName":` as UTF-8, ready to write as an object key (nil when the name needs escaping).
-    public let jsonNameKey: [UInt8]?
-    /// `"name":` as UTF-8, ready to write as an object key (nil when the name needs escaping).
-    public let protoNameKey: [UInt8]?
-
-    init(
-        name: String,
-        jsonName: String,
-        number: Int32,
-        type: FieldType,
-        isRepeated: Bool,
-        isPacked: Bool,
-        mapEntry: MessageID?,
-        oneofIndex: Int?,
-        hasPresence: Bool,
-        isProto3Optional: Bool
-    ) {
-        self.name = name
-        self.jsonName = jsonName
-        self.number = number
-        self.type = type
-        self.isRepeated = isRepeated
-        self.isPacked = isPacked
-        self.mapEntry = mapEntry
-        self.oneofIndex = oneofIndex
-        self.hasPresence = hasPresence
-        self.isProto3Optional = isProto3Optional
-        self.jsonNameKey = Self.objectKey(jsonName)
-        self.protoNameKey = Self.objectKey(name)
-    }
-
-    /// Whether the field is a map.
-    public var isMap: Bool { mapEntry != nil }
-
-    /// `"name":` when `name` is printable ASCII without `"` or `\` (so nothing in it needs a JSON
-    /// escape); nil otherwise, and the writer escapes it.
-    private static func objectKey(_ name: String) -> [UInt8]? {
-        guard name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-        else {
-            return nil
-        }
-        return [UInt8(ascii: "\"")] + Array(name.utf8) + [UInt8(ascii: "\""), UInt8(ascii: ":")]
-    }
-
-    /// Two fields are equal when they are the same object or agree on every property that shapes
-    /// their wire and JSON form.
-    public static func == (lhs: FieldDescriptor, rhs: FieldDescriptor) -> Bool {
-        lhs === rhs
-            || (lhs.name == rhs.name && lhs.jsonName == rhs.jsonName && lhs.number == rhs.number && lhs.type == rhs.type
-                && lhs.isRepeated == rhs.isRepeated && lhs.isPacked == rhs.isPacked && lhs.mapEntry == rhs.mapEntry
-                && lhs.oneofIndex == rhs.oneofIndex && lhs.hasPresence == rhs.hasPresence
-                && lhs.isProto3Optional == rhs.isProto3Optional)
-    }
-
-    /// Hashes the properties equality compares first (name, number, type).
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(number)
-        hasher.combine(type)
-    }
-}
-
 /// A message type, with its fields indexed by number and by both name styles.
 ///
 /// A class (immutable, built once with the pool): `pool[id]` hands out a reference, not a copy of
@@ -155,8 +69,11 @@ public final class MessageDescriptor: Sendable {
     public let oneofs: [String]
     /// Whether this is a synthesized map entry type.
     public let isMapEntry: Bool
-    /// Whether the defining file uses proto3 syntax.
+    /// Whether the defining file uses proto3 syntax (an Editions file does not, whatever its
+    /// features: read ``features`` and the fields' flags instead).
     public let isProto3: Bool
+    /// The message's resolved features, which its fields inherit unless they override them.
+    public let features: ProtoFeatures
     /// The well-known type this is, if its JSON form is special.
     public let wellKnownType: WellKnownType?
 
@@ -177,6 +94,7 @@ public final class MessageDescriptor: Sendable {
         oneofs: [String],
         isMapEntry: Bool,
         isProto3: Bool,
+        features: ProtoFeatures,
         alternateNames: [String: Int] = [:]
     ) {
         self.fullName = fullName
@@ -185,6 +103,7 @@ public final class MessageDescriptor: Sendable {
         self.oneofs = oneofs
         self.isMapEntry = isMapEntry
         self.isProto3 = isProto3
+        self.features = features
         self.wellKnownType = WellKnownType(fullName: fullName)
         var byNumber: [Int32: Int] = [:]
         var byName: [String: Int] = [:]
@@ -252,8 +171,11 @@ public struct EnumDescriptor: Sendable {
     public let fullName: String
     /// Values in declaration order (aliases included).
     public let values: [Value]
-    /// Whether the enum is closed (proto2): unknown numbers are not valid values.
+    /// Whether the enum is closed (`enum_type` `CLOSED`: proto2, or an Editions feature): unknown
+    /// numbers are not valid values.
     public let isClosed: Bool
+    /// The enum's resolved features (only ``ProtoFeatures/enumType`` concerns an enum).
+    public let features: ProtoFeatures
 
     /// Value numbers by name, keyed by UTF-8 bytes (the names of ``number(named:)``).
     public let numberByNameBytes: UTF8NameTable
@@ -261,10 +183,11 @@ public struct EnumDescriptor: Sendable {
     private let numberByName: [String: Int32]
     private let nameByNumber: [Int32: String]
 
-    init(fullName: String, values: [Value], isClosed: Bool) {
+    init(fullName: String, values: [Value], features: ProtoFeatures) {
         self.fullName = fullName
         self.values = values
-        self.isClosed = isClosed
+        self.isClosed = features.enumType == .closed
+        self.features = features
         var byName: [String: Int32] = [:]
         var byNumber: [Int32: String] = [:]
         for value in values {

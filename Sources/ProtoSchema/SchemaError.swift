@@ -11,6 +11,7 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
             case unresolvedType
             case invalidDefinition
             case invalidHttpRule
+            case unsupportedEdition
         }
 
         private let wrapped: Wrapped
@@ -26,6 +27,9 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
         public static let invalidDefinition = Code(.invalidDefinition)
         /// A `google.api.http` option could not be decoded.
         public static let invalidHttpRule = Code(.invalidHttpRule)
+        /// A file's syntax or edition is one whose feature defaults Portico does not know (it
+        /// reads proto2, proto3, and the Editions 2023 and 2024).
+        public static let unsupportedEdition = Code(.unsupportedEdition)
 
         /// A one-line account, for logs and error bodies.
         public var description: String { String(describing: wrapped) }

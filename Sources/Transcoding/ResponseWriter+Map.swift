@@ -50,14 +50,14 @@ extension ResponseWriter {
             if !first { out.writeInteger(UInt8(ascii: ",")) }
             first = false
             let keyStart = out.writerIndex
-            try writeKey(entry.key, keyField.type, into: &out)
+            try writeKey(entry.key, keyField.type, strictUTF8: keyField.validatesUTF8, into: &out)
             out.writeInteger(UInt8(ascii: ":"))
             let component = PathComponent.mapKey(
                 out.getString(at: keyStart + 1, length: out.writerIndex - keyStart - 3) ?? ""
             )
             try withPath(component) { () throws(TranscodingError) in
                 if let value = entry.value {
-                    try writeScalar(valueField.type, value, into: &out)
+                    try writeScalar(valueField.type, value, strictUTF8: valueField.validatesUTF8, into: &out)
                 } else if case .message(let id) = valueField.type {
                     try writeMessage(id, segments: EmptyCollection(), into: &out)
                 } else {
@@ -69,8 +69,12 @@ extension ResponseWriter {
     }
 
     /// Writes a map key as a JSON string (numbers and booleans in their text form).
-    private func writeKey(_ range: Range<Int>?, _ type: FieldType, into out: inout ByteBuffer) throws(TranscodingError)
-    {
+    private func writeKey(
+        _ range: Range<Int>?,
+        _ type: FieldType,
+        strictUTF8: Bool,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
         guard let range else {
             switch type {
             case .string: out.writeStaticString("\"\"")
@@ -81,15 +85,15 @@ extension ResponseWriter {
         }
         switch type {
         case .string:
-            try writeScalar(type, range, into: &out)
+            try writeScalar(type, range, strictUTF8: strictUTF8, into: &out)
         case .int64, .uint64, .sint64, .fixed64, .sfixed64:
             // Quoted already unless int64AsNumbers; keys are strings either way.
             if options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
-            try writeScalar(type, range, into: &out)
+            try writeScalar(type, range, strictUTF8: strictUTF8, into: &out)
             if options.int64AsNumbers { out.writeInteger(UInt8(ascii: "\"")) }
         default:
             out.writeInteger(UInt8(ascii: "\""))
-            try writeScalar(type, range, into: &out)
+            try writeScalar(type, range, strictUTF8: strictUTF8, into: &out)
             out.writeInteger(UInt8(ascii: "\""))
         }
     }

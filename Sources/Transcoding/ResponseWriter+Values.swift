@@ -6,7 +6,16 @@ import TextCoding
 extension ResponseWriter {
     /// Writes one scalar whose encoded value (varint bytes, fixed bytes or length-delimited
     /// payload) is `range`.
-    func writeScalar(_ type: FieldType, _ range: Range<Int>, into out: inout ByteBuffer) throws(TranscodingError) {
+    ///
+    /// Invalid UTF-8 in a string is `malformedProtobuf` when the field validates UTF-8
+    /// (`strictUTF8`, ``ProtoSchema/FieldDescriptor/validatesUTF8``: the wire bytes are invalid),
+    /// and `invalidValue` when it does not (valid bytes that JSON cannot carry).
+    func writeScalar(
+        _ type: FieldType,
+        _ range: Range<Int>,
+        strictUTF8: Bool,
+        into out: inout ByteBuffer
+    ) throws(TranscodingError) {
         var scanner = WireScanner(bytes, range: range)
         switch type {
         case .int32: JSONWriter.writeNumber(Int64(Int32(truncatingIfNeeded: try scanner.readVarint())), into: &out)
@@ -26,7 +35,8 @@ extension ResponseWriter {
         case .string:
             let text = UnsafeRawBufferPointer(rebasing: bytes[range])
             guard JSONWriter.writeString(utf8: text, into: &out, validate: true) else {
-                throw .malformed("string field holds invalid UTF-8")
+                if strictUTF8 { throw .malformed("string field holds invalid UTF-8") }
+                throw .invalid("string field holds bytes that are not UTF-8, which JSON cannot carry")
             }
         case .bytes:
             out.writeInteger(UInt8(ascii: "\""))

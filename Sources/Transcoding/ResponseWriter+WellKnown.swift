@@ -38,7 +38,7 @@ extension ResponseWriter {
         case .wrapper:
             guard let field = descriptor.field(number: 1) else { throw .malformed("malformed wrapper type") }
             if let last = fields.all(1).last {
-                try writeScalar(field.type, last.range, into: &out)
+                try writeScalar(field.type, last.range, strictUTF8: field.validatesUTF8, into: &out)
             } else {
                 writeDefault(field.type, into: &out)
             }
@@ -79,7 +79,7 @@ extension ResponseWriter {
             let all = fields.all(field.number)
             try nested().writeMessage(id, segments: all.lazy.map(\.range), into: &out)
         default:
-            try writeScalar(field.type, last.range, into: &out)
+            try writeScalar(field.type, last.range, strictUTF8: field.validatesUTF8, into: &out)
         }
     }
 

@@ -192,13 +192,13 @@ struct ResponseWriter {
         if let entry = field.mapEntry {
             try writeMap(entry, found, into: &out)
         } else if field.isRepeated {
-            try writeArray(field.type, found, into: &out)
+            try writeArray(field.type, found, strictUTF8: field.validatesUTF8, into: &out)
         } else if let last = found.last {
             switch field.type {
             case .message(let id), .group(let id):
                 try writeMessage(id, segments: found.lazy.map(\.range), into: &out)
             default:
-                try writeScalar(field.type, last.range, into: &out)
+                try writeScalar(field.type, last.range, strictUTF8: field.validatesUTF8, into: &out)
             }
         } else {
             writeDefault(field.type, into: &out)
@@ -208,6 +208,7 @@ struct ResponseWriter {
     private func writeArray(
         _ type: FieldType,
         _ found: ArraySlice<Occurrence>,
+        strictUTF8: Bool,
         into out: inout ByteBuffer
     )
         throws(TranscodingError)
@@ -227,7 +228,7 @@ struct ResponseWriter {
                     }
                     separate(&out)
                     try withPath(.index(count)) { () throws(TranscodingError) in
-                        try writeScalar(type, start..<scanner.index, into: &out)
+                        try writeScalar(type, start..<scanner.index, strictUTF8: strictUTF8, into: &out)
                     }
                     count += 1
                 }
@@ -239,7 +240,7 @@ struct ResponseWriter {
                 case .message(let id), .group(let id):
                     try writeMessage(id, segments: CollectionOfOne(occurrence.range), into: &out)
                 default:
-                    try writeScalar(type, occurrence.range, into: &out)
+                    try writeScalar(type, occurrence.range, strictUTF8: strictUTF8, into: &out)
                 }
             }
             count += 1

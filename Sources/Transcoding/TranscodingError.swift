@@ -26,7 +26,8 @@ public struct TranscodingError: Error, Sendable, CustomStringConvertible {
         /// unknown enum name, bad base64, two members of one oneof...
         public static let invalidValue = Code(.invalidValue)
         /// Protobuf wire bytes are truncated or otherwise invalid (including invalid UTF-8 in a
-        /// `string` field).
+        /// `string` field that validates UTF-8, ``ProtoSchema/FieldDescriptor/validatesUTF8``; in
+        /// one that does not, such bytes are valid and have no JSON form: ``invalidValue``).
         public static let malformedProtobuf = Code(.malformedProtobuf)
         /// A valid input the codec does not handle (for example a message-typed path binding).
         public static let unsupported = Code(.unsupported)

@@ -37,15 +37,7 @@ struct OpenAPIDataListenerTests {
     }
 
     @Test func thePathMustNotShadowARoute() throws {
-        func problems(_ openapi: String) -> String {
-            do {
-                let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: 1, extra: "openapi: \(openapi)"))
-                _ = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
-                return ""
-            } catch {
-                return "\(error)"
-            }
-        }
+        func problems(_ openapi: String) -> String { demoConfigProblems("openapi: \(openapi)") }
         #expect(problems("{ path: /openapi.json }") == "")
         #expect(problems("{ path: /v1/users/7 }").contains("openapi.path: /v1/users/7 is a route's path"))
         #expect(problems("{ path: openapi.json }").contains("openapi.path"))

@@ -16,9 +16,10 @@ struct ReadmeConfigTests {
         return block.lines.joined(separator: "\n") + "\n"
     }
 
-    /// The relative paths of files the YAML names: descriptor sets (`.binpb`) and PEM files.
+    /// The relative paths of files the YAML names: descriptor sets (`.binpb`), key lists
+    /// (`.txt`) and PEM files.
     static func namedFiles(in yaml: String) -> [String] {
-        let pattern = #/[A-Za-z0-9_./-]+\.(binpb|pem|key)\b/#
+        let pattern = #/[A-Za-z0-9_./-]+\.(binpb|txt|pem|key)\b/#
         var paths: [String] = []
         for line in yaml.split(separator: "\n") {
             // Only values: the comments name example files (my.binpb) that are not config.
@@ -36,7 +37,7 @@ struct ReadmeConfigTests {
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try yaml.write(toFile: directory + "/Gateway.yaml", atomically: true, encoding: .utf8)
         let files = namedFiles(in: yaml)
-        for path in files where path.hasSuffix(".binpb") {
+        for path in files where path.hasSuffix(".binpb") || path.hasSuffix(".txt") {
             let target = directory + "/" + path
             try manager.createDirectory(
                 atPath: (target as NSString).deletingLastPathComponent,
@@ -46,7 +47,7 @@ struct ReadmeConfigTests {
         }
         // PEM files: `<dir>/ca.pem` is the CA; every other `<dir>/<name>.pem`/`.key` pair a
         // leaf it issues (a client certificate when the name says so).
-        let pem = files.filter { !$0.hasSuffix(".binpb") }
+        let pem = files.filter { $0.hasSuffix(".pem") || $0.hasSuffix(".key") }
         let folders = Set(pem.map { ($0 as NSString).deletingLastPathComponent })
         for folder in folders {
             let ca = try await TestCertificateAuthority.create(in: directory + "/" + folder, name: "ca")
@@ -84,13 +85,13 @@ struct ReadmeConfigTests {
         }
     }
 
-    /// Guards the extraction: the block's descriptor set and every TLS file are found.
+    /// Guards the extraction: the block's descriptor set, key list and every TLS file are found.
     @Test func theFilesItNamesAreFound() throws {
         let files = Self.namedFiles(in: try Self.referenceYAML())
         #expect(
             files == [
                 "Protos/demo.binpb", "certs/ca.pem", "certs/client.pem", "certs/client.key", "certs/portico.pem",
-                "certs/portico.key",
+                "certs/portico.key", "demo/api-keys.txt",
             ]
         )
     }

@@ -3,16 +3,17 @@ import SwiftProtobuf
 import Testing
 import Transcoding
 
-private typealias T2 = ProtobufTestMessages_Proto2_TestAllTypesProto2
+typealias RandomT2 = ProtobufTestMessages_Proto2_TestAllTypesProto2
+private typealias T2 = RandomT2
 
 /// Random TestAllTypesProto2 messages: explicit presence (defaults that are set must be kept),
 /// closed enums, unpacked and packed repeated fields, groups and extensions.
 extension MessageFactory {
-    fileprivate mutating func nestedEnum2() -> T2.NestedEnum {
+    mutating func nestedEnum2() -> RandomT2.NestedEnum {
         [.foo, .bar, .baz, .neg].randomElement(using: &random)!
     }
 
-    fileprivate mutating func makeProto2(depth: Int = 0) -> T2 {
+    mutating func makeProto2(depth: Int = 0) -> RandomT2 {
         var m = T2()
         // Zero is likely: proto2 must write a set zero, and JSON must show it.
         if chance(40) { m.optionalInt32 = chance(30) ? 0 : int32() }

@@ -290,4 +290,24 @@ struct StreamingPathTests {
         // escape (the factory's keys hold quotes and control characters) and go to the tree.
         if plain { #expect(streamedCount == 500) }
     }
+
+    @Test(
+        "Editions messages (DELIMITED groups, packed and expanded fields, extensions) stream as the tree encodes them"
+    )
+    func editionsDocuments() throws {
+        var factory = MessageFactory(random: SplitMix64(seed: 0x57_12EA_ED), plain: true)
+        var streamedCount = 0
+        for _ in 0..<300 {
+            // swift-protobuf names group-like fields by their type (`GroupLikeType`), which both
+            // paths read as the field.
+            let edition2023: [UInt8] = try factory.makeEdition2023().jsonUTF8Bytes()
+            if Self.check(edition2023, as: Fixtures.edition2023, Self.conformance) { streamedCount += 1 }
+            let proto2 = try factory.makeProto2().jsonString().replacingOccurrences(
+                of: "[protobuf_test_messages.proto2.",
+                with: "[protobuf_test_messages.editions.proto2."
+            )
+            if Self.check(Array(proto2.utf8), as: Fixtures.editionsProto2, Self.conformance) { streamedCount += 1 }
+        }
+        #expect(streamedCount == 600)
+    }
 }

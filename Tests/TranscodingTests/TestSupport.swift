@@ -9,9 +9,11 @@ enum Fixtures {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
 
-    /// protobuf_test_messages.proto3/proto2 (conformance messages) with their imports.
+    /// protobuf_test_messages.proto3/proto2 (conformance messages) and their Editions variants
+    /// (protobuf_test_messages.editions.*), with their imports: the two descriptor sets merged.
     static let conformancePool: DescriptorPool = load(
-        testsDirectory.appendingPathComponent("Fixtures/test_messages.binpb")
+        testsDirectory.appendingPathComponent("Fixtures/test_messages.binpb"),
+        testsDirectory.appendingPathComponent("Fixtures/test_messages_editions.binpb")
     )
     /// The demo services' descriptor set (demo.echo.v1.Everything).
     static let demoPool: DescriptorPool = load(repositoryRoot.appendingPathComponent("Protos/demo.binpb"))
@@ -20,10 +22,18 @@ enum Fixtures {
     static let nested = demoPool.messageID(named: "demo.echo.v1.Everything.Nested")!
     static let proto3 = conformancePool.messageID(named: "protobuf_test_messages.proto3.TestAllTypesProto3")!
     static let proto2 = conformancePool.messageID(named: "protobuf_test_messages.proto2.TestAllTypesProto2")!
+    static let editionsProto3 = conformancePool.messageID(
+        named: "protobuf_test_messages.editions.proto3.TestAllTypesProto3"
+    )!
+    static let editionsProto2 = conformancePool.messageID(
+        named: "protobuf_test_messages.editions.proto2.TestAllTypesProto2"
+    )!
+    static let edition2023 = conformancePool.messageID(
+        named: "protobuf_test_messages.editions.TestAllTypesEdition2023"
+    )!
 
-    private static func load(_ url: URL) -> DescriptorPool {
-        let data = try! Data(contentsOf: url)
-        return try! DescriptorPool(serializedSets: [Array(data)])
+    private static func load(_ urls: URL...) -> DescriptorPool {
+        try! DescriptorPool(serializedSets: urls.map { Array(try! Data(contentsOf: $0)) })
     }
 }
 

@@ -17,6 +17,8 @@ public struct HeaderPolicy: Sendable {
         "content-type", "user-agent", "expect", "http2-settings", "accept-encoding",
         "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol",
         "x-http-method-override",
+        // Portico's own: the id of the API key the request authenticated with, never a client's.
+        "x-portico-api-key-id",
     ]
 
     /// Response metadata the gateway never copies back as `Grpc-Metadata-` headers.

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOHTTP1
 import Routing
 
 /// A request whose route matched: the snapshot it started on (kept to its end, whatever is
@@ -9,4 +11,20 @@ struct RoutedRequest {
     let match: RouteMatch
     /// The route's plan.
     let plan: RoutePlan
+    /// What the route's admission let through (the API key's id, headers withheld); nil when
+    /// the route checks nothing.
+    var admitted: RouteAdmission.Admitted?
+
+    /// Runs the route's admission (``RoutePlan/admission``), keeping what it let through.
+    /// - Returns: The refusal (401, 429), or nil when the request may go on.
+    mutating func admit(_ head: HTTPRequestHead, peer: String?, now: NIODeadline) -> GatewayError? {
+        guard let admission = plan.admission else { return nil }
+        switch admission.admit(head.headers, query: head.pathAndQuery.query, peer: peer, now: now.uptimeNanoseconds) {
+        case .success(let admitted):
+            self.admitted = admitted
+            return nil
+        case .failure(let error):
+            return error
+        }
+    }
 }

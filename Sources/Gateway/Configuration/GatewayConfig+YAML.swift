@@ -31,12 +31,15 @@ extension GatewayConfig {
     /// | `tls.cert` / `tls.key` | PEM files: serve HTTPS on `listen` | plain HTTP |
     /// | `admin.listen` / `shutdown.gracePeriod` / `watch` / `openapi.path` | see `GatewayConfig+Operations.swift` | none / 25s / false / none |
     /// | `backends.<name>.tls` | `{ca, cert, key, serverName, insecureSkipVerify}` or `true` | h2c |
+    /// | `auth.providers` / `auth.rules` | see `GatewayConfig+Auth.swift` | none |
+    /// | `rateLimits` / `trustedProxies` | see `GatewayConfig+RateLimits.swift` | none |
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
     /// | `cors` (and `methods.<pkg.Service.Method>.cors`) | see `GatewayConfig+CORS.swift` | none |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "protoPaths", "protoc", "backends", "services", "http", "json", "headers", "limits",
         "streaming", "methods",
         "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics", "openapi",
+        "auth", "rateLimits", "trustedProxies",
         "cors",
     ]
 
@@ -112,6 +115,9 @@ extension GatewayConfig {
             case "admin", "shutdown", "watch", "openapi": parseOperations(key, value, into: &config, reader: &reader)
             case "logging": parseLogging(value, into: &config.logging, reader: &reader)
             case "metrics": parseMetrics(value, into: &config.metricsEnabled, reader: &reader)
+            case "auth": config.auth = parseAuth(value, reader: &reader)
+            case "rateLimits": config.rateLimits = parseRateLimits(value, reader: &reader)
+            case "trustedProxies": config.trustedProxies = parseTrustedProxies(value, reader: &reader)
             case "cors": config.cors = parseCORS(value, at: key, reader: &reader)
             default: break
             }

@@ -65,6 +65,12 @@ public struct GatewayConfig: Sendable {
     /// The admin listener (`admin: { listen: 127.0.0.1:9901 }`); nil = none. See
     /// `GatewayConfig+Operations.swift`.
     public var admin: AdminSettings?
+    /// Who may call which method (`auth:`); empty = everyone.
+    public var auth = AuthSettings()
+    /// Token-bucket limits per method (`rateLimits:`).
+    public var rateLimits: [RateLimitRule] = []
+    /// Peers whose `X-Forwarded-For` names the client (`trustedProxies:`), as written.
+    public var trustedProxies: [String] = []
     /// The OpenAPI document served on the data listener too (`openapi: { path: /openapi.json }`);
     /// nil = on the admin listener only.
     public var openapi: OpenAPISettings?

@@ -2,7 +2,7 @@ public import NIOCore
 public import NIOHTTP1
 import ProtoSchema
 public import Transcoding
-public import Upstream
+import Upstream
 
 /// The single place where failures become HTTP: the gRPC → HTTP status table, the statuses the
 /// gateway's own failures use instead (405, 408, 413, 431, 503), their headers (`Allow`), and the
@@ -40,15 +40,21 @@ extension GatewayError {
         case .payloadTooLarge: .payloadTooLarge
         case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .backendOverloaded: .serviceUnavailable
+        case .unauthenticated: .unauthorized
+        case .rateLimited: .tooManyRequests
         case nil: HTTPResponseStatus(statusCode: Self.httpStatus(for: code))
         }
     }
 
     /// Headers the answer must carry besides `Content-Type` and `Content-Length`: `Allow` on
-    /// every 405 (RFC 9110 §15.5.6).
+    /// every 405 (RFC 9110 §15.5.6), `WWW-Authenticate` on a 401 (§11.6.1), `Retry-After` on a
+    /// 429 (RFC 6585 §4).
     func addHTTPHeaders(to response: inout CompleteResponse) {
-        if case .methodNotAllowed(let allowed) = reason {
-            response.add(name: "Allow", value: allowed.joined(separator: ", "))
+        switch reason {
+        case .methodNotAllowed(let allowed): response.add(name: "Allow", value: allowed.joined(separator: ", "))
+        case .unauthenticated(let challenge): response.add(name: "WWW-Authenticate", value: challenge)
+        case .rateLimited(let seconds): response.add(name: "Retry-After", value: String(seconds))
+        default: break
         }
     }
 

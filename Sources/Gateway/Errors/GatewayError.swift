@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 public import Upstream
 
 /// A failed request, whoever failed it: the gateway (bad JSON, no route, backend down) or the
@@ -72,6 +72,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case headersTooLarge
         /// The backend is at its `maxConcurrentRequests`.
         case backendOverloaded
+        /// 401: credentials are missing or wrong; `WWW-Authenticate` carries this challenge.
+        case unauthenticated(challenge: String)
+        /// 429: a rate limit is reached; `Retry-After` says when a request may succeed again.
+        case rateLimited(retryAfterSeconds: Int)
     }
 
     /// The gRPC status code that describes the failure.

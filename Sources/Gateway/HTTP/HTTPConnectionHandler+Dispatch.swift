@@ -17,6 +17,11 @@ extension HTTPConnectionHandler {
         }
         if head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
             // NIO's upgrade handler passed the request on: the upgrade was refused.
+            if let context, let admission = loop.takeAdmission(handshakeOn: context.channel),
+                case .failure(let refusal) = admission
+            {
+                return refuse(refusal)
+            }
             return refuse(WebSocketRouting.refusal(head, live: live))
         }
         let (path, query) = head.pathAndQuery
@@ -26,15 +31,19 @@ extension HTTPConnectionHandler {
         }
         let lookup: RouteLookup
         do {
-            lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: query)
+            let routed = APIKeyVerifier.query(query, without: snapshot.apiKeyQueryParameters)
+            lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: routed)
         } catch {
             return refuse(.invalidArgument(error.message, cause: error))
         }
         switch lookup {
         case .matched(let match):
-            let request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
+            var request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
             record?.route = request.plan.telemetry
             if let policy = request.plan.cors { beginCORS(head, plan: request.plan, policy: policy) }
+            if let refusal = request.admit(head, peer: clientAddress, now: loop.eventLoop.now) {
+                return refuse(refusal)
+            }
             let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
             if request.plan.method.isClientStreaming {
                 do {
@@ -116,6 +125,7 @@ extension HTTPConnectionHandler {
             scheme: snapshot.scheme
         )
         if let id = record?.requestID { RequestID.forward(id, in: &metadata) }
+        request.admitted?.apply(to: &metadata)
         return try CallExchange(
             plan: plan,
             cluster: request.live.clusters[plan.backend],

@@ -24,6 +24,9 @@ final class GatewayLoop: @unchecked Sendable {
     private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
     /// Whether the server drains: connections opened from now on drain at once.
     private(set) var isDraining = false
+    /// What the admission of each WebSocket handshake decided (``RouteAdmission``), from NIO's
+    /// `shouldUpgrade` until the session, or the HTTP handler answering a refusal, takes it.
+    private var handshakeAdmissions: [ObjectIdentifier: Result<RouteAdmission.Admitted, GatewayError>] = [:]
 
     init(index: Int, eventLoop: any EventLoop, logger: Logger, telemetry: LoopTelemetry) {
         self.index = index
@@ -42,6 +45,18 @@ final class GatewayLoop: @unchecked Sendable {
             eventLoop.assertInEventLoop()
             live = newValue
         }
+    }
+
+    // MARK: WebSocket handshakes
+
+    /// Records the admission of the handshake on `channel`. Only on ``eventLoop``.
+    func admitted(_ result: Result<RouteAdmission.Admitted, GatewayError>, handshakeOn channel: any Channel) {
+        handshakeAdmissions[ObjectIdentifier(channel)] = result
+    }
+
+    /// The admission recorded for the handshake on `channel`, if any (taken: asked once).
+    func takeAdmission(handshakeOn channel: any Channel) -> Result<RouteAdmission.Admitted, GatewayError>? {
+        handshakeAdmissions.removeValue(forKey: ObjectIdentifier(channel))
     }
 
     // MARK: Connections (drain)

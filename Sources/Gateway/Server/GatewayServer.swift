@@ -131,10 +131,18 @@ public final class GatewayServer: Sendable {
             shouldUpgrade: { channel, head in
                 // A refused upgrade reaches the HTTP handler, which answers with the reason.
                 guard let loop = try? gatewayLoop(of: channel),
-                    case .success(let request) = WebSocketRouting.match(head, live: loop.current)
+                    case .success(var request) = WebSocketRouting.match(head, live: loop.current)
                 else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
+                // Credentials and rate limit, once per handshake: a refusal is answered by the
+                // HTTP handler, a pass travels to the session.
+                let peer = channel.remoteAddress?.ipAddress
+                if let refusal = request.admit(head, peer: peer, now: channel.eventLoop.now) {
+                    loop.admitted(.failure(refusal), handshakeOn: channel)
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                if let admitted = request.admitted { loop.admitted(.success(admitted), handshakeOn: channel) }
                 var headers = HTTPHeaders()
                 if loop.current.snapshot.config.logging.access {
                     headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
@@ -146,8 +154,11 @@ public final class GatewayServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let loop = try gatewayLoop(of: channel)
                     let live = loop.current
-                    guard case .success(let request) = WebSocketRouting.match(head, live: live) else {
+                    guard case .success(var request) = WebSocketRouting.match(head, live: live) else {
                         throw ChannelError.inappropriateOperationForState
+                    }
+                    if case .success(let admitted) = loop.takeAdmission(handshakeOn: channel) {
+                        request.admitted = admitted
                     }
                     let limit = live.snapshot.config.streaming.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandlers(

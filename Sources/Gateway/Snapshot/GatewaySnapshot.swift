@@ -35,6 +35,9 @@ public final class GatewaySnapshot: Sendable {
     public let errorTranscoder: ResponseTranscoder
     /// `https` behind the TLS listener, else `http` (`x-forwarded-proto`).
     public let scheme: String
+    /// The query parameters API keys travel in (`apiKey: { query: ... }`): left out of route
+    /// matching, so no route refuses them as unknown fields.
+    let apiKeyQueryParameters: Set<String>
     /// The document the data listener serves itself (`openapi.path`); nil = none.
     public let servedDocument: ServedDocument?
     /// The schemas from server reflection the snapshot was built with, by backend name.
@@ -69,6 +72,12 @@ public final class GatewaySnapshot: Sendable {
         self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
         self.errorTranscoder = errorTranscoder
         self.scheme = config.tls == nil ? "http" : "https"
+        self.apiKeyQueryParameters = Set(
+            config.auth.providers.values.compactMap { provider -> String? in
+                guard case .apiKey(let settings) = provider, case .query(let name) = settings.source else { return nil }
+                return name
+            }
+        )
         self.reflected = reflected
         self.reflectionPending = reflectionPending
         self.servedDocument = servedDocument

@@ -29,6 +29,8 @@ public final class RoutePlan: Sendable {
     public let labels: RouteLabels
     /// The route's metric handles, made once per label set and kept.
     public let telemetry: RouteTelemetry
+    /// Credentials and rate limit checked before the call (`auth`, `rateLimits`); nil = none.
+    let admission: RouteAdmission?
     /// CORS: `methods.<name>.cors`, else the top-level `cors`; nil = none (no CORS header, and
     /// preflights are answered as any `OPTIONS`).
     public let cors: CORSPolicy?
@@ -40,7 +42,8 @@ public final class RoutePlan: Sendable {
         response: ResponseBodyWriter,
         defaultTimeout: TimeAmount?,
         retry: GatewayConfig.RetryPolicy?,
-        cors: CORSPolicy?
+        cors: CORSPolicy?,
+        admission: RouteAdmission? = nil
     ) {
         self.route = route
         self.method = route.method
@@ -49,6 +52,7 @@ public final class RoutePlan: Sendable {
         self.response = response
         self.defaultTimeout = defaultTimeout
         self.retry = retry
+        self.admission = admission
         self.cors = cors
         self.labels = RouteLabels(
             httpRoute: route.pathTemplate,

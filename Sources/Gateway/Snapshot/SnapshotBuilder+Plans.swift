@@ -11,7 +11,8 @@ extension SnapshotBuilder {
         table: RouteTable,
         pool: DescriptorPool,
         backends: [BackendDefinition],
-        backendByService: [String: String]
+        backendByService: [String: String],
+        admissions: [String: RouteAdmission]
     ) -> [RoutePlan] {
         // Transcoders are shared by every route with the same options.
         var transcoders: [JSONCodecOptions: (RequestTranscoder, ResponseTranscoder)] = [:]
@@ -61,7 +62,8 @@ extension SnapshotBuilder {
                 ),
                 defaultTimeout: defaultTimeout,
                 retry: retryPolicy(for: method, backend: backend),
-                cors: corsPolicy(settings?.cors ?? config.cors)
+                cors: corsPolicy(settings?.cors ?? config.cors),
+                admission: admissions[method.fullName]
             )
         }
     }

@@ -86,6 +86,7 @@ public struct SnapshotBuilder: Sendable {
                 )
             }
         }
+        let admissionByMethod = table.map { admissions(for: $0.routes.map(\.method), problems: &problems) } ?? [:]
         guard problems.isEmpty, let table else { throw ConfigError.invalid(problems) }
 
         let backends = config.backends.keys.sorted().enumerated().map { index, name in
@@ -98,7 +99,13 @@ public struct SnapshotBuilder: Sendable {
                 tlsFiles: tlsFileContents(config.backends[name]!.tls)
             )
         }
-        let plans = compilePlans(table: table, pool: pool, backends: backends, backendByService: assignment.served)
+        let plans = compilePlans(
+            table: table,
+            pool: pool,
+            backends: backends,
+            backendByService: assignment.served,
+            admissions: admissionByMethod
+        )
         let snapshot = GatewaySnapshot(
             config: config,
             baseDirectory: baseDirectory,

@@ -119,6 +119,7 @@ final class WebSocketCallHandler: ChannelDuplexHandler, CallClient, TickFlushing
                 scheme: snapshot.scheme
             )
             if let id = record.requestID { RequestID.forward(id, in: &metadata) }
+            request.admitted?.apply(to: &metadata)
             let exchange = try CallExchange(
                 plan: plan,
                 cluster: request.live.clusters[plan.backend],

@@ -18,7 +18,8 @@ enum WebSocketRouting {
     /// 400 for a route whose method does not stream).
     static func match(_ head: HTTPRequestHead, live: LiveSnapshot) -> Result<RoutedRequest, GatewayError> {
         let snapshot = live.snapshot
-        let (path, query) = head.pathAndQuery
+        let (path, rawQuery) = head.pathAndQuery
+        let query = APIKeyVerifier.query(rawQuery, without: snapshot.apiKeyQueryParameters)
         let override = head.headers.first(name: methodOverrideHeader)?.uppercased()
         var verbs = [override ?? "GET"]
         var unary: Route?

@@ -156,3 +156,15 @@ func withTLSGateway<T>(
         body
     )
 }
+
+/// The problems `portico check` would print for the demo configuration with `extra` top-level
+/// YAML lines, or "" when it builds.
+func demoConfigProblems(_ extra: String) -> String {
+    do {
+        let config = try GatewayConfig.parse(yaml: demoConfigYAML(backendPort: 1, extra: extra))
+        _ = try GatewaySnapshot(config: config, baseDirectory: repositoryRoot)
+        return ""
+    } catch {
+        return "\(error)"
+    }
+}
