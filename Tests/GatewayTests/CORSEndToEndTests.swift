@@ -193,6 +193,33 @@ struct CORSEndToEndTests {
         }
     }
 
+    @Test func anAuthRefusalCarriesTheHeadersAndThePreflightNeedsNoKey() async throws {
+        let keys = NSTemporaryDirectory() + "portico-cors-keys-\(UUID().uuidString)"
+        try "secret\n".write(toFile: keys, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let auth = """
+            auth:
+              providers:
+                keys: { apiKey: { header: x-api-key, keys: { file: \(keys) } } }
+              rules:
+                - selector: demo.user.v1.UserService.*
+                  requires: [keys]
+            """
+        try await withGateway(extraConfig: Self.config + "\n" + auth) { harness in
+            let client = try await harness.client()
+            // Browsers send preflights without credentials: answered before any key is asked for.
+            let preflight = try await client.preflight("/v1/users/1", origin: "https://app.example.com", method: "GET")
+            #expect(preflight.status == 204)
+            #expect(preflight.headers.first(name: "access-control-allow-origin") == "https://app.example.com")
+            // The page can read why it was refused.
+            let refused = try await client.send(.GET, "/v1/users/1", headers: [Self.app])
+            #expect(refused.status == 401)
+            #expect(refused.headers.first(name: "access-control-allow-origin") == "https://app.example.com")
+            #expect(harness.getUserCounts == [0])
+            await client.close()
+        }
+    }
+
     @Test func aWebSocketHandshakeCarriesTheHeaders() async throws {
         try await withGateway(extraConfig: Self.config) { harness in
             let allowed = try await WebSocketTestClient.connect(

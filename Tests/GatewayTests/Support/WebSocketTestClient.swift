@@ -42,6 +42,9 @@ final class WebSocketTestClient: Sendable {
                         handshake.withLockedValue { $0 = response.headers }
                         return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(FrameForwarder(continuation: continuation))
+                            // Here, not in the completion handler, which NIO calls first: the
+                            // 101's headers are known once this runs.
+                            upgraded.succeed()
                         }
                     }
                 )
@@ -53,7 +56,6 @@ final class WebSocketTestClient: Sendable {
                             upgraders: [upgrader],
                             completionHandler: { context in
                                 context.pipeline.syncOperations.removeHandler(watcher, promise: nil)
-                                upgraded.succeed()
                             }
                         )
                     )
