@@ -13,7 +13,8 @@ extension AdminEndpoints {
 
     /// `config` as JSON.
     static func json(_ config: GatewayConfig) -> AdminJSON {
-        .object([
+        let cors: AdminJSON = config.cors.map { json($0) } ?? .null
+        return .object([
             ("listen", .string(config.listen.description)),
             ("admin", config.admin.map { .object([("listen", .string($0.listen.description))]) } ?? .null),
             ("eventLoops", config.eventLoops.map { .int($0) } ?? .null),
@@ -76,6 +77,7 @@ extension AdminEndpoints {
             ),
             // Paths only: the key file's content never leaves the process.
             ("tls", config.tls.map { .object([("cert", .string($0.cert)), ("key", .string($0.key))]) } ?? .null),
+            ("cors", cors),
         ])
     }
 
@@ -170,7 +172,20 @@ extension AdminEndpoints {
         members.append(("json", .object(overrides.compactMap { name, value in value.map { (name, .bool($0)) } })))
         members.append(("retry", settings.retry.map(json) ?? .null))
         members.append(("timeoutMs", settings.timeoutMilliseconds.map { .int($0) } ?? .null))
+        members.append(("cors", settings.cors.map(json) ?? .null))
         return .object(members)
+    }
+
+    private static func json(_ cors: GatewayConfig.CORSSettings) -> AdminJSON {
+        let methods: AdminJSON = cors.allowMethods.map { AdminJSON.strings($0) } ?? .null
+        return .object([
+            ("allowOrigins", .strings(cors.allowOrigins)),
+            ("allowMethods", methods),
+            ("allowHeaders", .strings(cors.allowHeaders)),
+            ("exposeHeaders", .strings(cors.exposeHeaders)),
+            ("allowCredentials", .bool(cors.allowCredentials)),
+            ("maxAgeSeconds", .int(cors.maxAgeSeconds)),
+        ])
     }
 
     private static func json(_ rule: HttpRule) -> AdminJSON {

@@ -34,11 +34,13 @@ extension GatewayConfig {
     /// | `auth.providers` / `auth.rules` | see `GatewayConfig+Auth.swift` | none |
     /// | `rateLimits` / `trustedProxies` | see `GatewayConfig+RateLimits.swift` | none |
     /// | `logging.access` / `format` / `level` | bool / `json`, `text` / log level | false / text / info |
+    /// | `cors` (and `methods.<pkg.Service.Method>.cors`) | see `GatewayConfig+CORS.swift` | none |
     static let topLevelKeys: Set<String> = [
         "listen", "protos", "protoPaths", "protoc", "backends", "services", "http", "json", "headers", "limits",
         "streaming", "methods",
         "eventLoops", "tls", "compression", "admin", "shutdown", "watch", "logging", "metrics", "openapi",
         "auth", "rateLimits", "trustedProxies",
+        "cors",
     ]
 
     /// Decodes `Gateway.yaml` text, reporting every problem with its YAML path.
@@ -116,6 +118,7 @@ extension GatewayConfig {
             case "auth": config.auth = parseAuth(value, reader: &reader)
             case "rateLimits": config.rateLimits = parseRateLimits(value, reader: &reader)
             case "trustedProxies": config.trustedProxies = parseTrustedProxies(value, reader: &reader)
+            case "cors": config.cors = parseCORS(value, at: key, reader: &reader)
             default: break
             }
         }
@@ -220,10 +223,11 @@ extension GatewayConfig {
                 case "json": settings.json = parseJSON(item, at: "\(path).json", reader: &reader)
                 case "retry": settings.retry = parseRetryPolicy(item, at: "\(path).retry", reader: &reader)
                 case "timeout": settings.timeoutMilliseconds = reader.durationMilliseconds(item, at: "\(path).timeout")
+                case "cors": settings.cors = parseCORS(item, at: "\(path).cors", reader: &reader)
                 default:
                     reader.report(
                         "\(path).\(key)",
-                        "unknown key \"\(key)\" (expected json, rawContentType, retry, timeout)",
+                        "unknown key \"\(key)\" (expected cors, json, rawContentType, retry, timeout)",
                         at: item
                     )
                 }

@@ -82,6 +82,8 @@ public struct GatewayConfig: Sendable {
     public var logging = LoggingSettings()
     /// Whether requests and calls are recorded in the Prometheus metrics (`metrics.enabled`).
     public var metricsEnabled = true
+    /// CORS for every route (`cors:`, see `GatewayConfig+CORS.swift`); nil = none.
+    public var cors: CORSSettings?
 
     /// A `host:port` pair (the listener's address).
     public struct HostPort: Hashable, Sendable, CustomStringConvertible {
@@ -289,6 +291,8 @@ public struct GatewayConfig: Sendable {
         /// Deadline of this method's calls without `Grpc-Timeout`, replacing the backend's
         /// `timeout` (and applying to streaming methods too).
         public var timeoutMilliseconds: Int64?
+        /// CORS for this method's routes, replacing the top-level `cors`.
+        public var cors: CORSSettings?
         /// The YAML path of the entry (`methods.pkg.Service.Method`), for load-time errors.
         public var yamlPath: String
     }

@@ -45,10 +45,13 @@ struct CompleteResponse {
         scratch.writeString(String(status.code))
         scratch.writeInteger(UInt8(ascii: " "))
         scratch.writeString(status.reasonPhrase)
-        scratch.writeStaticString("\r\nContent-Type: ")
-        scratch.writeString(contentType)
-        scratch.writeStaticString("\r\nContent-Length: ")
-        scratch.writeString(String(body.readableBytes))
+        // A 204 has no body, so neither Content-Type nor Content-Length (RFC 9110, 8.6).
+        if status != .noContent {
+            scratch.writeStaticString("\r\nContent-Type: ")
+            scratch.writeString(contentType)
+            scratch.writeStaticString("\r\nContent-Length: ")
+            scratch.writeString(String(body.readableBytes))
+        }
         scratch.writeStaticString("\r\n")
         for (name, value) in fields {
             scratch.writeString(name)

@@ -25,6 +25,10 @@ extension HTTPConnectionHandler {
             return refuse(WebSocketRouting.refusal(head, live: live))
         }
         let (path, query) = head.pathAndQuery
+        cors = nil
+        if head.method == .OPTIONS, let preflight = corsPreflight(head, path: path, snapshot: snapshot) {
+            return .answer(preflight)
+        }
         let lookup: RouteLookup
         do {
             let routed = APIKeyVerifier.query(query, without: snapshot.apiKeyQueryParameters)
@@ -36,6 +40,7 @@ extension HTTPConnectionHandler {
         case .matched(let match):
             var request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
             record?.route = request.plan.telemetry
+            if let policy = request.plan.cors { beginCORS(head, plan: request.plan, policy: policy) }
             if let refusal = request.admit(head, peer: clientAddress, now: loop.eventLoop.now) {
                 return refuse(refusal)
             }

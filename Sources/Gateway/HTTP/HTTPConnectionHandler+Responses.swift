@@ -19,6 +19,7 @@ extension HTTPConnectionHandler {
             .apply(to: &response, request: head, allocator: context.channel.allocator)
         if record == nil { beginRecord(head) }  // answered before it was routed
         if let id = record?.requestID { response.add(name: "X-Request-Id", value: id) }
+        cors.take()?.add(to: &response.fields)
         record?.responseBytes = response.body.readableBytes
         let status = Int(response.status.code)
         let bytes = response.bytes(for: head, keepAlive: keepAlive, scratch: &headScratch)
@@ -45,6 +46,10 @@ extension HTTPConnectionHandler {
             respond(to: head, error: error, close: close)
         case .document(let contentType, let body):
             respond(to: head, CompleteResponse(status: .ok, contentType: contentType, body: body), close: close)
+        case .noContent(let fields):
+            var response = CompleteResponse(status: .noContent, contentType: "", body: ByteBuffer())
+            response.fields = fields
+            respond(to: head, response, close: close)
         }
     }
 
@@ -52,6 +57,7 @@ extension HTTPConnectionHandler {
     /// - Parameter close: The stream ended in a way only a closed connection can tell (a raw
     ///   download that failed without trailers): close at once.
     func streamedResponseEnded(head: HTTPRequestHead, close: Bool) {
+        cors = nil
         endRecord(status: record?.sentStatus ?? 200)  // normally ended before the stream's last flush
         guard let context else { return }
         if close {

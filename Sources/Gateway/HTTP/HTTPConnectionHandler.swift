@@ -35,6 +35,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var headScratch = ByteBuffer()
     /// The request being answered, for metrics and the access log (see +Telemetry).
     var record: RequestRecord?
+    /// The CORS headers of the request being answered, when its route has CORS (see +CORS).
+    var cors: CORSResponseHeaders?
 
     /// A handler for a connection accepted on `loop`.
     init(loop: GatewayLoop) {

@@ -168,6 +168,7 @@ final class ResponseEmitter: CallClient, TickFlushing {
         snapshot.headerPolicy.responseHeaders(metadata: responseMetadata, trailers: [], into: &headers)
         if !connection.machine.keepsAlive(head.isKeepAlive) { headers.add(name: "Connection", value: "close") }
         if let id = connection.record?.requestID { headers.add(name: "X-Request-Id", value: id) }
+        connection.cors?.add(to: &headers)
         connection.record?.sentStatus = 200
         let responseHead = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)

@@ -147,6 +147,7 @@ public final class GatewayServer: Sendable {
                 if loop.current.snapshot.config.logging.access {
                     headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
                 }
+                if request.plan.cors != nil { loop.addHandshakeCORS(head, plan: request.plan, to: &headers) }
                 return channel.eventLoop.makeSucceededFuture(headers)
             },
             upgradePipelineHandler: { channel, head in

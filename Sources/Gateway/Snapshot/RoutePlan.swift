@@ -31,6 +31,9 @@ public final class RoutePlan: Sendable {
     public let telemetry: RouteTelemetry
     /// Credentials and rate limit checked before the call (`auth`, `rateLimits`); nil = none.
     let admission: RouteAdmission?
+    /// CORS: `methods.<name>.cors`, else the top-level `cors`; nil = none (no CORS header, and
+    /// preflights are answered as any `OPTIONS`).
+    public let cors: CORSPolicy?
 
     init(
         route: Route,
@@ -39,6 +42,7 @@ public final class RoutePlan: Sendable {
         response: ResponseBodyWriter,
         defaultTimeout: TimeAmount?,
         retry: GatewayConfig.RetryPolicy?,
+        cors: CORSPolicy?,
         admission: RouteAdmission? = nil
     ) {
         self.route = route
@@ -49,6 +53,7 @@ public final class RoutePlan: Sendable {
         self.defaultTimeout = defaultTimeout
         self.retry = retry
         self.admission = admission
+        self.cors = cors
         self.labels = RouteLabels(
             httpRoute: route.pathTemplate,
             rpcMethod: "\(route.method.serviceFullName)/\(route.method.name)",

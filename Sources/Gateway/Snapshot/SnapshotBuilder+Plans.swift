@@ -17,6 +17,15 @@ extension SnapshotBuilder {
         // Transcoders are shared by every route with the same options.
         var transcoders: [JSONCodecOptions: (RequestTranscoder, ResponseTranscoder)] = [:]
         let backendByName = Dictionary(uniqueKeysWithValues: backends.map { ($0.name, $0) })
+        // One policy per `cors:` entry (the global one, or a method's own), shared by its routes.
+        var corsPolicies: [String: CORSPolicy] = [:]
+        func corsPolicy(_ settings: GatewayConfig.CORSSettings?) -> CORSPolicy? {
+            guard let settings else { return nil }
+            if let made = corsPolicies[settings.yamlPath] { return made }
+            let made = CORSPolicy(settings)
+            corsPolicies[settings.yamlPath] = made
+            return made
+        }
         return table.routes.map { route in
             let method = route.method
             let settings = config.methods[method.fullName]
@@ -53,6 +62,7 @@ extension SnapshotBuilder {
                 ),
                 defaultTimeout: defaultTimeout,
                 retry: retryPolicy(for: method, backend: backend),
+                cors: corsPolicy(settings?.cors ?? config.cors),
                 admission: admissions[method.fullName]
             )
         }

@@ -18,6 +18,7 @@ import Upstream
 /// | `portico_upstream_endpoint_up` | gauge | `backend`, `endpoint` |
 /// | `portico_upstream_retries_total` | counter | `backend`, `reason` |
 /// | `portico_access_log_dropped_total` | counter | |
+/// | `portico_cors_rejected_total` | counter | `http_route`, `reason` |
 final class GatewayMetrics: Sendable {
     /// OpenTelemetry's advice for HTTP and RPC durations, in seconds.
     static let buckets: [Duration] = [
@@ -64,6 +65,13 @@ final class GatewayMetrics: Sendable {
         metricName: "portico_upstream_retries",
         unitName: "total",
         helpText: "Calls to backends made again: unprocessed, connect_failed (transparent) and policy."
+    )
+
+    // MetricNameDescriptor is an immutable struct of strings that does not declare Sendable.
+    nonisolated(unsafe) private static let corsRejected = MetricNameDescriptor(
+        metricName: "portico_cors_rejected",
+        unitName: "total",
+        helpText: "Cross-origin requests and preflights answered without a CORS grant, by reason."
     )
 
     /// Where every metric is registered.
@@ -141,6 +149,11 @@ final class GatewayMetrics: Sendable {
     /// The `portico_upstream_retries_total` series of one backend and reason.
     func retries(backend: String, reason: UpstreamRetryReason) -> Counter {
         registry.makeCounter(descriptor: Self.retries, labels: [("backend", backend), ("reason", reason.label)])
+    }
+
+    /// The `portico_cors_rejected_total` series of one route and reason.
+    func corsRejected(route: String, reason: CORSPolicy.Rejection) -> Counter {
+        registry.makeCounter(descriptor: Self.corsRejected, labels: [("http_route", route), ("reason", reason.label)])
     }
 
     /// The `portico_upstream_connections` series of one endpoint.

@@ -21,6 +21,7 @@ public final class RouteTelemetry: Sendable {
     private let calls = MetricSlots<DurationHistogram>()
     private let messages = MetricSlots<Counter>()
     private let retries = MetricSlots<Counter>()
+    private let corsRejections = MetricSlots<Counter>()
 
     init(httpRoute: String, rpcMethod: String, backend: String) {
         self.httpRoute = httpRoute
@@ -55,6 +56,11 @@ public final class RouteTelemetry: Sendable {
     /// Counts one attempt made again by the method's retry policy.
     func recordPolicyRetry(metrics: GatewayMetrics) {
         retries.handle(0) { metrics.retries(backend: backend, reason: .policy) }.increment()
+    }
+
+    /// Counts one cross-origin request or preflight the route's CORS policy granted nothing.
+    func recordCORSRejection(_ reason: CORSPolicy.Rejection, metrics: GatewayMetrics) {
+        corsRejections.handle(reason.rawValue) { metrics.corsRejected(route: httpRoute, reason: reason) }.increment()
     }
 }
 

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,25 +18,33 @@ enum WebSocketEvent: Sendable, Equatable {
 final class WebSocketTestClient: Sendable {
     private let channel: any Channel
     let events: AsyncStream<WebSocketEvent>
+    /// The header fields of the server's `101 Switching Protocols`.
+    let handshakeHeaders: HTTPHeaders
 
-    private init(channel: any Channel, events: AsyncStream<WebSocketEvent>) {
+    private init(channel: any Channel, events: AsyncStream<WebSocketEvent>, handshakeHeaders: HTTPHeaders) {
         self.channel = channel
         self.events = events
+        self.handshakeHeaders = handshakeHeaders
     }
 
     /// Connects to `path` and completes the upgrade (throws if the server refuses it).
     static func connect(port: Int, path: String, headers: [(String, String)] = []) async throws -> WebSocketTestClient {
         let (stream, continuation) = AsyncStream.makeStream(of: WebSocketEvent.self)
         let upgraded = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let handshake = NIOLockedValueBox(HTTPHeaders())
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 let upgrader = NIOWebSocketClientUpgrader(
                     maxFrameSize: 1 << 24,
                     automaticErrorHandling: false,
-                    upgradePipelineHandler: { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
+                    upgradePipelineHandler: { channel, response in
+                        handshake.withLockedValue { $0 = response.headers }
+                        return channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(FrameForwarder(continuation: continuation))
+                            // Here, not in the completion handler, which NIO calls first: the
+                            // 101's headers are known once this runs.
+                            upgraded.succeed()
                         }
                     }
                 )
@@ -47,7 +56,6 @@ final class WebSocketTestClient: Sendable {
                             upgraders: [upgrader],
                             completionHandler: { context in
                                 context.pipeline.syncOperations.removeHandler(watcher, promise: nil)
-                                upgraded.succeed()
                             }
                         )
                     )
@@ -67,7 +75,11 @@ final class WebSocketTestClient: Sendable {
             try? await channel.close()
             throw error
         }
-        return WebSocketTestClient(channel: channel, events: stream)
+        return WebSocketTestClient(
+            channel: channel,
+            events: stream,
+            handshakeHeaders: handshake.withLockedValue { $0 }
+        )
     }
 
     /// Sends a text frame.
