@@ -41,19 +41,11 @@ struct AutoMappingTests {
             await client.close()
 
             // Bidirectional streaming: NDJSON in, one line out per message.
-            let chat = try await StreamingTestClient.start(
-                port: harness.gatewayPort,
-                method: .POST,
-                uri: "/demo.chat.v1.ChatService/TextChat"
-            )
-            try await chat.send("{\"message\":\"one\"}\n{\"message\":\"two\"}\n")
-            try await chat.end()
-            let replies = await chat.collect()
-            #expect(replies.status == 200)
             #expect(
-                replies.text.split(separator: "\n") == [
-                    #"{"message":"you said: one"}"#, #"{"message":"you said: two"}"#,
-                ]
+                try await StreamingTestClient.chatsOneAndTwo(
+                    port: harness.gatewayPort,
+                    uri: "/demo.chat.v1.ChatService/TextChat"
+                )
             )
             let rows = RouteListing.rows(of: harness.gateway.snapshot)
             #expect(rows.map(\.source).allSatisfy { $0 == .auto })

@@ -72,16 +72,7 @@ struct ReflectionTests {
             #expect(upload.status == 200, "\(upload.text)")
             #expect(try String(contentsOfFile: harness.filesDirectory + "/up.txt", encoding: .utf8) == "uploaded")
             await client.close()
-            let chat = try await StreamingTestClient.start(port: harness.gatewayPort, method: .POST, uri: "/v1/chat")
-            try await chat.send("{\"message\":\"one\"}\n{\"message\":\"two\"}\n")
-            try await chat.end()
-            let replies = await chat.collect()
-            #expect(replies.status == 200)
-            #expect(
-                replies.text.split(separator: "\n") == [
-                    #"{"message":"you said: one"}"#, #"{"message":"you said: two"}"#,
-                ]
-            )
+            #expect(try await StreamingTestClient.chatsOneAndTwo(port: harness.gatewayPort, uri: "/v1/chat"))
         }
     }
 

@@ -56,6 +56,19 @@ final class StreamingTestClient: Sendable {
         return StreamingTestClient(channel: channel, events: stream, bodyBytes: bodyBytes)
     }
 
+    /// The demo chat's whole exchange at `uri`: "one" and "two" sent as NDJSON, the request
+    /// ended; `true` when the answer is 200 with both replies, in order.
+    static func chatsOneAndTwo(port: Int, uri: String) async throws -> Bool {
+        let chat = try await start(port: port, method: .POST, uri: uri)
+        try await chat.send("{\"message\":\"one\"}\n{\"message\":\"two\"}\n")
+        try await chat.end()
+        let replies = await chat.collect()
+        return replies.status == 200
+            && replies.text.split(separator: "\n") == [
+                #"{"message":"you said: one"}"#, #"{"message":"you said: two"}"#,
+            ]
+    }
+
     /// Sends a complete `GET` for `uri` (no body) and observes its response.
     static func get(port: Int, uri: String) async throws -> StreamingTestClient {
         let client = try await start(port: port, method: .GET, uri: uri, chunkedBody: false)
