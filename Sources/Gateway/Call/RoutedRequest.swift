@@ -16,10 +16,11 @@ struct RoutedRequest {
     var admitted: RouteAdmission.Admitted?
 
     /// Runs the route's admission (``RoutePlan/admission``), keeping what it let through.
+    /// - Parameter query: The raw query (where a query API key travels), split once by the caller.
     /// - Returns: The refusal (401, 429), or nil when the request may go on.
-    mutating func admit(_ head: HTTPRequestHead, peer: String?, now: NIODeadline) -> GatewayError? {
+    mutating func admit(_ head: HTTPRequestHead, query: Substring?, peer: String?, now: NIODeadline) -> GatewayError? {
         guard let admission = plan.admission else { return nil }
-        switch admission.admit(head.headers, query: head.pathAndQuery.query, peer: peer, now: now.uptimeNanoseconds) {
+        switch admission.admit(head.headers, query: query, peer: peer, now: now.uptimeNanoseconds) {
         case .success(let admitted):
             self.admitted = admitted
             return nil

@@ -41,7 +41,7 @@ extension HTTPConnectionHandler {
             var request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
             record?.route = request.plan.telemetry
             if let policy = request.plan.cors { beginCORS(head, plan: request.plan, policy: policy) }
-            if let refusal = request.admit(head, peer: clientAddress, now: loop.eventLoop.now) {
+            if let refusal = request.admit(head, query: query, peer: clientAddress, now: loop.eventLoop.now) {
                 return refuse(refusal)
             }
             let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing

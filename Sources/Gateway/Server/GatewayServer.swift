@@ -138,7 +138,12 @@ public final class GatewayServer: Sendable {
                 // Credentials and rate limit, once per handshake: a refusal is answered by the
                 // HTTP handler, a pass travels to the session.
                 let peer = channel.remoteAddress?.ipAddress
-                if let refusal = request.admit(head, peer: peer, now: channel.eventLoop.now) {
+                if let refusal = request.admit(
+                    head,
+                    query: head.pathAndQuery.query,
+                    peer: peer,
+                    now: channel.eventLoop.now
+                ) {
                     loop.admitted(.failure(refusal), handshakeOn: channel)
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
