@@ -6,7 +6,8 @@
 #
 #   Benchmarks/ab.sh OLD_PORTICO NEW_PORTICO [EXTRA_YAML_FOR_NEW]
 #
-# Both serve Gateway.yaml (no admin listener); EXTRA_YAML_FOR_NEW is appended to the new one's
+# Both serve Gateway.yaml (no admin listener, GetUser without its appid/appkey rule, as make
+# bench's GET load); EXTRA_YAML_FOR_NEW is appended to the new one's
 # copy (e.g. a `logging:` block). Knobs: ROUNDS (4), DURATION (s per run, 8).
 # Build the binaries with scripts/build-release.sh (e.g. at two commits, copying each out).
 set -euo pipefail
@@ -21,7 +22,8 @@ mkdir -p "$work/files"
 be=$!
 config() { # <port> <extra yaml>
   sed -e "s/^listen: .*/listen: 127.0.0.1:$1/" -e "s/127.0.0.1:50051/127.0.0.1:50353/" -e "/^admin:/d" \
-    -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" Gateway.yaml > "$work/gw-$1.yaml"
+    -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" -e "s#file: demo/#file: $PWD/demo/#" \
+    -e '/selector: demo.user.v1.UserService/d' Gateway.yaml > "$work/gw-$1.yaml"
   cat "$2" >> "$work/gw-$1.yaml"
 }
 config 8301 /dev/null

@@ -19,9 +19,17 @@ for port in "$GATEWAY_PORT" "$BACKEND_PORT"; do
 done
 
 # No admin listener: the bench starts several Porticos from this file (their admin ports would
-# clash), and metrics are recorded with or without one.
+# clash), and metrics are recorded with or without one. Gateway-shipped.yaml keeps the demo's
+# auth rules; Gateway.yaml drops UserService's (the appid/appkey pair), so the GET loads measure
+# the data path as every earlier run did, and the policies are priced by loads of their own.
 sed -e "s/^listen: .*/listen: 127.0.0.1:$GATEWAY_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$BACKEND_PORT/" \
-  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" -e "/^admin:/d" Gateway.yaml > "$work/Gateway.yaml"
+  -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" -e "s#file: demo/#file: $PWD/demo/#" -e "/^admin:/d" \
+  Gateway.yaml > "$work/Gateway-shipped.yaml"
+grep -q 'selector: demo.user.v1.UserService.\*, requires: \[appkeys\]' "$work/Gateway-shipped.yaml" || {
+  echo "Gateway.yaml no longer has the one-line UserService auth rule this script edits" >&2
+  exit 1
+}
+sed -e '/selector: demo.user.v1.UserService/d' "$work/Gateway-shipped.yaml" > "$work/Gateway.yaml"
 mkdir -p "$work/files"
 "$bin/demo-backend" --port "$BACKEND_PORT" --files "$work/files" > "$work/backend.log" 2>&1 &
 be=$!

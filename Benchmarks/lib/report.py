@@ -251,11 +251,24 @@ unary_row(
     "getobs", f"same GET, metrics and access log on (JSON lines to /dev/null)", "≤ 3 µs CPU/req over the off row",
     lambda cpu, p99: None,
 )
+unary_row(
+    "getkey", "same GET with the appid/appkey pair (the shipped `auth` rule)", "—",
+    lambda cpu, p99: None,
+)
+unary_row(
+    "getjwt", "same GET with a JWT (GetUser requires demo-idp; one token, cached)", "≤ 2 µs CPU/req over the GET row",
+    lambda cpu, p99: None,
+)
 def median_cpu(load):
     return statistics.median(cpu_us(r[4], parse_wrk(r[3])["requests"]) for r in rows[load])
 if rows.get("getbare") and rows.get("getobs"):
     extra = median_cpu("getobs") - median_cpu("getbare")
     verdict("Metrics and access log", extra <= 3, f"median {extra:+.1f} µs CPU per request, both on over both off")
+if rows.get("get") and rows.get("getjwt"):
+    extra = median_cpu("getjwt") - median_cpu("get")
+    verdict("JWT check (cached token)", extra <= 2, f"median {extra:+.1f} µs CPU per request, JWT rule on over off")
+if rows.get("get") and rows.get("getkey"):
+    notes.append(f"- API-key check (getkey over the GET row): {median_cpu('getkey') - median_cpu('get'):+.1f} µs CPU per request.")
 if rows.get("getbare") and rows.get("get"):
     notes.append(f"- Metrics alone (GET row over the off row): {median_cpu('get') - median_cpu('getbare'):+.1f} µs CPU per request.")
 nio_floor = floor_row()

@@ -4,9 +4,9 @@ import Testing
 
 /// The demo's CORS policy (the `cors:` of the repository's `Gateway.yaml`) in a real browser:
 /// headless Chromium loads `demo/cors-demo.html` from another origin and `fetch`es the gateway.
-/// From an allowed origin the page reads both answers (a simple GET, and a JSON POST after its
-/// preflight); from an origin the policy does not name, the browser blocks both, and the POST
-/// never reaches the backend.
+/// From an allowed origin the page reads both answers (a GET with the tutorial's appid/appkey
+/// headers, which `auth` requires, and a JSON POST, each after its preflight); from an origin
+/// the policy does not name, the browser blocks both, and neither reaches the backend.
 @Suite("CORS in a browser")
 struct CORSBrowserTests {
     /// Chromium from Debian's `chromium` package (`scripts/install-deps.sh`), if installed.
@@ -17,7 +17,8 @@ struct CORSBrowserTests {
     @Test(.enabled(if: chromium != nil, "chromium is not installed: apt-get install chromium"))
     func aPageOnAnAllowedOriginReadsTheAnswersAndAnotherIsBlocked() async throws {
         let page = try String(contentsOfFile: repositoryRoot + "/demo/cors-demo.html", encoding: .utf8)
-        try await withGateway(extraConfig: Self.demoCORS()) { harness in
+        let demo = try Self.demoBlock("auth:") + "\n" + Self.demoBlock("cors:")
+        try await withGateway(extraConfig: demo) { harness in
             // Two loopback origins: 127.0.0.1 is in the demo's allowOrigins, 127.0.0.2 is not.
             let allowedSite = try await StaticPageServer.start(host: "127.0.0.1", page: page)
             let otherSite = try await StaticPageServer.start(host: "127.0.0.2", page: page)
@@ -35,8 +36,8 @@ struct CORSBrowserTests {
                 #expect(other.contains(#"data-done="true""#), "\(other)")
                 #expect(Self.text(of: "get", in: other).hasPrefix("blocked: TypeError"), "\(other)")
                 #expect(Self.text(of: "post", in: other).hasPrefix("blocked: TypeError"), "\(other)")
-                // The simple GET was sent (the browser hid its answer); the POST's preflight was refused.
-                #expect(harness.getUserCounts == [2])
+                // Both preflights were refused: neither request was sent.
+                #expect(harness.getUserCounts == [1])
                 #expect(harness.observer.calls(method: "Echo") == 1)
             } catch {
                 await allowedSite.stop()
@@ -48,12 +49,12 @@ struct CORSBrowserTests {
         }
     }
 
-    /// The `cors:` block of the repository's `Gateway.yaml`, as YAML text.
-    static func demoCORS() throws -> String {
+    /// The top-level block `key` (e.g. `cors:`) of the repository's `Gateway.yaml`, as YAML text.
+    static func demoBlock(_ key: String) throws -> String {
         let lines = try String(contentsOfFile: repositoryRoot + "/Gateway.yaml", encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(of: "cors:") else { throw TestFailure("Gateway.yaml has no cors:") }
-        let block = lines[start...].prefix { $0 == "cors:" || $0.hasPrefix(" ") || $0.hasPrefix("#") }
+        guard let start = lines.firstIndex(of: Substring(key)) else { throw TestFailure("Gateway.yaml has no \(key)") }
+        let block = lines[start...].prefix { $0 == key || $0.hasPrefix(" ") || $0.hasPrefix("#") }
         return block.joined(separator: "\n")
     }
 

@@ -19,12 +19,14 @@ struct ReadmeConfigTests {
     /// The relative paths of files the YAML names: descriptor sets (`.binpb`), key lists
     /// (`.txt`) and PEM files.
     static func namedFiles(in yaml: String) -> [String] {
-        let pattern = #/[A-Za-z0-9_./-]+\.(binpb|txt|pem|key)\b/#
+        let pattern = #/[A-Za-z0-9_./-]+\.(binpb|txt|json|pem|key)\b/#
         var paths: [String] = []
         for line in yaml.split(separator: "\n") {
             // Only values: the comments name example files (my.binpb) that are not config.
             let value = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
             for match in value.matches(of: pattern) where !paths.contains(String(match.output.0)) {
+                // A URL path (`openapi: { path: /openapi.json }`) is not a file.
+                if match.output.0.hasPrefix("/") { continue }
                 paths.append(String(match.output.0))
             }
         }
@@ -37,7 +39,7 @@ struct ReadmeConfigTests {
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try yaml.write(toFile: directory + "/Gateway.yaml", atomically: true, encoding: .utf8)
         let files = namedFiles(in: yaml)
-        for path in files where path.hasSuffix(".binpb") || path.hasSuffix(".txt") {
+        for path in files where path.hasSuffix(".binpb") || path.hasSuffix(".txt") || path.hasSuffix(".json") {
             let target = directory + "/" + path
             try manager.createDirectory(
                 atPath: (target as NSString).deletingLastPathComponent,
@@ -91,7 +93,7 @@ struct ReadmeConfigTests {
         #expect(
             files == [
                 "Protos/demo.binpb", "certs/ca.pem", "certs/client.pem", "certs/client.key", "certs/portico.pem",
-                "certs/portico.key", "demo/api-keys.txt",
+                "certs/portico.key", "demo/api-keys.txt", "demo/jwt/jwks.json",
             ]
         )
     }

@@ -62,10 +62,17 @@ struct ReadmeConsoleTests {
         let commands = ReadmeCommand.all
         #expect(ReadmeDocument.repository.blocks("console").count >= 3)
         #expect(ReadmeCommand.runnable.count >= 15)
-        let users = try #require(commands.first { $0.text == "curl -s localhost:8080/v1/users/1" })
+        let keyed = "curl -s -H 'appid: itxs' -H 'appkey: 11223344' localhost:8080/v1/users/1"
+        let users = try #require(commands.first { $0.text == keyed })
         #expect(users.kind == .run)
         #expect(users.shown == [#"{"id":1,"name":"Ada Lovelace"}"#])
-        let notFound = try #require(commands.first { $0.text.hasPrefix("curl -s -i localhost:8080/v1/users/9") })
+        let anonymous = try #require(commands.first { $0.text.hasPrefix("curl -s localhost:8080/v1/users/1") })
+        #expect(anonymous.shown == [#"{"code":16,"message":"no API key (provider appkeys)","details":[]}"#])
+        let notFound = try #require(
+            commands.first {
+                $0.text.hasPrefix("curl -s -i -H 'appid: itxs' -H 'appkey: 11223344' localhost:8080/v1/users/9")
+            }
+        )
         #expect(notFound.shown.first == "HTTP/1.1 404 Not Found")
         #expect(notFound.shown.contains(""), "the blank line between head and body is output")
         let upload = try #require(commands.first { $0.text.hasPrefix("printf ") })

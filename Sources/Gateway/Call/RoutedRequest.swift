@@ -15,17 +15,30 @@ struct RoutedRequest {
     /// the route checks nothing.
     var admitted: RouteAdmission.Admitted?
 
+    /// What the route's admission decided for a request.
+    enum Admission {
+        /// It may go on (``admitted`` holds what it let through).
+        case admitted
+        /// Refused (401, 403, 429).
+        case refused(GatewayError)
+        /// A token is being verified off the loop; the outcome arrives on the request's loop
+        /// (pass a success to ``admitted``).
+        case pending(EventLoopFuture<Result<RouteAdmission.Admitted, GatewayError>>)
+    }
+
     /// Runs the route's admission (``RoutePlan/admission``), keeping what it let through.
-    /// - Parameter query: The raw query (where a query API key travels), split once by the caller.
-    /// - Returns: The refusal (401, 429), or nil when the request may go on.
-    mutating func admit(_ head: HTTPRequestHead, query: Substring?, peer: String?, now: NIODeadline) -> GatewayError? {
-        guard let admission = plan.admission else { return nil }
-        switch admission.admit(head.headers, query: query, peer: peer, now: now.uptimeNanoseconds) {
-        case .success(let admitted):
+    /// - Parameter query: The raw query (where a query credential travels), split once by the caller.
+    mutating func admit(_ head: HTTPRequestHead, query: Substring?, peer: String?, on loop: any EventLoop) -> Admission
+    {
+        guard let admission = plan.admission else { return .admitted }
+        switch admission.admit(head.headers, query: query, peer: peer, on: loop) {
+        case .decided(.success(let admitted)):
             self.admitted = admitted
-            return nil
-        case .failure(let error):
-            return error
+            return .admitted
+        case .decided(.failure(let error)):
+            return .refused(error)
+        case .pending(let outcome):
+            return .pending(outcome)
         }
     }
 }

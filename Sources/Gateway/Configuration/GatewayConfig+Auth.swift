@@ -33,6 +33,8 @@ extension GatewayConfig {
     public enum AuthProvider: Sendable, Equatable {
         /// An API key from a header or query parameter.
         case apiKey(APIKeyProvider)
+        /// A signed JSON Web Token.
+        case jwt(JWTProvider)
     }
 
     /// `auth.providers.<name>.apiKey`.
@@ -81,11 +83,14 @@ extension GatewayConfig {
     /// Decodes `auth:`.
     static func parseAuth(_ node: Node, reader: inout YAMLReader) -> AuthSettings {
         var auth = AuthSettings()
+        // Providers named, whether or not they parsed: a rule naming a broken one is not a second problem.
+        var declared: Set<String> = []
         guard let fields = reader.mapping(node, at: "auth") else { return auth }
         reader.rejectUnknownKeys(fields, known: ["providers", "rules"], at: "auth")
         for (key, value) in fields {
             if key == "providers" {
                 for (name, item) in reader.mapping(value, at: "auth.providers") ?? [] {
+                    declared.insert(name)
                     let path = "auth.providers.\(name)"
                     if let provider = parseProvider(item, at: path, reader: &reader) { auth.providers[name] = provider }
                 }
@@ -98,7 +103,7 @@ extension GatewayConfig {
             }
         }
         for rule in auth.rules {
-            for (i, name) in rule.providers.enumerated() where auth.providers[name] == nil {
+            for (i, name) in rule.providers.enumerated() where !declared.contains(name) {
                 let list = rule.requiresAll ? "allOf" : "requires"
                 reader.report("\(rule.yamlPath).\(list)[\(i)]", "unknown provider \"\(name)\"", at: nil)
             }
@@ -124,11 +129,12 @@ extension GatewayConfig {
 
     private static func parseProvider(_ node: Node, at path: String, reader: inout YAMLReader) -> AuthProvider? {
         guard let fields = reader.mapping(node, at: path) else { return nil }
-        reader.rejectUnknownKeys(fields, known: ["apiKey"], at: path)
-        guard fields.count == 1, let (kind, body) = fields.first, kind == "apiKey" else {
-            if fields.isEmpty { reader.report(path, "a provider needs a kind: apiKey", at: node) }
+        reader.rejectUnknownKeys(fields, known: ["apiKey", "jwt"], at: path)
+        guard fields.count == 1, let (kind, body) = fields.first, kind == "apiKey" || kind == "jwt" else {
+            if fields.count != 1 { reader.report(path, "a provider has exactly one kind: apiKey or jwt", at: node) }
             return nil
         }
+        if kind == "jwt" { return parseJWTProvider(body, at: "\(path).jwt", reader: &reader).map { .jwt($0) } }
         let keyPath = "\(path).apiKey"
         guard let entries = reader.mapping(body, at: keyPath) else { return nil }
         reader.rejectUnknownKeys(entries, known: ["header", "query", "idHeader", "keys", "forward"], at: keyPath)

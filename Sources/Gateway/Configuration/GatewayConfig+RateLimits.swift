@@ -8,7 +8,7 @@ import Yams
 ///   - selector: demo.user.v1.*      # exact method, `Service.*`, `package.*` or `*`
 ///     requestsPerSecond: 5          # the refill rate
 ///     burst: 10                     # the bucket's size (default: requestsPerSecond, at least 1)
-///     key: clientIP                 # or apiKey, header:<name>, route (one bucket for everyone)
+///     key: clientIP                 # or apiKey, jwtSub, header:<name>, route (one bucket for everyone)
 ///     maxKeys: 100000               # buckets kept per method; idle ones are dropped first
 /// trustedProxies: [10.0.0.0/8, 127.0.0.1]
 /// ```
@@ -22,6 +22,8 @@ extension GatewayConfig {
             /// The id of the API key the request authenticated with (the client's address
             /// without one).
             case apiKey
+            /// The `sub` of the request's verified JWT (the client's address without one).
+            case jwtSubject
             /// A request header's value (the client's address without one), lowercased name.
             case header(String)
             /// One bucket for every request of the method.
@@ -83,13 +85,14 @@ extension GatewayConfig {
                     switch text {
                     case "clientIP": rule.key = .clientIP
                     case "apiKey": rule.key = .apiKey
+                    case "jwtSub": rule.key = .jwtSubject
                     case "route": rule.key = .route
                     case _ where text.hasPrefix("header:") && text.count > "header:".count:
                         rule.key = .header(String(text.dropFirst("header:".count)).lowercased())
                     default:
                         reader.report(
                             itemPath,
-                            "unknown key \"\(text)\" (expected clientIP, apiKey, header:<name>, route)",
+                            "unknown key \"\(text)\" (expected clientIP, apiKey, jwtSub, header:<name>, route)",
                             at: value
                         )
                     }

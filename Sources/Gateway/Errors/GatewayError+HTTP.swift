@@ -41,6 +41,7 @@ extension GatewayError {
         case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .backendOverloaded: .serviceUnavailable
         case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
         case nil: HTTPResponseStatus(statusCode: Self.httpStatus(for: code))
         }
@@ -52,7 +53,8 @@ extension GatewayError {
     func addHTTPHeaders(to response: inout CompleteResponse) {
         switch reason {
         case .methodNotAllowed(let allowed): response.add(name: "Allow", value: allowed.joined(separator: ", "))
-        case .unauthenticated(let challenge): response.add(name: "WWW-Authenticate", value: challenge)
+        case .unauthenticated(let challenge), .forbidden(let challenge):
+            response.add(name: "WWW-Authenticate", value: challenge)
         case .rateLimited(let seconds): response.add(name: "Retry-After", value: String(seconds))
         default: break
         }

@@ -74,6 +74,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case backendOverloaded
         /// 401: credentials are missing or wrong; `WWW-Authenticate` carries this challenge.
         case unauthenticated(challenge: String)
+        /// 403: the credentials are good but not for this (a token's audience or a required
+        /// claim); `WWW-Authenticate` carries this challenge.
+        case forbidden(challenge: String)
         /// 429: a rate limit is reached; `Retry-After` says when a request may succeed again.
         case rateLimited(retryAfterSeconds: Int)
     }

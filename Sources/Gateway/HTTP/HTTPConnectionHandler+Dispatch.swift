@@ -31,7 +31,7 @@ extension HTTPConnectionHandler {
         }
         let lookup: RouteLookup
         do {
-            let routed = APIKeyVerifier.query(query, without: snapshot.apiKeyQueryParameters)
+            let routed = APIKeyVerifier.query(query, without: snapshot.credentialQueryParameters)
             lookup = try snapshot.routes.lookup(method: head.method.rawValue, path: path, query: routed)
         } catch {
             return refuse(.invalidArgument(error.message, cause: error))
@@ -41,24 +41,17 @@ extension HTTPConnectionHandler {
             var request = RoutedRequest(live: live, match: match, plan: snapshot.plan(for: match.route))
             record?.route = request.plan.telemetry
             if let policy = request.plan.cors { beginCORS(head, plan: request.plan, policy: policy) }
-            if let refusal = request.admit(head, query: query, peer: clientAddress, now: loop.eventLoop.now) {
+            switch request.admit(head, query: query, peer: clientAddress, on: loop.eventLoop) {
+            case .admitted:
+                return proceed(head, request: request, expectsContinue: expectsContinue)
+            case .refused(let refusal):
                 return refuse(refusal)
-            }
-            let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
-            if request.plan.method.isClientStreaming {
-                do {
-                    routing = .stream(try startStreamingCall(head: head, request: request))
-                } catch {
-                    return refuse(error)
+            case .pending(let outcome):
+                outcome.assumeIsolated().whenSuccess { [self] result in
+                    self.admissionSettled(head, request: request, result: result, expectsContinue: expectsContinue)
                 }
-            } else {
-                routing = .collect(request, limit: snapshot.config.limits.maxRequestBodyBytes)
+                return .hold
             }
-            if expectsContinue, let context {
-                let interim = HTTPResponseHead(version: head.version, status: .continue)
-                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
-            }
-            return routing
         case .methodNotAllowed(let allowed):
             return refuse(.methodNotAllowed(method: head.method.rawValue, path: String(path), allowed: allowed))
         case .notFound:
@@ -73,6 +66,55 @@ extension HTTPConnectionHandler {
             }
             return refuse(.notFound(method: head.method.rawValue, path: String(path)))
         }
+    }
+
+    /// An admitted request goes on: its body streams into a call started now (client-streaming
+    /// and bidi methods) or is collected first.
+    private func proceed(
+        _ head: HTTPRequestHead,
+        request: RoutedRequest,
+        expectsContinue: Bool
+    ) -> HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing {
+        let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
+        if request.plan.method.isClientStreaming {
+            do {
+                routing = .stream(try startStreamingCall(head: head, request: request))
+            } catch {
+                return expectsContinue ? .answerNow(.error(error)) : .answer(.error(error))
+            }
+        } else {
+            routing = .collect(request, limit: request.live.snapshot.config.limits.maxRequestBodyBytes)
+        }
+        if expectsContinue, let context {
+            let interim = HTTPResponseHead(version: head.version, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        }
+        return routing
+    }
+
+    /// The held request's token was verified: it goes on or is refused, then the parts that
+    /// queued while it was held are served.
+    private func admissionSettled(
+        _ head: HTTPRequestHead,
+        request: RoutedRequest,
+        result: Result<RouteAdmission.Admitted, GatewayError>,
+        expectsContinue: Bool
+    ) {
+        guard context != nil else { return }
+        var request = request
+        let routing: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.Routing
+        switch result {
+        case .success(let admitted):
+            request.admitted = admitted
+            routing = proceed(head, request: request, expectsContinue: expectsContinue)
+        case .failure(let refusal):
+            routing = expectsContinue ? .answerNow(.error(refusal)) : .answer(.error(refusal))
+        }
+        perform(machine.settled(routing, head: head, now: loop.eventLoop.now))
+        while context != nil, let action = machine.nextQueuedPart(now: loop.eventLoop.now) {
+            perform(action)
+        }
+        if machine.readAfterHold() { context?.read() }
     }
 
     /// Builds the collected request's message and starts its call; answers the request itself

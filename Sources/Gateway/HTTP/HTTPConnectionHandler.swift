@@ -120,7 +120,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     // MARK: Actions
 
-    private func perform(_ action: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.OnPart) {
+    func perform(_ action: HTTPConnectionStateMachine<RoutedRequest, CallExchange>.OnPart) {
         guard let context else { return }
         switch action {
         case .none:

@@ -24,6 +24,9 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case collecting(HTTPRequestHead, Request, body: ByteBuffer, limit: Int)
         /// A client-streaming or bidi call runs and the request body is still arriving.
         case streaming(HTTPRequestHead, Exchange)
+        /// The request's credentials are being verified off the loop (a token not seen before):
+        /// its parts wait in the queue, reading stops, until ``settled(_:head:now:)``.
+        case holding(HTTPRequestHead)
         /// The request is answered without a call (refused, or a local document): read the rest
         /// of its body, then answer.
         case discarding(HTTPRequestHead, LocalAnswer)
@@ -99,6 +102,10 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
     mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> OnPart {
         lastActivity = now
         if case .closing = state { return .none }
+        if case .holding = state {
+            pipelined.append(part)
+            return .none
+        }
         if case .head = part, isAnswering {
             pipelined.append(part)
             return .none
@@ -166,6 +173,8 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         /// would send nothing), and close after the answer: the body's bytes, if the client sends
         /// them anyway, cannot be told apart from a next request.
         case answerNow(LocalAnswer)
+        /// Hold the request until its admission is settled (``settled(_:head:now:)``).
+        case hold
     }
 
     /// The outcome of routing `head`.
@@ -181,8 +190,25 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case .answerNow(let answer):
             state = .closing
             return .respond(head, answer, close: true)
+        case .hold:
+            state = .holding(head)
         }
         return .none
+    }
+
+    /// The held request's admission is settled: it goes on as `routing` says (not `.hold`
+    /// again). Then serve the queue (``nextQueuedPart(now:)`` until nil) and ask
+    /// ``readAfterHold()``. Nothing when the connection closed meanwhile.
+    mutating func settled(_ routing: Routing, head: HTTPRequestHead, now: NIODeadline) -> OnPart {
+        guard case .holding = state else { return .none }
+        return routed(routing, head: head, now: now)
+    }
+
+    /// Whether to read on after a held request's queue was served (reading stopped while it
+    /// was held).
+    mutating func readAfterHold() -> Bool {
+        if case .read = takeRead() { return true }
+        return false
     }
 
     /// The collected request's call started (the handler answered it itself when it could not).
@@ -252,7 +278,7 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
     /// The next queued part to process, while the connection can take it; nil when none can.
     mutating func nextQueuedPart(now: NIODeadline) -> OnPart? {
         switch state {
-        case .calling, .answering, .closing: return nil
+        case .calling, .answering, .closing, .holding: return nil
         default: break
         }
         guard let part = pipelined.popFirst() else { return nil }
@@ -296,7 +322,7 @@ struct HTTPConnectionStateMachine<Request, Exchange: AnyObject> {
         case .idle where pipelined.isEmpty:
             state = .closing
             return .respond(Self.unparsedRequest, .error(error), close: true)
-        case .idle, .calling, .answering:
+        case .idle, .calling, .answering, .holding:
             // Requests before it are answered first (see idle()).
             malformedRequest = error
             return .none

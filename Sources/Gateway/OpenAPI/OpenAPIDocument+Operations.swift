@@ -67,20 +67,24 @@ extension OpenAPIDocument {
     /// The operation's security requirements: one object per provider that suffices (`requires`),
     /// or one object naming all (`allOf`); a provider with an `idHeader` needs its id scheme too.
     static func security(_ requirement: RouteAdmission.Requirement) -> AdminJSON {
-        func schemes(_ verifier: APIKeyVerifier) -> [(String, AdminJSON)] {
-            var names = [(verifier.name, AdminJSON.array([]))]
-            if verifier.settings.idHeader != nil { names.append((idSchemeName(verifier.name), .array([]))) }
+        func schemes(_ credential: RouteAdmission.Credential) -> [(String, AdminJSON)] {
+            var names = [(credential.name, AdminJSON.array([]))]
+            if case .apiKey(let verifier) = credential, verifier.settings.idHeader != nil {
+                names.append((idSchemeName(verifier.name), .array([])))
+            }
             return names
         }
-        if requirement.requiresAll { return .array([.object(requirement.verifiers.flatMap(schemes))]) }
-        return .array(requirement.verifiers.map { .object(schemes($0)) })
+        if requirement.requiresAll { return .array([.object(requirement.credentials.flatMap(schemes))]) }
+        return .array(requirement.credentials.map { .object(schemes($0)) })
     }
 
     /// The scheme of an `apiKey` provider's `idHeader`.
     static func idSchemeName(_ provider: String) -> String { "\(provider).id" }
 
     /// `components.securitySchemes`: each `apiKey` provider as an `apiKey` scheme (and its
-    /// `idHeader` as a second one, required with it).
+    /// `idHeader` as a second one, required with it); each `jwt` provider as where its first
+    /// source reads the token: `http` `bearer` for `Authorization: Bearer`, else an `apiKey`
+    /// scheme in its header, query or cookie.
     static func securitySchemes(_ auth: GatewayConfig.AuthSettings) -> [(String, AdminJSON)] {
         var result: [(String, AdminJSON)] = []
         for (name, provider) in auth.providers.sorted(by: { $0.key < $1.key }) {
@@ -111,9 +115,39 @@ extension OpenAPIDocument {
                         )
                     )
                 }
+            case .jwt(let settings):
+                let description = AdminJSON.string(
+                    "JWT issued by \(settings.issuer) (provider \(name)); 401 without a valid one, 403 when its "
+                        + "audience or claims do not grant the method."
+                )
+                switch settings.sources.first {
+                case .header(let header, let prefix)
+                where header == "authorization" && prefix.lowercased() == "bearer ":
+                    result.append(
+                        (
+                            name,
+                            .object([
+                                ("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT"),
+                                ("description", description),
+                            ])
+                        )
+                    )
+                case .header(let header, _):
+                    result.append((name, tokenScheme(in: "header", name: header, description: description)))
+                case .query(let parameter):
+                    result.append((name, tokenScheme(in: "query", name: parameter, description: description)))
+                case .cookie(let cookie):
+                    result.append((name, tokenScheme(in: "cookie", name: cookie, description: description)))
+                case nil:
+                    break
+                }
             }
         }
         return result
+    }
+
+    private static func tokenScheme(in place: String, name: String, description: AdminJSON) -> AdminJSON {
+        .object([("type", "apiKey"), ("in", .string(place)), ("name", .string(name)), ("description", description)])
     }
 
     /// Path parameters (every template variable, and every unnamed wildcard), then a query

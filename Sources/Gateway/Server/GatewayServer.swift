@@ -138,22 +138,38 @@ public final class GatewayServer: Sendable {
                 // Credentials and rate limit, once per handshake: a refusal is answered by the
                 // HTTP handler, a pass travels to the session.
                 let peer = channel.remoteAddress?.ipAddress
-                if let refusal = request.admit(
-                    head,
-                    query: head.pathAndQuery.query,
-                    peer: peer,
-                    now: channel.eventLoop.now
-                ) {
-                    loop.admitted(.failure(refusal), handshakeOn: channel)
-                    return channel.eventLoop.makeSucceededFuture(nil)
+                @Sendable func grant(
+                    _ result: Result<RouteAdmission.Admitted, GatewayError>?,
+                    plan: RoutePlan
+                ) -> HTTPHeaders? {
+                    switch result {
+                    case .failure(let refusal):
+                        loop.admitted(.failure(refusal), handshakeOn: channel)
+                        return nil
+                    case .success(let admitted):
+                        loop.admitted(.success(admitted), handshakeOn: channel)
+                    case nil:
+                        break
+                    }
+                    var headers = HTTPHeaders()
+                    if loop.current.snapshot.config.logging.access {
+                        headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
+                    }
+                    if plan.cors != nil { loop.addHandshakeCORS(head, plan: plan, to: &headers) }
+                    return headers
                 }
-                if let admitted = request.admitted { loop.admitted(.success(admitted), handshakeOn: channel) }
-                var headers = HTTPHeaders()
-                if loop.current.snapshot.config.logging.access {
-                    headers.add(name: "X-Request-Id", value: loop.telemetry.handshakeID(head, for: channel))
+                let plan = request.plan
+                switch request.admit(head, query: head.pathAndQuery.query, peer: peer, on: channel.eventLoop) {
+                case .admitted:
+                    return channel.eventLoop.makeSucceededFuture(
+                        grant(request.admitted.map { .success($0) }, plan: plan)
+                    )
+                case .refused(let refusal):
+                    return channel.eventLoop.makeSucceededFuture(grant(.failure(refusal), plan: plan))
+                case .pending(let outcome):
+                    // A token not seen before: the handshake waits for its verification.
+                    return outcome.map { grant($0, plan: plan) }
                 }
-                if request.plan.cors != nil { loop.addHandshakeCORS(head, plan: request.plan, to: &headers) }
-                return channel.eventLoop.makeSucceededFuture(headers)
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {

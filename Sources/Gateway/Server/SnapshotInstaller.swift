@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 import Upstream
@@ -48,6 +49,11 @@ actor SnapshotInstaller {
             }
             next[definition.name] = (definition, cluster)
             clusters.append(cluster)
+        }
+        for plan in snapshot.plans {
+            for case .jwt(let verifier) in plan.admission?.requirement?.credentials ?? [] {
+                verifier.keys.metrics.withLockedValue { $0 = metrics }
+            }
         }
         let installing = clusters
         for loop in loops {

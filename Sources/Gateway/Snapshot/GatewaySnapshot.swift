@@ -35,9 +35,10 @@ public final class GatewaySnapshot: Sendable {
     public let errorTranscoder: ResponseTranscoder
     /// `https` behind the TLS listener, else `http` (`x-forwarded-proto`).
     public let scheme: String
-    /// The query parameters API keys travel in (`apiKey: { query: ... }`): left out of route
-    /// matching, so no route refuses them as unknown fields.
-    let apiKeyQueryParameters: Set<String>
+    /// The query parameters credentials travel in (`apiKey: { query: ... }`, a `jwt` provider's
+    /// `from: [{ query: ... }]`): left out of route matching, so no route refuses them as
+    /// unknown fields.
+    let credentialQueryParameters: Set<String>
     /// The document the data listener serves itself (`openapi.path`); nil = none.
     public let servedDocument: ServedDocument?
     /// The schemas from server reflection the snapshot was built with, by backend name.
@@ -72,10 +73,15 @@ public final class GatewaySnapshot: Sendable {
         self.headerPolicy = HeaderPolicy(allow: config.headers.allow, deny: config.headers.deny)
         self.errorTranscoder = errorTranscoder
         self.scheme = config.tls == nil ? "http" : "https"
-        self.apiKeyQueryParameters = Set(
-            config.auth.providers.values.compactMap { provider -> String? in
-                guard case .apiKey(let settings) = provider, case .query(let name) = settings.source else { return nil }
-                return name
+        self.credentialQueryParameters = Set(
+            config.auth.providers.values.flatMap { provider -> [String] in
+                switch provider {
+                case .apiKey(let settings):
+                    guard case .query(let name) = settings.source else { return [] }
+                    return [name]
+                case .jwt(let settings):
+                    return settings.sources.compactMap { if case .query(let name) = $0 { name } else { nil } }
+                }
             }
         )
         self.reflected = reflected

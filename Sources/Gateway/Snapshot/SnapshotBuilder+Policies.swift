@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import ProtoSchema
 
 /// Compiling `auth` and `rateLimits` into one ``RouteAdmission`` per method: providers read once
@@ -6,14 +8,20 @@ extension SnapshotBuilder {
     /// The admission of every method of `methods` that has something to check, by full name.
     func admissions(for methods: [MethodDescriptor], problems: inout [ConfigProblem]) -> [String: RouteAdmission] {
         guard !config.auth.rules.isEmpty || !config.rateLimits.isEmpty else { return [:] }
-        var verifiers: [String: APIKeyVerifier] = [:]
+        var credentials: [String: RouteAdmission.Credential] = [:]
         for (name, provider) in config.auth.providers.sorted(by: { $0.key < $1.key }) {
             switch provider {
             case .apiKey(let settings):
                 do {
-                    verifiers[name] = try APIKeyVerifier(name: name, settings: settings, baseDirectory: baseDirectory)
+                    credentials[name] = .apiKey(
+                        try APIKeyVerifier(name: name, settings: settings, baseDirectory: baseDirectory)
+                    )
                 } catch {
                     problems += error.problems
+                }
+            case .jwt(let settings):
+                if let keys = jwksSource(provider: name, settings: settings, problems: &problems) {
+                    credentials[name] = .jwt(JWTVerifier(name: name, settings: settings, keys: keys))
                 }
             }
         }
@@ -27,7 +35,7 @@ extension SnapshotBuilder {
                 usedAuth.insert(rule.selector)
                 if !rule.allowAnonymous {
                     requirement = .init(
-                        verifiers: rule.providers.compactMap { verifiers[$0] },
+                        credentials: rule.providers.compactMap { credentials[$0] },
                         requiresAll: rule.requiresAll
                     )
                 }
@@ -55,6 +63,42 @@ extension SnapshotBuilder {
             )
         }
         return result
+    }
+
+    /// A `jwt` provider's keys: its file read and checked now, or its URL to fetch when needed.
+    private func jwksSource(
+        provider name: String,
+        settings: GatewayConfig.JWTProvider,
+        problems: inout [ConfigProblem]
+    ) -> JWKSSource? {
+        let path = "auth.providers.\(name).jwt.jwks"
+        func resolved(_ file: String) -> String { file.hasPrefix("/") ? file : "\(baseDirectory)/\(file)" }
+        switch settings.keys {
+        case .file(let file):
+            guard let data = FileManager.default.contents(atPath: resolved(file)) else {
+                problems.append(ConfigProblem(path: "\(path).file", message: "cannot read \(resolved(file))"))
+                return nil
+            }
+            do {
+                return JWKSSource(provider: name, keys: try JWTKeySet(json: [UInt8](data)))
+            } catch {
+                problems.append(ConfigProblem(path: "\(path).file", message: "\(resolved(file)): \(error.message)"))
+                return nil
+            }
+        case .url(let url, let refresh, let timeout, let caFile):
+            do {
+                return try JWKSSource(
+                    provider: name,
+                    url: url,
+                    refreshInterval: .milliseconds(refresh),
+                    timeout: .milliseconds(timeout),
+                    caFile: caFile.map(resolved)
+                )
+            } catch {
+                problems.append(ConfigProblem(path: "\(path).caFile", message: error.message))
+                return nil
+            }
+        }
     }
 
     /// The rule whose selector matches `method` most specifically: the exact name, else the

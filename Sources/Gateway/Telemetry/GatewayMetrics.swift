@@ -19,6 +19,7 @@ import Upstream
 /// | `portico_upstream_retries_total` | counter | `backend`, `reason` |
 /// | `portico_access_log_dropped_total` | counter | |
 /// | `portico_cors_rejected_total` | counter | `http_route`, `reason` |
+/// | `portico_jwks_fetches_total` | counter | `provider`, `result` |
 final class GatewayMetrics: Sendable {
     /// OpenTelemetry's advice for HTTP and RPC durations, in seconds.
     static let buckets: [Duration] = [
@@ -72,6 +73,13 @@ final class GatewayMetrics: Sendable {
         metricName: "portico_cors_rejected",
         unitName: "total",
         helpText: "Cross-origin requests and preflights answered without a CORS grant, by reason."
+    )
+
+    // MetricNameDescriptor is an immutable struct of strings that does not declare Sendable.
+    nonisolated(unsafe) private static let jwksFetches = MetricNameDescriptor(
+        metricName: "portico_jwks_fetches",
+        unitName: "total",
+        helpText: "Fetches of a jwt provider's key set (JWKS) from its URL, by result (success, failure)."
     )
 
     /// Where every metric is registered.
@@ -152,6 +160,14 @@ final class GatewayMetrics: Sendable {
     }
 
     /// The `portico_cors_rejected_total` series of one route and reason.
+    /// Counts a fetch of a `jwt` provider's key set (`portico_jwks_fetches_total`).
+    func jwksFetched(provider: String, succeeded: Bool) {
+        registry.makeCounter(
+            descriptor: Self.jwksFetches,
+            labels: [("provider", provider), ("result", succeeded ? "success" : "failure")]
+        ).increment()
+    }
+
     func corsRejected(route: String, reason: CORSPolicy.Rejection) -> Counter {
         registry.makeCounter(descriptor: Self.corsRejected, labels: [("http_route", route), ("reason", reason.label)])
     }

@@ -19,7 +19,7 @@ enum WebSocketRouting {
     static func match(_ head: HTTPRequestHead, live: LiveSnapshot) -> Result<RoutedRequest, GatewayError> {
         let snapshot = live.snapshot
         let (path, rawQuery) = head.pathAndQuery
-        let query = APIKeyVerifier.query(rawQuery, without: snapshot.apiKeyQueryParameters)
+        let query = APIKeyVerifier.query(rawQuery, without: snapshot.credentialQueryParameters)
         let override = head.headers.first(name: methodOverrideHeader)?.uppercased()
         var verbs = [override ?? "GET"]
         var unary: Route?

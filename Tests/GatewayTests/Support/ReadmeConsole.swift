@@ -178,7 +178,8 @@ enum ReadmeGateway {
     }
 
     /// A temporary working directory for README commands whose `demo-files/` is the harness's
-    /// files directory, filled with the repository's `demo-files/` as `make run` serves them.
+    /// files directory, filled with the repository's `demo-files/` as `make run` serves them,
+    /// and whose `scripts/` and `demo/` are the repository's.
     static func workspace(for harness: GatewayHarness) throws -> String {
         let manager = FileManager.default
         let source = repositoryRoot + "/demo-files"
@@ -188,6 +189,13 @@ enum ReadmeGateway {
         let directory = NSTemporaryDirectory() + "portico-readme-\(UUID().uuidString)"
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try manager.createSymbolicLink(atPath: directory + "/demo-files", withDestinationPath: harness.filesDirectory)
+        // `scripts/demo-jwt.sh token ...` mints the demo's tokens with `demo/jwt/`'s key.
+        for name in ["scripts", "demo"] {
+            try manager.createSymbolicLink(
+                atPath: directory + "/" + name,
+                withDestinationPath: repositoryRoot + "/" + name
+            )
+        }
         return directory
     }
 
