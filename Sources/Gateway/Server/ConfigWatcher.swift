@@ -1,4 +1,3 @@
-import CoreFoundation
 import Foundation
 
 #if canImport(Glibc)
@@ -75,23 +74,21 @@ struct ConfigWatcher: Sendable {
 
     /// The state of the file at `path`, symlinks resolved now.
     static func state(of path: String) -> FileState? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
         let resolved = realpath(path, nil).map { pointer in
             defer { free(pointer) }
             return String(cString: pointer)
         }
-        #if canImport(Darwin)
-        let mtime = info.st_mtimespec
-        #else
-        let mtime = info.st_mtim
-        #endif
+        // FileManager rather than stat(2): `struct stat` is declared by several C modules (Glibc,
+        // CoreFoundation, NIO's shims) and which one Swift credits changes with the build's
+        // dependencies, which member-import checking then refuses.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved ?? path) else { return nil }
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         return FileState(
             resolvedPath: resolved ?? path,
-            device: UInt64(info.st_dev),
-            inode: UInt64(info.st_ino),
-            size: Int64(info.st_size),
-            modified: Int64(mtime.tv_sec) * 1_000_000_000 + Int64(mtime.tv_nsec)
+            device: (attributes[.systemNumber] as? NSNumber)?.uint64Value ?? 0,
+            inode: (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0,
+            size: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
+            modified: Int64((modified * 1_000_000_000).rounded())
         )
     }
 }

@@ -95,7 +95,7 @@ extension SnapshotBuilder {
                     caFile: caFile.map(resolved)
                 )
             } catch {
-                problems.append(ConfigProblem(path: "\(path).caFile", message: error.message))
+                problems.append(ConfigProblem(path: "\(path).\(error.field ?? "url")", message: error.message))
                 return nil
             }
         }

@@ -1,4 +1,3 @@
-import CoreFoundation
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -104,9 +103,9 @@ final class LoopTelemetry {
     }
 
     private static func wallClockNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        // Date rather than clock_gettime(2): `timespec` is declared by several C modules and
+        // which one Swift credits changes with the build's dependencies. Microseconds suffice.
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) * 1_000
     }
 }
 

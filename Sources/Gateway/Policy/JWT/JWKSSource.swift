@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOSSL
 
 /// Where a JWT provider's keys come from: a file read when the snapshot was built, or a URL
-/// fetched with AsyncHTTPClient on its own event loops (never blocking Portico's).
+/// fetched by ``OneShotHTTPGet`` on NIO's shared event loops (never Portico's).
 ///
 /// A URL set is fetched when a token needs it: before the first verification, when the set is
 /// older than `refreshInterval` (so no new token is ever checked against keys older than that),
@@ -22,9 +22,13 @@ final class JWKSSource: Sendable {
 
     private struct Fetching {
         let url: String
+        let host: String
+        let port: Int
+        let path: String
         let refreshInterval: TimeAmount
         let timeout: TimeAmount
-        let tls: TLSConfiguration?
+        /// Nil for `http://` (loopback only, checked at load).
+        let tls: NIOSSLContext?
     }
 
     private struct State {
@@ -64,17 +68,37 @@ final class JWKSSource: Sendable {
         caFile: String?
     ) throws(JWTKeySetError) {
         self.provider = provider
-        var tls: TLSConfiguration?
-        if let caFile {
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
+            throw JWTKeySetError(message: "cannot read the URL \(url)", field: "url")
+        }
+        let secure = parts.scheme == "https"
+        var tls: NIOSSLContext?
+        if secure {
             do {
                 var configuration = TLSConfiguration.makeClientConfiguration()
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-                tls = configuration
+                if let caFile {
+                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+                }
+                tls = try NIOSSLContext(configuration: configuration)
             } catch {
-                throw JWTKeySetError(message: "cannot read the CA file \(caFile): \(error)")
+                throw JWTKeySetError(
+                    message: "cannot make the TLS context (caFile \(caFile ?? "none")): \(error)",
+                    field: "caFile"
+                )
             }
         }
-        self.fetching = Fetching(url: url, refreshInterval: refreshInterval, timeout: timeout, tls: tls)
+        let path =
+            (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath)
+            + (parts.percentEncodedQuery.map { "?\($0)" } ?? "")
+        self.fetching = Fetching(
+            url: url,
+            host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host,
+            port: parts.port ?? (secure ? 443 : 80),
+            path: path,
+            refreshInterval: refreshInterval,
+            timeout: timeout,
+            tls: tls
+        )
         self.state = NIOLockedValueBox(State(keys: .empty))
         self.logger = Logger(label: "portico.jwks")
     }
@@ -115,43 +139,29 @@ final class JWKSSource: Sendable {
     }
 
     private func fetch(_ fetching: Fetching) -> EventLoopFuture<Void> {
-        let client = HTTPClient.shared
-        let loop = client.eventLoopGroup.any()
-        let request: HTTPClient.Request
-        do {
-            request = try HTTPClient.Request(
-                url: fetching.url,
-                method: .GET,
-                headers: ["Accept": "application/json"],
-                body: nil,
-                tlsConfiguration: fetching.tls
-            )
-        } catch {
-            return loop.makeSucceededFuture(()).map {
-                self.finish(.failure(JWTKeySetError(message: "bad url: \(error)")), on: loop)
+        OneShotHTTPGet.get(
+            host: fetching.host,
+            port: fetching.port,
+            path: fetching.path,
+            tls: fetching.tls,
+            bodyLimit: Self.maxDocumentBytes,
+            timeout: fetching.timeout,
+            userAgent: "portico-jwks"
+        )
+        .map { answer -> Result<JWTKeySet, JWTKeySetError> in
+            guard answer.status == 200 else { return .failure(JWTKeySetError(message: "HTTP \(answer.status)")) }
+            guard !answer.truncated else { return .failure(JWTKeySetError(message: "document over 1 MiB")) }
+            do throws(JWTKeySetError) {
+                return .success(try JWTKeySet(json: answer.body.readableBytesView))
+            } catch {
+                return .failure(error)
             }
         }
-        return client.execute(request: request, deadline: .now() + fetching.timeout)
-            .map { response -> Result<JWTKeySet, JWTKeySetError> in
-                guard response.status == .ok else {
-                    return .failure(JWTKeySetError(message: "HTTP \(response.status.code)"))
-                }
-                guard let body = response.body, body.readableBytes <= Self.maxDocumentBytes else {
-                    return .failure(
-                        JWTKeySetError(message: response.body == nil ? "empty body" : "document over 1 MiB")
-                    )
-                }
-                do throws(JWTKeySetError) {
-                    return .success(try JWTKeySet(json: body.readableBytesView))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            .recover { .failure(JWTKeySetError(message: "\($0)")) }
-            .map { self.finish($0, on: loop) }
+        .recover { .failure(JWTKeySetError(message: "\($0)")) }
+        .map { self.finish($0) }
     }
 
-    private func finish(_ result: Result<JWTKeySet, JWTKeySetError>, on loop: any EventLoop) {
+    private func finish(_ result: Result<JWTKeySet, JWTKeySetError>) {
         let now = NIODeadline.now()
         state.withLockedValue { state in
             state.running = nil

@@ -142,4 +142,6 @@ struct JWTKeySet: Sendable {
 struct JWTKeySetError: Error, Sendable {
     /// What is wrong, in a line.
     let message: String
+    /// The `jwks` key it is about (`url`, `caFile`), when it is about one.
+    var field: String? = nil
 }
