@@ -23,7 +23,7 @@ be=$!
 config() { # <port> <extra yaml>
   sed -e "s/^listen: .*/listen: 127.0.0.1:$1/" -e "s/127.0.0.1:50051/127.0.0.1:50353/" -e "/^admin:/d" \
     -e "s#Protos/demo.binpb#$PWD/Protos/demo.binpb#" -e "s#file: demo/#file: $PWD/demo/#" \
-    -e '/selector: demo.user.v1.UserService/d' Gateway.yaml > "$work/gw-$1.yaml"
+    -e '/selector: demo.user.v1.UserService.\*, requires/d' Gateway.yaml > "$work/gw-$1.yaml"
   cat "$2" >> "$work/gw-$1.yaml"
 }
 config 8301 /dev/null

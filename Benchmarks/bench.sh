@@ -14,7 +14,9 @@
 #     are always recorded), so the report shows what observability costs per request;
 #   - the same GET through the edge policies: with the demo's appid/appkey pair (`getkey`, the
 #     shipped Gateway.yaml) and with a JWT (`getjwt`: GetUser requires the demo-idp provider; one
-#     token, so every request after the first is a cache hit), each on a Portico of its own.
+#     token, so every request after the first is a cache hit), each on a Portico of its own, and
+#     the same token-carrying GET on a Portico without the rule (`getjwtoff`), so the JWT rule's
+#     price is on over off for the same bytes on the wire.
 # Each figure is the median of RUNS runs (min–max); gateway CPU is utime+stime of the portico
 # process from /proc/PID/stat around each run. The report goes to stdout and to OUT.
 #
@@ -22,9 +24,10 @@
 #        1), STREAM_MB (MiB per stream run, 256), RSS_REQUESTS (1000000; 0 skips that load),
 #        RSS_CHUNK (s, longest wrk run between RSS samples, 10), IDLE_CONNECTIONS (10000; 0 skips),
 #        MICRO (1; 0 skips the micro-benchmarks),
-#        LOADS ("get getbare getobs getkey getjwt echo direct floor allocs ndjson raw rss idle"),
+#        LOADS ("get getbare getobs getkey getjwt getjwtoff echo direct floor allocs ndjson raw rss idle"),
 #        OUT (Benchmarks/results/latest.md), BACKEND_PORT (50153), GATEWAY_PORT (8183), FLOOR_PORT (8184),
-#        ALLOC_PORT (8185), OBS_PORT (8186), BARE_PORT (8187), KEY_PORT (8188), JWT_PORT (8189).
+#        ALLOC_PORT (8185), OBS_PORT (8186), BARE_PORT (8187), KEY_PORT (8188), JWT_PORT (8189),
+#        JWT_OFF_PORT (8190).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +40,7 @@ RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 RSS_CHUNK=${RSS_CHUNK:-10}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 MICRO=${MICRO:-1}
-LOADS=${LOADS:-"get getbare getobs getkey getjwt echo direct floor allocs ndjson raw rss idle"}
+LOADS=${LOADS:-"get getbare getobs getkey getjwt getjwtoff echo direct floor allocs ndjson raw rss idle"}
 OUT=${OUT:-Benchmarks/results/latest.md}
 BACKEND_PORT=${BACKEND_PORT:-50153}
 GATEWAY_PORT=${GATEWAY_PORT:-8183}
@@ -47,6 +50,7 @@ OBS_PORT=${OBS_PORT:-8186}
 BARE_PORT=${BARE_PORT:-8187}
 KEY_PORT=${KEY_PORT:-8188}
 JWT_PORT=${JWT_PORT:-8189}
+JWT_OFF_PORT=${JWT_OFF_PORT:-8190}
 export DURATION CONNECTIONS THREADS STREAM_MB IDLE_CONNECTIONS
 [ "$RSS_REQUESTS" -gt 0 ] || LOADS=${LOADS//rss/}
 [ "$IDLE_CONNECTIONS" -gt 0 ] || LOADS=${LOADS//idle/}
@@ -113,7 +117,7 @@ fi
 
 echo "building and starting demo-backend and Portico (release)..." >&2
 source Benchmarks/stack.sh
-trap 'kill "${floor:-}" "${counted:-}" "${observed:-}" "${bare:-}" "${keyed:-}" "${tokened:-}" 2>/dev/null || true; cleanup' EXIT
+trap 'kill "${floor:-}" "${counted:-}" "${observed:-}" "${bare:-}" "${keyed:-}" "${tokened:-}" "${untokened:-}" 2>/dev/null || true; cleanup' EXIT
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -186,6 +190,7 @@ policy_start() { # <pid variable> <port> <sed expression> <curl header>...: a Po
                  # auth rules, edited by the expression; waits until GET /v1/users/1 with the headers answers
   local name=$1 port=$2 edit=$3 pid; shift 3
   local headers=()
+  local header
   for header in "$@"; do headers+=(-H "$header"); done
   sed -e "s/^listen: .*/listen: 127.0.0.1:$port/" -e "$edit" "$work/Gateway-shipped.yaml" > "$work/Gateway-$port.yaml"
   "$bin/portico" serve --config "$work/Gateway-$port.yaml" --log-level error > /dev/null &
@@ -303,11 +308,19 @@ if wants getkey; then
   policy_start keyed "$KEY_PORT" 's/^x//' "${key_headers[@]}"
   wrk -t1 -c8 -d2s -H "${key_headers[0]}" -H "${key_headers[1]}" "http://127.0.0.1:$KEY_PORT/v1/users/1" > /dev/null
 fi
+# A token valid for a day: the load never reaches its expiry.
+jwt_header="Authorization: Bearer $(bash scripts/demo-jwt.sh token bench 86400)"
 if wants getjwt; then
-  # A token valid for a day: the load never reaches its expiry.
-  jwt_header="Authorization: Bearer $(bash scripts/demo-jwt.sh token bench 86400)"
   policy_start tokened "$JWT_PORT" 's/requires: \[appkeys\] }/requires: [demo-idp] }/' "$jwt_header"
   wrk -t1 -c8 -d2s -H "$jwt_header" "http://127.0.0.1:$JWT_PORT/v1/users/1" > /dev/null
+fi
+if wants getjwtoff; then
+  { sed -e "s/^listen: .*/listen: 127.0.0.1:$JWT_OFF_PORT/" "$work/Gateway.yaml"; } > "$work/Gateway-jwtoff.yaml"
+  "$bin/portico" serve --config "$work/Gateway-jwtoff.yaml" --log-level error > /dev/null &
+  untokened=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "localhost:$JWT_OFF_PORT/v1/users/1" && break; sleep 0.1; done
+  curl -sf -o /dev/null -H "$jwt_header" "localhost:$JWT_OFF_PORT/v1/users/1" || fail "the JWT-off Portico does not answer"
+  wrk -t1 -c8 -d2s -H "$jwt_header" "http://127.0.0.1:$JWT_OFF_PORT/v1/users/1" > /dev/null
 fi
 if wants allocs; then
   echo "allocations per GET..." >&2
@@ -328,6 +341,9 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run_on "$keyed" "http://127.0.0.1:$KEY_PORT" getkey "$run" /v1/users/1 -H "${key_headers[0]}" -H "${key_headers[1]}"
   fi
   if wants getjwt; then wrk_run_on "$tokened" "http://127.0.0.1:$JWT_PORT" getjwt "$run" /v1/users/1 -H "$jwt_header"; fi
+  if wants getjwtoff; then
+    wrk_run_on "$untokened" "http://127.0.0.1:$JWT_OFF_PORT" getjwtoff "$run" /v1/users/1 -H "$jwt_header"
+  fi
   if wants floor; then floor_run "$run"; fi
   if wants echo; then wrk_run echo "$run" /v1/echo -s Benchmarks/lib/post-json.lua; fi
   if wants direct; then

@@ -29,7 +29,7 @@ grep -q 'selector: demo.user.v1.UserService.\*, requires: \[appkeys\]' "$work/Ga
   echo "Gateway.yaml no longer has the one-line UserService auth rule this script edits" >&2
   exit 1
 }
-sed -e '/selector: demo.user.v1.UserService/d' "$work/Gateway-shipped.yaml" > "$work/Gateway.yaml"
+sed -e '/selector: demo.user.v1.UserService.\*, requires/d' "$work/Gateway-shipped.yaml" > "$work/Gateway.yaml"
 mkdir -p "$work/files"
 "$bin/demo-backend" --port "$BACKEND_PORT" --files "$work/files" > "$work/backend.log" 2>&1 &
 be=$!

@@ -198,6 +198,32 @@ struct JWTTests {
         }
     }
 
+    /// Tokens from a header of its own and from a query parameter: the parameter is not a
+    /// request field (route matching never sees it), and a header token is stripped unless
+    /// forwarded.
+    @Test func tokensFromAHeaderOrTheQuery() async throws {
+        let keys = try await Keys.make()
+        let file = try Self.jwksFile([keys.rsa])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let extra = """
+                    from: [{ header: x-token }, { query: access_token }]
+            """
+        let rules = "\n    - { selector: demo.echo.v1.EchoService.Echo, requires: [idp] }"
+        try await withGateway(extraConfig: Self.config(jwks: "{ file: \(file) }", extra: extra) + rules) { harness in
+            let client = try await harness.client()
+            let token = try await TestJWTIssuer.token(signedBy: keys.rsa)
+            let byQuery = try await client.send(.GET, "/v1/echo?fString=hi&access_token=\(token)")
+            #expect(byQuery.status == 200, "\(byQuery.text)")
+            #expect(byQuery.text == #"{"fString":"hi"}"#, "the token is not a field")
+            let byHeader = try await client.send(.GET, "/v1/metadata", headers: [("x-token", token)])
+            #expect(byHeader.status == 200, "\(byHeader.text)")
+            #expect(!(try APIKeyTests.entries(byHeader)).contains { $0.name == "x-token" }, "stripped")
+            let bearerOnly = try await client.send(.GET, "/v1/metadata", headers: Self.bearer(token))
+            #expect(bearerOnly.status == 401, "Authorization is not one of this provider's sources")
+            await client.close()
+        }
+    }
+
     /// The key set from an HTTPS URL (a private CA): fetched before the first token, and again
     /// when a token names a `kid` it lacks — the issuer rotated its keys — but not more than once
     /// per 30 s however many unknown `kid`s arrive.
