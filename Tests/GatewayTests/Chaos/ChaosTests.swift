@@ -11,7 +11,7 @@ import Testing
     .serialized,
     .enabled(
         if: ChaosNetwork.unavailableReason == nil,
-        Comment(rawValue: "skipped: \(ChaosNetwork.unavailableReason ?? "")")
+        Comment(rawValue: ChaosNetwork.unavailableReason ?? "")
     )
 )
 struct ChaosTests {
