@@ -93,8 +93,8 @@ final class ChaosNetwork: Sendable {
         return nil
     }()
 
-    /// Builds the network with a clean link, runs `body`, and removes the namespaces (and with
-    /// them the veth pairs and the link's qdiscs) and the bridge, whether `body` returns or throws.
+    /// Builds the network with a clean link, runs `body`, and stops the bridge and removes the
+    /// namespaces (and with them the veth pairs), whether `body` returns or throws.
     static func with<T>(_ body: (ChaosNetwork) async throws -> T) async throws -> T {
         sweepDeadRuns()
         let id = String(UInt32.random(in: 0..<(1 << 24)), radix: 16).leftPadded(to: 6)
