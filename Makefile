@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench conformance protos pins clean
+.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench chaos conformance protos pins clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -52,6 +52,11 @@ check: build
 
 bench: deps
 	@bash Benchmarks/bench.sh
+
+# Issue 18's network with weather (as root): the backend in its own network namespace behind a
+# link with delay, jitter, loss, reordering and partitions; figures to Benchmarks/results/chaos.md.
+chaos: deps
+	@bash scripts/chaos.sh
 
 # protobuf's official conformance runner against our codec (builds the runner once).
 conformance: deps

@@ -2,9 +2,9 @@
 # Installs the system packages Portico builds against, when missing (Debian/Ubuntu), and protoc
 # (protobuf-compiler: it compiles .proto entries of protos:; libprotobuf-dev: the well-known
 # .proto files `make protos` and the tests compile against), and chromium (the CORS browser test
-# loads demo/cors-demo.html in headless Chromium).
+# loads demo/cors-demo.html in headless Chromium), and iproute2 (the chaos tests: ip netns, veth).
 set -euo pipefail
-packages=(libnghttp2-dev libjansson-dev zlib1g-dev pkg-config curl openssl ca-certificates protobuf-compiler libprotobuf-dev chromium)
+packages=(libnghttp2-dev libjansson-dev zlib1g-dev pkg-config curl openssl ca-certificates protobuf-compiler libprotobuf-dev chromium iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
