@@ -19,6 +19,7 @@ let package = Package(
         // For Benchmarks/ (a package of its own): the hot pieces without the server.
         .library(name: "PorticoCore", targets: ["ProtoSchema", "Routing", "Transcoding"]),
         // For Fuzz/ (a package of its own): the server's pieces, fed bytes without sockets.
+        .library(name: "PorticoUpstream", targets: ["Upstream"]),
         .library(name: "PorticoServer", targets: ["Gateway", "Upstream"]),
     ],
     dependencies: [

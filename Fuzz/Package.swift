@@ -19,6 +19,7 @@ func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 
 let core: Target.Dependency = .product(name: "PorticoCore", package: "portico")
 let server: Target.Dependency = .product(name: "PorticoServer", package: "portico")
+let upstream: Target.Dependency = .product(name: "PorticoUpstream", package: "portico")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 
 let package = Package(
@@ -38,7 +39,7 @@ let package = Package(
         fuzzTarget("FuzzRouting", [core, nioCore]),
         fuzzTarget("FuzzJSONSequence", [core, nioCore]),
         fuzzTarget("FuzzDescriptorSet", [core, nioCore]),
-        fuzzTarget("FuzzUpstream", [server, nioCore]),
+        fuzzTarget("FuzzUpstream", [upstream, nioCore]),
         fuzzTarget("FuzzGatewayConfig", [server, core]),
         fuzzTarget(
             "FuzzHTTPFrontEnd",
