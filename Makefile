@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench chaos conformance protos pins clean
+.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench chaos conformance protos pins clean fuzz fuzz-smoke
 
 deps:
 	@bash scripts/install-deps.sh
@@ -57,6 +57,16 @@ bench: deps
 # link with delay, jitter, loss, reordering and partitions; figures to Benchmarks/results/chaos.md.
 chaos: deps
 	@bash scripts/chaos.sh
+
+# libFuzzer targets of Fuzz/ (a package of its own), FUZZ_SECONDS each (see scripts/fuzz.sh);
+# fuzz-smoke replays Fuzz/Regressions/ and runs each target for a few seconds.
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+fuzz-smoke: deps
+	@FUZZ_SECONDS=5 bash scripts/fuzz.sh
 
 # protobuf's official conformance runner against our codec (builds the runner once).
 conformance: deps

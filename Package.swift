@@ -18,6 +18,9 @@ let package = Package(
         .executable(name: "conformance-testee", targets: ["ConformanceTestee"]),
         // For Benchmarks/ (a package of its own): the hot pieces without the server.
         .library(name: "PorticoCore", targets: ["ProtoSchema", "Routing", "Transcoding"]),
+        // For Fuzz/ (a package of its own): the server's pieces, fed bytes without sockets.
+        .library(name: "PorticoUpstream", targets: ["Upstream"]),
+        .library(name: "PorticoServer", targets: ["Gateway", "Upstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),

@@ -30,11 +30,15 @@ struct WireCursor {
         throw WireFormatError("truncated varint")
     }
 
-    /// The next tag's field number (1 through 2^29 - 1) and wire type.
+    /// The next tag's field number (1 through 2^29 - 1) and wire type: a 32-bit varint of at most
+    /// five bytes, as the gateway's decoder reads tags.
     mutating func readTag() throws(WireFormatError) -> (number: Int32, wireType: WireType) {
+        let start = index
         let tag = try readVarint()
-        guard let wireType = WireType(rawValue: UInt8(tag & 7)), tag >> 3 != 0, tag >> 3 < 1 << 29
-        else { throw WireFormatError("invalid tag \(tag)") }
+        // Five bytes carry any 32-bit tag; a longer one is an overlong encoding C++ rejects.
+        guard index - start <= 5, tag <= UInt64(UInt32.max), let wireType = WireType(rawValue: UInt8(tag & 7)),
+            tag >> 3 != 0
+        else { throw WireFormatError("invalid tag \(tag) (\(index - start) bytes)") }
         return (Int32(tag >> 3), wireType)
     }
 

@@ -29,10 +29,12 @@ struct WireReader {
     /// The next tag's field number and wire type, or nil at the end.
     mutating func nextTag() throws(WireFormatError) -> (UInt64, WireType)? {
         if bytes.isEmpty { return nil }
+        let before = bytes.count
         let tag = try readVarint()
-        guard let wireType = WireType(rawValue: UInt8(tag & 7)), tag >> 3 != 0 else {
-            throw WireFormatError("invalid tag \(tag)")
-        }
+        // A tag is a 32-bit varint of at most five bytes, as protobuf's parsers read tags.
+        guard before - bytes.count <= 5, tag <= UInt64(UInt32.max), let wireType = WireType(rawValue: UInt8(tag & 7)),
+            tag >> 3 != 0
+        else { throw WireFormatError("invalid tag \(tag) (\(before - bytes.count) bytes)") }
         return (tag >> 3, wireType)
     }
 

@@ -63,7 +63,7 @@ enum BareBigIntegers {
     }
 
     /// The index just past the closing quote of a string whose content starts at `start`.
-    private static func endOfString(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    static func endOfString(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         var i = start
         while i < bytes.count {
             switch bytes[i] {
@@ -75,7 +75,8 @@ enum BareBigIntegers {
         return bytes.count
     }
 
-    private static func endOfNumber(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    /// The index just past the number-like run of bytes starting at `start`.
+    static func endOfNumber(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         var i = start
         while i < bytes.count {
             switch bytes[i] {

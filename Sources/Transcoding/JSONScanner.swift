@@ -195,6 +195,9 @@ struct JSONScanner {
             // 19 digits may still exceed Int64; 20 always do (the tree path handles those).
             guard digits <= 19 else { throw StreamingDeclined() }
             if negative {
+                // `-0` keeps its sign in a double (protobuf's parsers read it as -0.0, and the
+                // response writer writes -0.0 as `-0`): a real, as the tree path reads it too.
+                if mantissa == 0 { return .real(-0.0) }
                 guard mantissa <= UInt64(Int64.max) + 1 else { throw StreamingDeclined() }
                 return .integer(mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa))
             }

@@ -163,6 +163,10 @@ public struct JSONSequenceSplitter: Sendable {
                     case .openBracket: closers.append(.closeBracket)
                     case .closeBrace, .closeBracket:
                         guard closers.last == byte else {
+                            // A value already past the limit before this byte is too large: a body
+                            // cut before the byte says so at the cut, and the answer must not
+                            // depend on where the body is cut.
+                            if pending.readableBytes + (i - 1 - valueStart) > maxValueBytes { throw tooLarge() }
                             throw malformed("unbalanced '\(Character(Unicode.Scalar(byte)))'", at: i - 1)
                         }
                         closers.removeLast()

@@ -23,12 +23,24 @@ final class JanssonDocument {
     /// Parses a whole JSON document.
     /// - Throws: ``TranscodingError/Code/malformedJSON`` with jansson's line and column.
     init(parsing buffer: ByteBuffer) throws(TranscodingError) {
+        var source = buffer
+        var marksBigIntegers = false
+        var root: JSONValue
         do {
-            self.root = try Self.parse(buffer, marksBigIntegers: false)
+            root = try Self.parse(buffer, marksBigIntegers: false)
         } catch  where BareBigIntegers.isTooBigInteger(error.message) {
             guard let rewritten = BareBigIntegers.rewrite(buffer) else { throw error }
-            self.root = try Self.parse(rewritten, marksBigIntegers: true)
+            source = rewritten
+            marksBigIntegers = true
+            root = try Self.parse(rewritten, marksBigIntegers: true)
         }
+        // jansson reads the integer literal `-0` as 0, losing the sign a double keeps: a document
+        // that parsed and has one is read again with each as `-0.0` (errors keep their columns).
+        if let signed = NegativeZeroLiterals.rewrite(source) {
+            json_decref(root.raw)
+            root = try Self.parse(signed, marksBigIntegers: marksBigIntegers)
+        }
+        self.root = root
     }
 
     private static func parse(_ buffer: ByteBuffer, marksBigIntegers: Bool) throws(TranscodingError) -> JSONValue {

@@ -5,6 +5,9 @@ import ProtoSchema
 /// Positions are offsets into ``bytes`` so that ranges found while scanning a message can be
 /// revisited (merged submessages, map entries, packed runs) without copying.
 struct WireScanner {
+    /// The most bytes a tag's varint may take: five carry 35 bits, enough for any 32-bit tag.
+    static let maxTagLength = 5
+
     let bytes: UnsafeRawBufferPointer
     private(set) var index: Int
     let end: Int
@@ -17,6 +20,10 @@ struct WireScanner {
 
     var isAtEnd: Bool { index >= end }
 
+    /// The next varint: at most ten bytes, the tenth carrying only bit 63.
+    ///
+    /// Stricter than upb, C++ and swift-protobuf, which drop the tenth byte's bits past 64: no
+    /// encoder writes them, and a value silently cut would not be the value sent.
     mutating func readVarint() throws(TranscodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -31,11 +38,32 @@ struct WireScanner {
         throw .malformed("truncated varint")
     }
 
-    /// The next tag's field number and wire type.
+    /// The next tag's field number (1 through 2^29 - 1) and wire type.
+    ///
+    /// A tag is a 32-bit varint of at most ``maxTagLength`` bytes: a longer encoding is malformed
+    /// even when its value is small (protobuf's `BadTag_OverlongVarint`), and so is a value past
+    /// 32 bits (`BadTag_FieldNumberTooHigh`), field number 0 and wire types 6 and 7.
     mutating func readTag() throws(TranscodingError) -> (number: Int32, wireType: WireType) {
-        let tag = try readVarint()
-        guard let wireType = WireType(rawValue: UInt8(tag & 7)), tag >> 3 != 0, tag >> 3 <= UInt64(Int32.max)
-        else { throw .malformed("invalid tag \(tag)") }
+        // upb reads tags with `_upb_WireReader_ReadVarint(ptr, &val, 5, UINT32_MAX)` and C++'s
+        // `ReadTag` stops after five bytes: both reject what a general 10-byte varint read accepts.
+        var tag: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard index < end else { throw .malformed("truncated tag") }
+            let byte = bytes[index]
+            index += 1
+            tag |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+            guard shift < 7 * UInt64(Self.maxTagLength) else {
+                throw .malformed("tag varint longer than \(Self.maxTagLength) bytes")
+            }
+        }
+        guard tag <= UInt64(UInt32.max) else { throw .malformed("tag \(tag) exceeds 32 bits") }
+        guard tag >> 3 != 0 else { throw .malformed("invalid tag \(tag): field number 0") }
+        guard let wireType = WireType(rawValue: UInt8(tag & 7)) else {
+            throw .malformed("invalid tag \(tag): wire type \(tag & 7)")
+        }
         return (Int32(tag >> 3), wireType)
     }
 

@@ -36,6 +36,9 @@ public final class Cluster: Sendable {
     private let lifecycle = Mutex(Lifecycle.created)
     private let resolver: any HostResolver
     private let logger: Logger
+    /// Opens every connection's channel instead of a socket (in-memory backends: `Fuzz/`); nil
+    /// connects sockets.
+    let openChannel: (@Sendable (UpstreamClient) -> EventLoopFuture<any Channel>)?
 
     private enum Lifecycle { case created, running, shutDown }
 
@@ -48,13 +51,33 @@ public final class Cluster: Sendable {
     ///   - resolver: Resolves host names when ``ClusterConfiguration/dnsRefreshInterval`` is set.
     ///   - logger: Receives endpoint changes and connection events.
     ///   - observer: Hears of endpoints, connections and transparent retries (metrics).
-    public init(
+    public convenience init(
         configuration: ClusterConfiguration,
         eventLoops: [any EventLoop],
         resolver: any HostResolver = SystemHostResolver(),
         logger: Logger,
         observer: (any ClusterObserver)? = nil
     ) {
+        self.init(
+            configuration: configuration,
+            eventLoops: eventLoops,
+            resolver: resolver,
+            logger: logger,
+            observer: observer,
+            openChannel: nil
+        )
+    }
+
+    /// Creates the cluster with its connections' channels injected (see ``openChannel``).
+    init(
+        configuration: ClusterConfiguration,
+        eventLoops: [any EventLoop],
+        resolver: any HostResolver,
+        logger: Logger,
+        observer: (any ClusterObserver)?,
+        openChannel: (@Sendable (UpstreamClient) -> EventLoopFuture<any Channel>)?
+    ) {
+        self.openChannel = openChannel
         precondition(!eventLoops.isEmpty, "a cluster needs at least one event loop")
         self.configuration = configuration
         self.concurrencyLimit = configuration.maxConcurrentRequests.map(ConcurrencyLimit.init(limit:))

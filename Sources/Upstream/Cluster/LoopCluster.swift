@@ -172,7 +172,9 @@ public final class LoopCluster: UpstreamCallRouter {
                 target: target,
                 eventLoop: self.eventLoop,
                 configuration: self.configuration.connection,
-                logger: self.logger
+                logger: self.logger,
+                random: SystemRandomNumberGenerator(),
+                openChannel: self.cluster.openChannel
             )
             client.router = self
             client.observer = self.cluster.observer?.endpoint(target)
