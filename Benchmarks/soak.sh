@@ -21,7 +21,8 @@
 #        SOAK_OUT (Benchmarks/results/soak.md), SOAK_PLOT (Benchmarks/results/soak.png),
 #        SOAK_PORT (8190), SOAK_ADMIN_PORT (9990), SOAK_BACKEND_PORT (20190, below the ephemeral port range: a
 #        restarted backend must be able to bind it again while the driver holds thousands of connections),
-#        SOAK_KEEP (a folder to keep the raw results in: soak.json, the logs).
+#        SOAK_KEEP (a folder to keep the raw results in: soak.json, the logs), SOAK_LOG_LEVEL (Portico's,
+#        warning).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,7 @@ SOAK_PORT=${SOAK_PORT:-8190}
 SOAK_ADMIN_PORT=${SOAK_ADMIN_PORT:-9990}
 SOAK_BACKEND_PORT=${SOAK_BACKEND_PORT:-20190}
 SOAK_KEEP=${SOAK_KEEP:-}
+SOAK_LOG_LEVEL=${SOAK_LOG_LEVEL:-warning}
 python=.venv-tools/bin/python
 "$python" -c 'import websockets, matplotlib' 2>/dev/null || { echo "soak: run make test-tools first ($python lacks websockets or matplotlib)" >&2; exit 1; }
 
@@ -57,7 +59,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "soak: building release binaries..." >&2
-bin=$(bash scripts/build-release.sh portico demo-backend)
+bin=$(nice -n 19 bash scripts/build-release.sh portico demo-backend)
 
 sed -e "s/^listen: .*/listen: 127.0.0.1:$SOAK_PORT/" -e "s/127.0.0.1:50051/127.0.0.1:$SOAK_BACKEND_PORT/" \
   -e "s/^admin: .*/admin: { listen: 127.0.0.1:$SOAK_ADMIN_PORT }/" \
@@ -76,7 +78,7 @@ nice -n 10 "$python" Benchmarks/lib/soak_driver.py --portico "$bin/portico" --ba
   --config "$work/Gateway.yaml" --work "$work" --port "$SOAK_PORT" --admin-port "$SOAK_ADMIN_PORT" \
   --backend-port "$SOAK_BACKEND_PORT" --jwt "$token" --echo-body Benchmarks/lib/echo-body.json \
   --minutes "$SOAK_MINUTES" --restart-minutes "$SOAK_RESTART_MINUTES" --down-seconds "$SOAK_DOWN_SECONDS" \
-  --rate "$SOAK_RATE" --child-nice "$(nice)"
+  --rate "$SOAK_RATE" --log-level "$SOAK_LOG_LEVEL"
 
 command_line="make soak"
 [ -z "${MAKELEVEL:-}" ] && command_line="bash Benchmarks/soak.sh"

@@ -25,6 +25,7 @@ Outcome classes (per request):
 import argparse
 import asyncio
 import base64
+import contextvars
 import json
 import os
 import random
@@ -41,6 +42,8 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 HOST = "127.0.0.1"
+# What a stream has received so far ({"bytes", "last"}), for the report of a stream that times out.
+PROGRESS = contextvars.ContextVar("progress")
 KEY_HEADERS = {"appid": "itxs", "appkey": "11223344"}
 
 # Kinds, their share of the rate, their deadline (s) and whether they are streams (opened,
@@ -318,7 +321,7 @@ class Driver:
 
     def judge_error_answer(self, t0, status, body, what):
         if status in (503, 499) and outage_status(error_code(body), error_message(body)):
-            return self.outage_or_unexpected(t0, f"{status} code {error_code(body)}")
+            return self.outage_or_unexpected(t0, f"{status} code {error_code(body)}: {error_message(body)[:90]}")
         return "unexpected", f"{what}: HTTP {status} {body[:200]!r}"
 
     # Unary ------------------------------------------------------------------------------
@@ -464,6 +467,9 @@ class Driver:
             async for piece in iter_body(reader, rh, trailers, readsize=readsize):
                 on_piece(piece)
                 got += len(piece)
+                progress = PROGRESS.get(None)
+                if progress is not None:
+                    progress["bytes"], progress["last"] = got, now()
                 if vanish_after is not None and got >= vanish_after:
                     close(writer, reset=random.random() < 0.5)
                     return 200, b"", {}, True
@@ -485,7 +491,7 @@ class Driver:
             if want_error is not None and code == want_error and len(elements) == want_chunks:
                 return "ok", ""
             if outage_status(code, error.get("message")):
-                return self.outage_or_unexpected(t0, f"stream error element code {code}")
+                return self.outage_or_unexpected(t0, f"stream error element code {code}: {str(error.get('message'))[:90]}")
             return "unexpected", f"{what}: error element {error} after {len(elements)} chunks"
         if want_error is not None:
             return "unexpected", f"{what}: no error element after {len(elements)} chunks"
@@ -575,7 +581,7 @@ class Driver:
             return "abandoned", "raw, after ~200 KiB"
         grpc_status = trailers.get("grpc-status")
         if grpc_status in ("14", "1") and outage_status(int(grpc_status), unquote(trailers.get("grpc-message", ""))):
-            return self.outage_or_unexpected(t0, f"raw: grpc-status {grpc_status} trailer")
+            return self.outage_or_unexpected(t0, f"raw: grpc-status {grpc_status} trailer: {unquote(trailers.get('grpc-message', ''))[:90]}")
         if grpc_status not in ("0", None) or count[0] != size or count[1]:
             return "unexpected", f"raw zeros-{size}: {count[0]} bytes, trailers {trailers}"
         return "ok", ""
@@ -699,7 +705,7 @@ class Driver:
                     return "unexpected", f"chat: response ended after {i} replies"
                 if "error" in reply:
                     if outage_status(reply["error"].get("code"), reply["error"].get("message")):
-                        return self.outage_or_unexpected(t0, f"chat error element code {reply['error'].get('code')}")
+                        return self.outage_or_unexpected(t0, f"chat error element code {reply['error'].get('code')}: {str(reply['error'].get('message'))[:90]}")
                     return "unexpected", f"chat: error element {reply}"
                 want = "bye" if text == "/quit" else f"you said: {text}"
                 if reply.get("message") != want:
@@ -731,7 +737,7 @@ class Driver:
             if tail.strip():
                 obj = json.loads(tail.strip().split(b"\n")[-1])
                 if outage_status(obj.get("error", {}).get("code"), obj.get("error", {}).get("message")):
-                    return self.outage_or_unexpected(t0, f"chat error element code {obj['error'].get('code')} at the end")
+                    return self.outage_or_unexpected(t0, f"chat error element code {obj['error'].get('code')} at the end: {str(obj['error'].get('message'))[:90]}")
                 return "unexpected", f"chat: trailing output {tail[:200]!r}"
             return "ok", ""
         except (asyncio.IncompleteReadError, ConnectionError) as e:
@@ -746,7 +752,7 @@ class Driver:
 
     async def ws_chat(self, t0, n, pace=0.0, vanish=False, quit_=False):
         try:
-            async with ws_connect(f"ws://{HOST}:{self.port}/v1/chat", open_timeout=10, close_timeout=10, ping_interval=None) as ws:
+            async with ws_connect(f"ws://{HOST}:{self.port}/v1/chat", open_timeout=20, close_timeout=10, ping_interval=None) as ws:
                 for i in range(n + (1 if quit_ else 0)):
                     text = "/quit" if i == n else f"soak ws {i} {random.randint(0, 1 << 30)}"
                     await ws.send(json.dumps({"message": text}))
@@ -774,6 +780,8 @@ class Driver:
             return self.ws_closed(t0, e, "while sending")
         except InvalidStatus as e:
             return "unexpected", f"ws handshake refused: {e.response.status_code}"
+        except TimeoutError:
+            return "unexpected", "ws: no handshake answer or close frame within 20 s"
 
     def ws_closed(self, t0, exc, when, code=None, reason=None):
         if exc is not None:
@@ -782,7 +790,7 @@ class Driver:
         if code == 1000:
             return "ok", ""
         if code in (4014, 4001) and outage_status(code - 4000, reason):
-            return self.outage_or_unexpected(t0, f"ws close {code}")
+            return self.outage_or_unexpected(t0, f"ws close {code}: {(reason or '')[:90]}")
         return "unexpected", f"ws closed {when}: code {code} {reason!r}"
 
     async def k_chat_ws(self, t0):
@@ -826,6 +834,8 @@ class Driver:
     async def run_one(self, kind, deadline):
         fn = getattr(self, f"k_{kind}")
         t0 = now()
+        progress = {"bytes": 0, "last": t0}
+        PROGRESS.set(progress)
         if kind in STREAM_KINDS:
             self.stats.opened[kind] += 1
         self.stats.inflight[kind] += 1
@@ -833,6 +843,8 @@ class Driver:
             cls, detail = await asyncio.wait_for(fn(t0), deadline)
         except asyncio.TimeoutError:
             cls, detail = "unexpected", f"no outcome within {deadline} s"
+            if progress["bytes"]:
+                detail += f" ({progress['bytes']:,} bytes received, the last {now() - progress['last']:.1f} s before)"
         except Unexpected as e:
             cls, detail = "unexpected", str(e)
         except Exception as e:  # noqa: BLE001 - every failure is classified
@@ -900,7 +912,7 @@ class Driver:
         raise SystemExit("demo-backend does not start")
 
     def child_priority(self):
-        """Portico and demo-backend run at --child-nice (soak.sh's own), not at the driver's nice 10."""
+        """Portico and demo-backend run at --child-nice (0 by default), not at the driver's nice 10."""
         os.setpriority(os.PRIO_PROCESS, 0, self.a.child_nice)
 
     def background(self, coro):

@@ -281,8 +281,15 @@ def write(a, r, s, samples, warm, verdicts, passed, totals, slopes, hz):
     if not r["unexpected"]:
         w("None.")
     else:
-        for u in r["unexpected"][:50]:
-            w(f"- {(u['t0'] - ls) / 60:.2f}–{(u['t1'] - ls) / 60:.2f} min `{u['kind']}`: {u['detail']}")
+        w("Grouped by kind and what was seen (the driver keeps the first 30 of each kind); minutes since the load started:")
+        w("")
+        groups = {}
+        for u in r["unexpected"]:
+            g = groups.setdefault((u["kind"], u["detail"][:160]), [0, u["t0"], u["t1"]])
+            g[0] += 1
+            g[1], g[2] = min(g[1], u["t0"]), max(g[2], u["t1"])
+        for (kind, detail), (n, a0, a1) in sorted(groups.items(), key=lambda x: x[1][1]):
+            w(f"- `{kind}` ×{n}, {(a0 - ls) / 60:.2f}–{(a1 - ls) / 60:.2f} min: {detail}")
     w("")
     if a.portico_log:
         try:
