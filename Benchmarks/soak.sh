@@ -19,7 +19,7 @@
 # Knobs: SOAK_MINUTES (30), SOAK_RESTART_MINUTES (5), SOAK_DOWN_SECONDS (5), SOAK_RATE (100
 #        requests/s), SOAK_WARMUP_MINUTES (5; samples before it are left out of the slopes),
 #        SOAK_OUT (Benchmarks/results/soak.md), SOAK_PLOT (Benchmarks/results/soak.png),
-#        SOAK_PORT (8190), SOAK_ADMIN_PORT (9990), SOAK_BACKEND_PORT (20190, below the ephemeral port range: a
+#        SOAK_PORT (18190), SOAK_ADMIN_PORT (19990), SOAK_BACKEND_PORT (20190, below the ephemeral port range: a
 #        restarted backend must be able to bind it again while the driver holds thousands of connections),
 #        SOAK_KEEP (a folder to keep the raw results in: soak.json, the logs), SOAK_LOG_LEVEL (Portico's,
 #        warning).
@@ -33,8 +33,8 @@ SOAK_RATE=${SOAK_RATE:-100}
 SOAK_WARMUP_MINUTES=${SOAK_WARMUP_MINUTES:-5}
 SOAK_OUT=${SOAK_OUT:-Benchmarks/results/soak.md}
 SOAK_PLOT=${SOAK_PLOT:-Benchmarks/results/soak.png}
-SOAK_PORT=${SOAK_PORT:-8190}
-SOAK_ADMIN_PORT=${SOAK_ADMIN_PORT:-9990}
+SOAK_PORT=${SOAK_PORT:-18190}
+SOAK_ADMIN_PORT=${SOAK_ADMIN_PORT:-19990}
 SOAK_BACKEND_PORT=${SOAK_BACKEND_PORT:-20190}
 SOAK_KEEP=${SOAK_KEEP:-}
 SOAK_LOG_LEVEL=${SOAK_LOG_LEVEL:-warning}
