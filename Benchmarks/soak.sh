@@ -10,10 +10,10 @@
 #   clients that vanish mid-request, mid-upload, mid-stream and mid-chat (FIN or RST); and
 #   long-lived clients: slow readers, 60 s WebSocket chats, stalled bodies that must get 408.
 # demo-backend is stopped every SOAK_RESTART_MINUTES (SIGKILL and SIGTERM in turn), left down for
-# SOAK_DOWN_SECONDS and started again; Portico and demo-backend run at nice 0, the driver at nice 10
-# (Portico on a starved CPU would fail its 2 s upstream connects). Every 10 s the driver records Portico's RSS, descriptors,
-# threads and CPU (/proc), active requests and connections (/metrics), /readyz, and the outcomes
-# of the requests that ended. Benchmarks/lib/soak_report.py then judges the run and writes
+# SOAK_DOWN_SECONDS and started again. Portico and demo-backend run at nice 0, the driver at nice
+# 10 (a starved demo-backend misses Portico's 2 s upstream connect timeout). Every 10 s the driver
+# records Portico's RSS, descriptors, threads and CPU (/proc), active requests and connections
+# (/metrics), /readyz, and the outcomes of the requests that ended. Benchmarks/lib/soak_report.py then judges the run and writes
 # SOAK_OUT (markdown) and SOAK_PLOT (RSS and descriptors over time, restarts marked); it exits
 # non-zero when a verdict fails.
 #
