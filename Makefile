@@ -1,7 +1,7 @@
 # Portico: `make run` starts the demo, `make test` runs every test.
 SWIFT ?= swift
 
-.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench chaos conformance protos pins clean fuzz fuzz-smoke
+.PHONY: deps test-tools image-binaries image-smoke build release run test lint format check bench soak chaos conformance protos pins clean fuzz fuzz-smoke
 
 deps:
 	@bash scripts/install-deps.sh
@@ -67,6 +67,14 @@ fuzz: deps
 
 fuzz-smoke: deps
 	@FUZZ_SECONDS=5 bash scripts/fuzz.sh
+
+# Endurance: release builds under a mixed load (unary, streams, uploads, chats over HTTP and
+# WebSocket, malformed requests, slow and vanishing clients) for SOAK_MINUTES (30), demo-backend
+# killed and restarted every SOAK_RESTART_MINUTES (5); writes Benchmarks/results/soak.md and
+# soak.png and fails on an unexpected outcome, a leak or a stream not accounted for. Knobs
+# (SOAK_RATE, SOAK_DOWN_SECONDS, ports, ...) are listed at the top of Benchmarks/soak.sh.
+soak: deps test-tools
+	@bash Benchmarks/soak.sh
 
 # protobuf's official conformance runner against our codec (builds the runner once).
 conformance: deps

@@ -50,6 +50,22 @@ struct HTTPTimeoutTests {
         }
     }
 
+    /// The request-read clock starts with the head: a stalled body on a fresh connection gets its
+    /// 408 after `requestReadTimeout`, not at the idle deadline that was pending when the head
+    /// came (it did until the soak found it: 60 s instead of 30 s with the defaults).
+    @Test func aStalledBodyIsA408AtTheReadTimeoutNotAtTheIdleDeadline() async throws {
+        try await withGateway(extraConfig: "limits: { idleTimeout: 5s, requestReadTimeout: 300ms }") { harness in
+            let client = try await RawTCPClient.connect(port: harness.gatewayPort)
+            try await client.send(
+                "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"fString\":"
+            )
+            let elapsed = try await Self.closing(client, within: .seconds(4))
+            #expect(elapsed != nil, "no 408 within 4 s: it waits for the idle deadline")
+            if let elapsed { #expect(elapsed < .seconds(2), "\(elapsed)") }
+            #expect(client.text.hasPrefix("HTTP/1.1 408"), "\(client.text)")
+        }
+    }
+
     @Test func anIdleKeepAliveConnectionIsClosedButABusyOneIsNot() async throws {
         try await withGateway(extraConfig: Self.limits) { harness in
             let idle = try await RawTCPClient.connect(port: harness.gatewayPort)

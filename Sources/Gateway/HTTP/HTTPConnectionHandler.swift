@@ -26,8 +26,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private(set) var context: ChannelHandlerContext?
     /// The client's IP address (for `x-forwarded-for`), read once per connection.
     lazy var clientAddress: String? = context?.channel.remoteAddress?.ipAddress
-    /// The one pending look at the connection's clocks.
+    /// The one pending look at the connection's clocks, and when it runs.
     private var timeoutCheck: Scheduled<Void>?
+    private var timeoutCheckDeadline: NIODeadline?
     /// The context of NIO's response encoder: complete responses, already bytes, are written
     /// from it, so they pass no encoder (``CompleteResponse``).
     private(set) var rawContext: ChannelHandlerContext?
@@ -66,6 +67,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         recordDisconnect(nil)
         timeoutCheck?.cancel()
         timeoutCheck = nil
+        timeoutCheckDeadline = nil
         self.context = nil
         self.rawContext = nil
     }
@@ -83,6 +85,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         recordDisconnect(machine.closed()?.clientDisconnected())
         timeoutCheck?.cancel()
         timeoutCheck = nil
+        timeoutCheckDeadline = nil
         context.fireChannelInactive()
     }
 
@@ -127,6 +130,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             break
         case .route(let head):
             perform(machine.routed(route(head), head: head, now: loop.eventLoop.now))
+            armTimeoutCheckIfSooner()
         case .forward(let chunk, let exchange):
             exchange.requestBody(chunk, allocator: context.channel.allocator)
         case .startCall(let head, let request, let body):
@@ -159,8 +163,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func armTimeoutCheck() {
         guard let context, let at = machine.nextDeadline(now: loop.eventLoop.now) else { return }
+        timeoutCheckDeadline = at
         timeoutCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
             self.timeoutCheck = nil
+            self.timeoutCheckDeadline = nil
             guard let context = self.context, context.channel.isActive else { return }
             switch self.machine.timeoutCheck(now: self.loop.eventLoop.now) {
             case .none: break
@@ -169,6 +175,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             self.armTimeoutCheck()
         }
+    }
+
+    /// A request head can start a clock that runs out before the pending look (a body that must
+    /// arrive within `requestReadTimeout`, while the look was set for the idle deadline): the
+    /// look moves earlier, so a stalled body gets its 408 on time, not at the idle deadline.
+    private func armTimeoutCheckIfSooner() {
+        guard let scheduled = timeoutCheckDeadline, let at = machine.nextDeadline(now: loop.eventLoop.now),
+            at < scheduled
+        else { return }
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+        armTimeoutCheck()
     }
 }
 
