@@ -32,13 +32,15 @@ run: build
 # Serial: end-to-end suites hold real deadlines (seconds), which a parallel run on two cores misses.
 TEST_BUILD = --scratch-path .build-test -Xswiftc -O -Xswiftc -assert-config -Xswiftc Debug
 
-test: deps test-tools lint image-binaries
+# fuzz-smoke first: it builds the libFuzzer targets (Fuzz/, its own folder) and runs each a few
+# seconds, so that a harness that no longer builds or crashes at once fails the run.
+test: deps test-tools lint image-binaries fuzz-smoke
 	$(SWIFT) build --build-tests $(TEST_BUILD)
 	$(SWIFT) test --skip-build --no-parallel $(TEST_BUILD)
 
 # Every hand-written Swift file follows .swift-format (generated code keeps its generator's style).
-FORMATTED = $(shell find Sources Tests Benchmarks/Sources -name '*.swift' -not -path '*/Generated/*') \
-	Package.swift Benchmarks/Package.swift
+FORMATTED = $(shell find Sources Tests Benchmarks/Sources Fuzz/Sources -name '*.swift' -not -path '*/Generated/*') \
+	Package.swift Benchmarks/Package.swift Fuzz/Package.swift
 
 lint:
 	@echo "swift format lint --strict ($(words $(FORMATTED)) files)"

@@ -2,6 +2,7 @@
 # Regenerates everything derived from Protos/:
 #   Protos/demo.binpb                        descriptor set Portico loads (protoc --include_imports)
 #   deploy/kubernetes/base/demo.binpb        the same, for the Kubernetes ConfigMap
+#   Fuzz/Fixtures/fuzz.binpb                 Fuzz/Fixtures/fuzz.proto's set, for the fuzz targets
 #   Sources/Gateway/Snapshot/*DescriptorSet.swift  descriptor sets built into portico
 #   Sources/DemoServices/Generated/*.swift   swift-protobuf messages + grpc-swift-2 stubs for demo-backend,
 #                                            and DemoDescriptorSet.swift: what its reflection service serves
@@ -35,6 +36,9 @@ echo "wrote Protos/demo.binpb"
 # Kustomize reads only files under the kustomization, so the Kubernetes ConfigMap has a copy.
 cp Protos/demo.binpb deploy/kubernetes/base/demo.binpb
 echo "wrote deploy/kubernetes/base/demo.binpb"
+# The fuzz targets' small schema (see the .proto for why it is small).
+protoc -I Fuzz/Fixtures -I /usr/include --include_imports --descriptor_set_out=Fuzz/Fixtures/fuzz.binpb fuzz.proto
+echo "wrote Fuzz/Fixtures/fuzz.binpb"
 
 # Built into portico: the google.rpc error types (and their google.protobuf imports), added to
 # the user's descriptor sets when those lack them, so error details always render.

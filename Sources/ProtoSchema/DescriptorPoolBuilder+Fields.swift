@@ -16,6 +16,13 @@ extension DescriptorPoolBuilder {
         name: String? = nil
     ) throws(SchemaError) -> FieldDescriptor {
         let owner = "\(file.name): \(qualified(field.name, in: scope))"
+        // The wire's limit (a tag holds 29 bits of field number), as protoc and every runtime have it.
+        guard (1...536_870_911).contains(field.number) else {
+            throw SchemaError(
+                code: .invalidDefinition,
+                message: "\(owner) has field number \(field.number); field numbers run from 1 to 536870911"
+            )
+        }
         let features = ProtoFeatures.field(field, parent: parent, in: edition)
         let type: FieldType
         switch field.type {

@@ -246,6 +246,13 @@ struct DescriptorPoolBuilder {
                 )
             )
         }
+        var numbers = Set<Int32>()
+        for field in fields where !numbers.insert(field.number).inserted {
+            throw SchemaError(
+                code: .invalidDefinition,
+                message: "\(pending.file.name): \(pending.fullName) uses field number \(field.number) twice"
+            )
+        }
         let isMapEntry = proto.options.mapEntry
         if isMapEntry, !(fields.count == 2 && fields[0].number == 1 && fields[1].number == 2) {
             throw SchemaError(

@@ -9,7 +9,8 @@ extension ResponseWriter {
     }
 
     /// Writes a map from its entry occurrences. A key repeated on the wire keeps its last entry,
-    /// as a protobuf parser would.
+    /// as a protobuf parser would; an entry whose value is a closed enum's undeclared number is
+    /// not written (a parser keeps it among the unknown fields).
     func writeMap(
         _ entryType: MessageID,
         _ found: ArraySlice<Occurrence>,
@@ -35,6 +36,8 @@ extension ResponseWriter {
                     entry.value = range
                 }
             }
+            // An undeclared closed-enum value sends the whole entry to the unknown fields.
+            if let value = entry.value, isUndeclaredClosedEnumNumber(valueField.type, value) { continue }
             entries.append(entry)
         }
         var lastIndexByKey: [MapKey: Int] = [:]

@@ -63,6 +63,8 @@ struct ResponseWriter {
                     // A parser treats a field with an unexpected wire type as unknown.
                     continue
                 }
+                // So does it a closed enum's undeclared number: the field keeps its earlier value.
+                if wireType == .varint && isUndeclaredClosedEnumNumber(field.type, range) { continue }
                 if let last = occurrences.last, last.fieldIndex > index { sorted = false }
                 if let oneof = field.oneofIndex {
                     if oneofWinners.isEmpty { oneofWinners = Array(repeating: nil, count: descriptor.oneofs.count) }
@@ -147,7 +149,9 @@ struct ResponseWriter {
         first: inout Bool,
         into out: inout ByteBuffer
     ) throws(TranscodingError) {
-        if found.isEmpty || (!field.hasPresence && !field.isRepeated && isDefault(found.last!)) {
+        if found.isEmpty || (!field.hasPresence && !field.isRepeated && isDefault(found.last!))
+            || (field.isRepeated && !hasElements(field, found))
+        {
             guard options.emitUnpopulated && !field.hasPresence else { return }
         }
         if !first { out.writeInteger(UInt8(ascii: ",")) }
@@ -226,6 +230,7 @@ struct ResponseWriter {
                     _ = try withPath(.index(count)) { () throws(TranscodingError) in
                         try scanner.skipValue(type.wireType, number: 0)
                     }
+                    if isUndeclaredClosedEnumNumber(type, start..<scanner.index) { continue }
                     separate(&out)
                     try withPath(.index(count)) { () throws(TranscodingError) in
                         try writeScalar(type, start..<scanner.index, strictUTF8: strictUTF8, into: &out)
@@ -246,6 +251,34 @@ struct ResponseWriter {
             count += 1
         }
         out.writeInteger(UInt8(ascii: "]"))
+    }
+
+    /// Whether a repeated field's occurrences hold an element: a packed run can be empty, or hold
+    /// only a closed enum's undeclared numbers, and a parser's field is then empty too.
+    private func hasElements(_ field: FieldDescriptor, _ found: ArraySlice<Occurrence>) -> Bool {
+        found.contains { occurrence in
+            guard occurrence.wireType == .lengthDelimited && field.type.isPackable else { return true }
+            guard case .enumeration(let id) = field.type, pool[id].isClosed else { return !occurrence.range.isEmpty }
+            var scanner = WireScanner(bytes, range: occurrence.range)
+            while !scanner.isAtEnd {
+                let start = scanner.index
+                // A malformed run counts: writing it reports the error.
+                guard (try? scanner.skipValue(.varint, number: 0)) != nil else { return true }
+                if !isUndeclaredClosedEnumNumber(field.type, start..<scanner.index) { return true }
+            }
+            return false
+        }
+    }
+
+    /// Whether the varint at `range` is a number a closed enum (proto2's, or `enum_type: CLOSED`)
+    /// does not declare. A parser keeps such a value among the message's unknown fields (C++,
+    /// upb and swift-protobuf alike), which JSON does not show: an element of a repeated field
+    /// is left out, a singular field or oneof keeps what it held, a map entry goes whole.
+    func isUndeclaredClosedEnumNumber(_ type: FieldType, _ range: Range<Int>) -> Bool {
+        guard case .enumeration(let id) = type, pool[id].isClosed else { return false }
+        var scanner = WireScanner(bytes, range: range)
+        guard let number = try? scanner.readVarint() else { return false }
+        return pool[id].name(number: Int32(truncatingIfNeeded: number)) == nil
     }
 
     /// Whether a singular scalar occurrence holds the type's default (zero bits, empty bytes).

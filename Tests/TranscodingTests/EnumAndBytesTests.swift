@@ -92,3 +92,57 @@ struct BytesAndStringTests {
         #expect(error?.fieldPath == "fString")
     }
 }
+
+/// A backend's closed-enum field (proto2 `TestAllTypesProto2.NestedEnum`: FOO 0, BAR 1, BAZ 2,
+/// NEG -1) holding a number the enum does not declare: a parser keeps it among the unknown
+/// fields, so the JSON is what C++, upb and swift-protobuf write after parsing (found by
+/// `FuzzProtobufResponse`: Fuzz/Regressions/FuzzProtobufResponse/).
+@Suite("Closed enums' undeclared numbers stay unknown fields")
+struct ClosedEnumUnknownNumberTests {
+    let codec = Codec(pool: Fixtures.conformancePool)
+
+    func json(_ bytes: [UInt8]) throws -> String {
+        try codec.decode(bytes, as: Fixtures.proto2)
+    }
+
+    @Test("a singular field keeps the value it held, or stays absent")
+    func singular() throws {
+        // optional_nested_enum (21): BAR then 38.
+        #expect(try json([0xA8, 0x01, 0x01, 0xA8, 0x01, 0x26]) == #"{"optionalNestedEnum":"BAR"}"#)
+        #expect(try json([0xA8, 0x01, 0x26]) == "{}")
+        // NEG (-1, ten bytes) is declared.
+        let negative: [UInt8] = [0xA8, 0x01] + Array(repeating: 0xFF, count: 9) + [0x01]
+        #expect(try json(negative) == #"{"optionalNestedEnum":"NEG"}"#)
+    }
+
+    @Test("a repeated field leaves the element out, packed or not")
+    func repeated() throws {
+        // unpacked_nested_enum (102): 1, 38, 2; packed_nested_enum (88): [1, 38, 2].
+        #expect(
+            try json([0xB0, 0x06, 0x01, 0xB0, 0x06, 0x26, 0xB0, 0x06, 0x02])
+                == #"{"unpackedNestedEnum":["BAR","BAZ"]}"#
+        )
+        #expect(try json([0xC2, 0x05, 0x03, 0x01, 0x26, 0x02]) == #"{"packedNestedEnum":["BAR","BAZ"]}"#)
+        #expect(try json([0xC2, 0x05, 0x01, 0x26]) == "{}")
+        #expect(try json([0xC2, 0x05, 0x00]) == "{}")
+    }
+
+    @Test("a map entry goes whole; a oneof keeps its case")
+    func mapAndOneof() throws {
+        // map_string_nested_enum (73): "a" → 38, "b" → BAR, then "b" → 38 (the earlier "b" stays).
+        let entries: [UInt8] = [
+            0xCA, 0x04, 0x05, 0x0A, 0x01, 0x61, 0x10, 0x26,
+            0xCA, 0x04, 0x05, 0x0A, 0x01, 0x62, 0x10, 0x01,
+            0xCA, 0x04, 0x05, 0x0A, 0x01, 0x62, 0x10, 0x26,
+        ]
+        #expect(try json(entries) == #"{"mapStringNestedEnum":{"b":"BAR"}}"#)
+        // oneof_uint32 (111) = 7, then oneof_enum (119) = 38.
+        #expect(try json([0xF8, 0x06, 0x07, 0xB8, 0x07, 0x26]) == #"{"oneofUint32":7}"#)
+    }
+
+    @Test("an open (proto3) enum still writes an undeclared number as a number")
+    func openEnum() throws {
+        // TestAllTypesProto3.optional_nested_enum (21) = 38.
+        #expect(try codec.decode([0xA8, 0x01, 0x26], as: Fixtures.proto3) == #"{"optionalNestedEnum":38}"#)
+    }
+}

@@ -24,6 +24,41 @@ struct FuzzRegressionTests {
         Array(try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Fuzz/Regressions/\(input)")))
     }
 
+    /// The JSON options of a fuzz input's options byte: each of its five low bits turns one on
+    /// (as `FuzzFixtures.options` reads it).
+    static func options(_ bits: UInt8) -> JSONCodecOptions {
+        JSONCodecOptions(
+            emitUnpopulated: bits & 1 != 0,
+            useProtoNames: bits & 2 != 0,
+            enumsAsInts: bits & 4 != 0,
+            ignoreUnknownFields: bits & 8 != 0,
+            int64AsNumbers: bits & 16 != 0
+        )
+    }
+
+    /// `FuzzProtobufResponse`: a conformance message (the input's first byte, 0 through 4), the
+    /// JSON options of its second byte, then a backend's wire bytes. The JSON written must encode
+    /// back and write the same JSON again.
+    @Test("protobuf → JSON inputs write JSON that is a fixed point", arguments: inputs("FuzzProtobufResponse"))
+    func replayResponse(_ input: String) throws {
+        let bytes = try Self.bytes(input)
+        try #require(bytes.count >= 2 && Int(bytes[0]) < Self.messages.count)
+        let type = Self.messages[Int(bytes[0])]
+        let options = Self.options(bytes[1])
+        let writer = ResponseTranscoder(pool: Fixtures.conformancePool, options: options)
+        var first = ByteBuffer()
+        try writer.write(protobuf: ByteBuffer(bytes: bytes.dropFirst(2)), as: type, into: &first)
+        var again = ByteBuffer()
+        try RequestTranscoder(pool: Fixtures.conformancePool, options: options).encode(
+            json: first,
+            as: type,
+            into: &again
+        )
+        var second = ByteBuffer()
+        try writer.write(protobuf: again, as: type, into: &second)
+        #expect(String(buffer: first) == String(buffer: second))
+    }
+
     /// `FuzzJSONRequest`: a conformance message (the input's first byte, 0 through 4), the JSON
     /// options of its second byte, then the document. The public encoder must answer what the tree
     /// path answers, and the message's JSON must be a fixed point.
@@ -32,14 +67,7 @@ struct FuzzRegressionTests {
         let bytes = try Self.bytes(input)
         try #require(bytes.count >= 2 && Int(bytes[0]) < Self.messages.count)
         let type = Self.messages[Int(bytes[0])]
-        let bits = bytes[1]
-        let options = JSONCodecOptions(
-            emitUnpopulated: bits & 1 != 0,
-            useProtoNames: bits & 2 != 0,
-            enumsAsInts: bits & 4 != 0,
-            ignoreUnknownFields: bits & 8 != 0,
-            int64AsNumbers: bits & 16 != 0
-        )
+        let options = Self.options(bytes[1])
         let json = ByteBuffer(bytes: bytes.dropFirst(2))
         let transcoder = RequestTranscoder(pool: Fixtures.conformancePool, options: options)
         var answered = ByteBuffer()

@@ -31,7 +31,9 @@ public func fuzzHTTPFrontEnd(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 
     let eventLoop = EmbeddedEventLoop()
     let backend = FakeBackend(loop: eventLoop)
-    let gatewayLoop = FrontEnd.loop(on: eventLoop, backend: backend)
+    let (gatewayLoop, clusters) = FrontEnd.loop(on: eventLoop, backend: backend)
+    // A loop's share holds its cluster unowned (the server owns clusters): keep them to the end.
+    defer { withExtendedLifetime(clusters) {} }
     let channel = EmbeddedChannel(loop: eventLoop)
     do {
         let sync = channel.pipeline.syncOperations
@@ -87,8 +89,8 @@ enum FrontEnd {
     /// The access log (lines dropped).
     static let accessLog = AccessLogWriter(sink: NullSink(), dropped: metrics.accessLogDropped)
 
-    /// A gateway loop on `eventLoop` whose clusters connect to `backend`.
-    static func loop(on eventLoop: EmbeddedEventLoop, backend: FakeBackend) -> GatewayLoop {
+    /// A gateway loop on `eventLoop` whose clusters connect to `backend`, and those clusters.
+    static func loop(on eventLoop: EmbeddedEventLoop, backend: FakeBackend) -> (GatewayLoop, [Cluster]) {
         let loop = GatewayLoop(
             index: 0,
             eventLoop: eventLoop,
@@ -103,10 +105,10 @@ enum FrontEnd {
                 logger: logger,
                 observer: nil,
                 openChannel: { client in backend.open(client) }
-            ).onLoop(0)
+            )
         }
-        loop.current = LiveSnapshot(snapshot: snapshot, clusters: clusters)
-        return loop
+        loop.current = LiveSnapshot(snapshot: snapshot, clusters: clusters.map { $0.onLoop(0) })
+        return (loop, clusters)
     }
 }
 

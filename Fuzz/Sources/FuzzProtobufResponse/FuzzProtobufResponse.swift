@@ -11,8 +11,8 @@ import ProtoSchema
 /// `response_body` does), then the wire bytes.
 ///
 /// Invariants: whatever is written is one JSON value with no duplicate member (jansson parses it
-/// with `JSON_REJECT_DUPLICATES`); a written message that the request encoder takes back (unknown
-/// fields rejected) gives the same JSON again.
+/// with `JSON_REJECT_DUPLICATES`); a written message encodes back and gives the same JSON again
+/// (JSON with a `null` in it: from the second round, see below).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProtobufResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
@@ -37,19 +37,18 @@ public func fuzzProtobufResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     do {
         _ = try JanssonDocument(parsing: json)
     } catch {
+        // jansson cannot hold U+0000 in an object key, which a map<string, _> key may contain:
+        // valid JSON it refuses (README, Known limits), so the request side cannot take it back.
+        if error.message.contains("NUL byte in object key") { return 0 }
         fuzzCheck(false, "the response writer wrote invalid JSON \(String(buffer: json)): \(error)")
     }
-    // With ignoreUnknownFields the request side drops what it cannot take back (a closed enum's
-    // unknown number, which the writer writes as a number: Fuzz/RESULTS.md, finding 2).
-    guard field == nil, !options.ignoreUnknownFields else { return 0 }
+    guard field == nil else { return 0 }
 
     var again = ByteBuffer()
     do {
         try RequestTranscoder(pool: pool, options: options).encode(json: json, as: type, into: &again)
     } catch {
-        // Values the request side refuses by design (for example a proto2 closed enum's unknown
-        // number, written as a number) end the check here.
-        return 0
+        fuzzCheck(false, "the response JSON \(String(buffer: json)) does not encode: \(error)")
     }
     var second = ByteBuffer()
     do {
@@ -57,7 +56,22 @@ public func fuzzProtobufResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     } catch {
         fuzzCheck(false, "re-encoded bytes do not write: \(error)")
     }
-    fuzzCheck(json == second, "JSON is not a fixed point: \(String(buffer: json)) then \(String(buffer: second))")
+    if json == second { return 0 }
+    // google.protobuf.NullValue writes every number as null, which reads back as 0 (C++ writes it
+    // so too): JSON holding a null reaches its fixed point one round later.
+    fuzzCheck(
+        String(buffer: json).contains("null"),
+        "JSON is not a fixed point: \(String(buffer: json)) then \(String(buffer: second))"
+    )
+    var third = ByteBuffer()
+    do {
+        var bytes = ByteBuffer()
+        try RequestTranscoder(pool: pool, options: options).encode(json: second, as: type, into: &bytes)
+        try writer.write(protobuf: bytes, as: type, into: &third)
+    } catch {
+        fuzzCheck(false, "the second JSON \(String(buffer: second)) does not go round: \(error)")
+    }
+    fuzzCheck(second == third, "JSON is not a fixed point: \(String(buffer: second)) then \(String(buffer: third))")
     return 0
 }
 

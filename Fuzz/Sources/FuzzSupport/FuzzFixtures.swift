@@ -14,6 +14,9 @@ public enum FuzzFixtures {
 
     /// `Protos/demo.binpb`: the demo's services and messages.
     public static let demoDescriptorSet = read("Protos/demo.binpb")
+    /// `Fuzz/Fixtures/fuzz.binpb` (from `fuzz.proto`, by `make protos`): a small schema for the
+    /// targets that build a pool or a snapshot for each input.
+    public static let fuzzDescriptorSet = read("Fuzz/Fixtures/fuzz.binpb")
     /// The conformance messages (`TestAllTypesProto3`, `TestAllTypesProto2`, their Editions twins).
     public static let conformanceDescriptorSets = [
         read("Tests/TranscodingTests/Fixtures/test_messages.binpb"),
