@@ -72,7 +72,7 @@ fuzz-smoke: deps
 
 # Endurance: release builds under a mixed load (unary, streams, uploads, chats over HTTP and
 # WebSocket, malformed requests, slow and vanishing clients) for SOAK_MINUTES (30), demo-backend
-# killed and restarted every SOAK_RESTART_MINUTES (5); writes Benchmarks/results/soak.md and
+# killed and restarted every SOAK_RESTART_MINUTES (2); writes Benchmarks/results/soak.md and
 # soak.png and fails on an unexpected outcome, a leak or a stream not accounted for. Knobs
 # (SOAK_RATE, SOAK_DOWN_SECONDS, ports, ...) are listed at the top of Benchmarks/soak.sh.
 soak: deps test-tools

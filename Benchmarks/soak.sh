@@ -17,8 +17,9 @@
 # SOAK_OUT (markdown) and SOAK_PLOT (RSS and descriptors over time, restarts marked); it exits
 # non-zero when a verdict fails.
 #
-# Knobs: SOAK_MINUTES (30), SOAK_RESTART_MINUTES (5), SOAK_DOWN_SECONDS (5), SOAK_RATE (100
-#        requests/s), SOAK_WARMUP_MINUTES (5; samples before it are left out of the slopes),
+# Knobs: SOAK_MINUTES (30), SOAK_RESTART_MINUTES (2), SOAK_DOWN_SECONDS (5), SOAK_RATE (100
+#        requests/s), SOAK_WARMUP_MINUTES (samples before it are left out of the slopes; by default
+#        a minute after the third restart, and at least 5: 7 minutes),
 #        SOAK_OUT (Benchmarks/results/soak.md), SOAK_PLOT (Benchmarks/results/soak.png),
 #        SOAK_PORT (18190), SOAK_ADMIN_PORT (19990), SOAK_BACKEND_PORT (20190, below the ephemeral port range: a
 #        restarted backend must be able to bind it again while the driver holds thousands of connections),
@@ -28,10 +29,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SOAK_MINUTES=${SOAK_MINUTES:-30}
-SOAK_RESTART_MINUTES=${SOAK_RESTART_MINUTES:-5}
+SOAK_RESTART_MINUTES=${SOAK_RESTART_MINUTES:-2}
 SOAK_DOWN_SECONDS=${SOAK_DOWN_SECONDS:-5}
 SOAK_RATE=${SOAK_RATE:-100}
-SOAK_WARMUP_MINUTES=${SOAK_WARMUP_MINUTES:-5}
+# Through the third restart (RSS reaches its high-water mark at the first outages), at least 5.
+SOAK_WARMUP_MINUTES=${SOAK_WARMUP_MINUTES:-$(awk -v r="$SOAK_RESTART_MINUTES" 'BEGIN { w = 3 * r + 1; print (w < 5 ? 5 : w) }')}
 SOAK_OUT=${SOAK_OUT:-Benchmarks/results/soak.md}
 SOAK_PLOT=${SOAK_PLOT:-Benchmarks/results/soak.png}
 SOAK_PORT=${SOAK_PORT:-18190}

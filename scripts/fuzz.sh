@@ -41,7 +41,7 @@ dictionary() {
 }
 max_len() {
   case "$1" in
-    FuzzJSONSequence) echo 256 ;;
+    FuzzJSONSequence) echo 64  ;;
     FuzzUpstream) echo 512 ;;
     FuzzGatewayConfig) echo 2048 ;;
     *) echo 4096 ;;

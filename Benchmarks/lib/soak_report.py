@@ -227,9 +227,15 @@ def write(a, r, s, samples, warm, verdicts, passed, totals, slopes, hz):
       f"{reqs_per_min:,.0f} requests a minute, so an RSS slope of {RSS_LIMIT_KIB_PER_MIN:g} KiB/min is "
       f"{RSS_LIMIT_KIB_PER_MIN * 1024 / reqs_per_min:.1f} bytes per request: a leak of one small allocation "
       "(≥ 16 bytes) on every request, or of a few hundred bytes on every stream, chat or vanished client, would "
-      "exceed it, while the allocator's own settling after the warm-up stays below it. "
-      f"{FD_LIMIT_PER_MIN:g} descriptors/min is one descriptor per backend restart (every "
-      f"{s['restart_minutes']:g} min) or per ~{reqs_per_min * 5:,.0f} requests; a leak on any per-request path "
+      "exceed it, while the allocator's own settling after the warm-up stays below it. The warm-up runs "
+      "through the third backend restart: RSS steps up at the first outages (every call failing at once, "
+      "reconnects) to the allocator's high-water mark and stays there (a run restarting the backend every "
+      "minute, `Benchmarks/results/soak-restarts.md`, climbs over its first two and holds through eleven more), "
+      "so a slope "
+      "across them would measure that mark, not a leak. "
+      f"{FD_LIMIT_PER_MIN:g} descriptors/min is one descriptor every {1 / FD_LIMIT_PER_MIN:g} minutes (one per "
+      f"backend restart, every {s['restart_minutes']:g} min, would be {1 / s['restart_minutes']:g}/min) or "
+      f"per ~{reqs_per_min / FD_LIMIT_PER_MIN:,.0f} requests; a leak on any per-request path "
       "(a vanished client, a failed call, a malformed request) would leave hundreds. The exact idle "
       "comparison before and after the load catches a single descriptor.")
     w("")

@@ -28,7 +28,14 @@ extension ResponseWriter {
         case .fieldMask:
             var paths: [String] = []
             for occurrence in fields.all(1) {
-                let path = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[occurrence.range]), as: UTF8.self)
+                guard
+                    let path = String(
+                        validating: UnsafeRawBufferPointer(rebasing: bytes[occurrence.range]),
+                        as: UTF8.self
+                    )
+                else {
+                    throw .malformed("string field holds invalid UTF-8")
+                }
                 guard let jsonPath = WellKnownText.jsonPath(path) else {
                     throw .invalid("FieldMask path \"\(path)\" has no lowerCamelCase form")
                 }

@@ -81,8 +81,10 @@ enum WellKnownText {
 
     // MARK: FieldMask
 
-    /// `foo_bar.baz` → `fooBar.baz`; nil when the path would not come back the same.
+    /// `foo_bar.baz` → `fooBar.baz`; nil when the path would not come back the same (an empty
+    /// path, or one holding the `,` that separates paths in JSON, included).
     static func jsonPath(_ path: String) -> String? {
+        guard !path.isEmpty, !path.contains(",") else { return nil }
         var out = ""
         var upperNext = false
         for scalar in path.unicodeScalars {

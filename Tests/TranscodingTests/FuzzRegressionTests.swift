@@ -37,8 +37,8 @@ struct FuzzRegressionTests {
     }
 
     /// `FuzzProtobufResponse`: a conformance message (the input's first byte, 0 through 4), the
-    /// JSON options of its second byte, then a backend's wire bytes. The JSON written must encode
-    /// back and write the same JSON again.
+    /// JSON options of its second byte, then a backend's wire bytes. JSON written must encode back
+    /// and write the same JSON again.
     @Test("protobuf → JSON inputs write JSON that is a fixed point", arguments: inputs("FuzzProtobufResponse"))
     func replayResponse(_ input: String) throws {
         let bytes = try Self.bytes(input)
@@ -47,7 +47,9 @@ struct FuzzRegressionTests {
         let options = Self.options(bytes[1])
         let writer = ResponseTranscoder(pool: Fixtures.conformancePool, options: options)
         var first = ByteBuffer()
-        try writer.write(protobuf: ByteBuffer(bytes: bytes.dropFirst(2)), as: type, into: &first)
+        // Refusing the bytes is an answer too (a FieldMask path JSON cannot carry is refused).
+        guard (try? writer.write(protobuf: ByteBuffer(bytes: bytes.dropFirst(2)), as: type, into: &first)) != nil
+        else { return }
         var again = ByteBuffer()
         try RequestTranscoder(pool: Fixtures.conformancePool, options: options).encode(
             json: first,

@@ -92,6 +92,26 @@ struct WellKnownTypeTests {
         #expect(underscore?.code == .invalidValue)
     }
 
+    /// A backend's mask whose path JSON cannot carry: `,` separates paths, an empty one vanishes
+    /// (found by `FuzzProtobufResponse`: the JSON did not come back the same).
+    @Test("FieldMask: a backend's path with a comma, an empty path or invalid UTF-8 is refused")
+    func unwritableFieldMasks() {
+        // optional_field_mask (303): FieldMask { paths: <path> }.
+        func mask(_ path: [UInt8]) -> [UInt8] {
+            let inner: [UInt8] = [0x0A, UInt8(path.count)] + path
+            return [0xFA, 0x12, UInt8(inner.count)] + inner
+        }
+        for (path, code) in [
+            (Array("a,b".utf8), TranscodingError.Code.invalidValue), ([], .invalidValue),
+            ([0x66, 0xFF], .malformedProtobuf),
+        ] {
+            let error = transcodingError { () throws(TranscodingError) in
+                _ = try codec.decode(mask(path), as: Fixtures.proto3)
+            }
+            #expect(error?.code == code, "path \(path)")
+        }
+    }
+
     @Test("wrappers are bare values; null leaves the field unset")
     func wrappers() throws {
         #expect(try normalized("optionalInt64Wrapper", #""-9""#) == #""-9""#)

@@ -111,13 +111,22 @@ final class JWKSSource: Sendable {
     /// Whether the set must be fetched before it verifies a new token: never fetched, or older
     /// than its refresh interval.
     func isStale(now: NIODeadline) -> Bool {
+        guard fetching != nil else { return false }
+        return state.withLockedValue { isStale($0, now: now) }
+    }
+
+    /// The set's generation and whether it is stale, under one lock: what a cached verdict is
+    /// checked against on the event loop.
+    func generationAndStaleness(now: NIODeadline) -> (generation: Int, isStale: Bool) {
+        state.withLockedValue { ($0.generation, isStale($0, now: now)) }
+    }
+
+    private func isStale(_ state: State, now: NIODeadline) -> Bool {
         guard let fetching else { return false }
-        return state.withLockedValue { state in
-            guard let fetchedAt = state.fetchedAt else {
-                return state.failedAt.map { now - $0 >= .seconds(1) } ?? true
-            }
-            return now - fetchedAt >= fetching.refreshInterval
+        guard let fetchedAt = state.fetchedAt else {
+            return state.failedAt.map { now - $0 >= .seconds(1) } ?? true
         }
+        return now - fetchedAt >= fetching.refreshInterval
     }
 
     /// Starts (or joins) a fetch: because the set is stale, or because a token named an unknown

@@ -51,12 +51,12 @@ final class JWTVerifier: Sendable {
         guard let token = token(in: headers, query: query) else {
             return .settled(.refused(refusal("no bearer token (provider \(name))", error: nil)))
         }
-        let current = keys.current
+        let keySet = keys.generationAndStaleness(now: now)
         let verdict = cache.verdict(
             for: token,
             now: wallClock(),
-            generation: current.generation,
-            keysStale: keys.isStale(now: now)
+            generation: keySet.generation,
+            keysStale: keySet.isStale
         )
         if let verdict {
             return .settled(verdict)
