@@ -5,6 +5,9 @@ import NIOHTTP1
 import Routing
 import Testing
 
+/// The inputs `FuzzGatewayConfig` found (`Fuzz/Regressions/FuzzGatewayConfig/`).
+private let fuzzRegressions = repositoryRoot + "/Fuzz/Regressions/FuzzGatewayConfig"
+
 /// Gateway.yaml validation: every problem, with its YAML path.
 @Suite("Gateway.yaml validation")
 struct ConfigTests {
@@ -49,6 +52,34 @@ struct ConfigTests {
                 #expect(paths.contains(expected), "missing \(expected) in \(paths.sorted())")
             }
         }
+    }
+
+    /// `FuzzGatewayConfig` found a duration too long for `Int64` milliseconds trapping the parse.
+    @Test func durationsRunFromAMillisecondToAHundredYears() throws {
+        let yaml = """
+            protos: [Protos/demo.binpb]
+            backends: { demo: { endpoints: [127.0.0.1:1], timeout: 99999999999999999999999s } }
+            services: { demo.*: demo }
+            cors: { allowOrigins: ["*"], maxAge: 1e300h }
+            limits: { requestReadTimeout: 0.2ms, idleTimeout: 876000h }
+            """
+        do {
+            _ = try GatewayConfig.parse(yaml: yaml)
+            Issue.record("expected a ConfigError")
+        } catch {
+            let problems = Dictionary(error.problems.map { ($0.path, $0.message) }, uniquingKeysWith: { a, _ in a })
+            #expect(problems["backends.demo.timeout"]?.contains("longer than the 100 years") == true)
+            #expect(problems["cors.maxAge"]?.contains("longer than the 100 years") == true)
+            #expect(problems["limits.requestReadTimeout"]?.contains("expected a positive duration") == true)
+            #expect(problems["limits.idleTimeout"] == nil, "100 years is allowed")
+        }
+    }
+
+    /// `Fuzz/Regressions/FuzzGatewayConfig/`: YAML that once trapped the parse; each is refused.
+    @Test(arguments: (try? FileManager.default.contentsOfDirectory(atPath: fuzzRegressions))?.sorted() ?? [])
+    func fuzzRegressionsAreRefusedWithoutATrap(_ name: String) throws {
+        let text = try String(contentsOfFile: fuzzRegressions + "/" + name, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse(yaml: text) }
     }
 
     @Test func discoveryAndPoolSettingsAreReadAndValidated() throws {

@@ -95,14 +95,23 @@ struct YAMLReader {
         return GatewayConfig.HostPort(host: host.isEmpty ? "0.0.0.0" : String(host), port: port)
     }
 
-    /// A duration like `10s`, `250ms`, `1m`, `1.5s`; returns milliseconds.
+    /// The longest duration a setting takes, in milliseconds: 100 years. Far beyond any useful
+    /// setting, and far enough from `Int64.max` nanoseconds (292 years), which NIO's `TimeAmount`
+    /// counts in, for a deadline or a sum of two settings never to overflow.
+    static let maxDurationMilliseconds: Double = 100 * 365 * 86_400_000
+
+    /// A duration like `10s`, `250ms`, `1m`, `1.5s`, from 1ms to 100 years; returns milliseconds.
     mutating func durationMilliseconds(_ node: Node, at path: String) -> Int64? {
         guard let text = string(node, at: path) else { return nil }
         let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite {
-                return Int64((value * scale).rounded())
+            guard let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite else { continue }
+            let milliseconds = (value * scale).rounded()
+            guard milliseconds <= Self.maxDurationMilliseconds else {
+                report(path, "\"\(text)\" is longer than the 100 years a duration may be", at: node)
+                return nil
             }
+            if milliseconds >= 1 { return Int64(milliseconds) }
         }
         report(path, "expected a positive duration such as 10s or 250ms, got \"\(text)\"", at: node)
         return nil
