@@ -254,9 +254,16 @@ struct ResponseWriter {
     }
 
     /// Whether a repeated field's occurrences hold an element: a packed run can be empty, or hold
-    /// only a closed enum's undeclared numbers, and a parser's field is then empty too.
+    /// only a closed enum's undeclared numbers, and a map only entries whose values are such
+    /// numbers; a parser's field is then empty too.
     private func hasElements(_ field: FieldDescriptor, _ found: ArraySlice<Occurrence>) -> Bool {
-        found.contains { occurrence in
+        if let entryType = field.mapEntry {
+            guard let value = pool[entryType].field(number: 2), case .enumeration(let id) = value.type,
+                pool[id].isClosed
+            else { return true }
+            return found.contains { !isUndeclaredClosedEnumEntry($0.range, value: value) }
+        }
+        return found.contains { occurrence in
             guard occurrence.wireType == .lengthDelimited && field.type.isPackable else { return true }
             guard case .enumeration(let id) = field.type, pool[id].isClosed else { return !occurrence.range.isEmpty }
             var scanner = WireScanner(bytes, range: occurrence.range)
@@ -268,6 +275,20 @@ struct ResponseWriter {
             }
             return false
         }
+    }
+
+    /// Whether the map entry at `range` has a value that is a closed enum's undeclared number (a
+    /// malformed entry counts as not: writing it reports the error).
+    private func isUndeclaredClosedEnumEntry(_ range: Range<Int>, value: FieldDescriptor) -> Bool {
+        var scanner = WireScanner(bytes, range: range)
+        var valueRange: Range<Int>?
+        while !scanner.isAtEnd {
+            guard let (number, wireType) = try? scanner.readTag(),
+                let field = try? scanner.skipValue(wireType, number: number)
+            else { return false }
+            if number == 2 && wireType == .varint { valueRange = field }
+        }
+        return valueRange.map { isUndeclaredClosedEnumNumber(value.type, $0) } ?? false
     }
 
     /// Whether the varint at `range` is a number a closed enum (proto2's, or `enum_type: CLOSED`)
