@@ -8,7 +8,7 @@
 #
 # Each run first replays Fuzz/Regressions/<target>/ (inputs that once crashed), then fuzzes from
 # the committed seeds (Fuzz/Corpus/<target>/, read only) into a scratch corpus that grows in
-# Fuzz/.build-fuzz/corpus/<target>/; crashes land in Fuzz/.build-fuzz/artifacts/<target>/ and
+# Fuzz/.build-fuzz/corpus/<target>/; crashes land in Fuzz/.build-fuzz/crashes/<target>/ and
 # fail the script. Extra libFuzzer flags go in FUZZ_FLAGS (for example -jobs=2 -workers=2).
 # Nothing is installed: the Swift toolchain carries libFuzzer and AddressSanitizer.
 set -euo pipefail
@@ -70,7 +70,9 @@ export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 status=0
 for target in "${targets[@]}"; do
   corpus="$SCRATCH/corpus/$target"
-  artifacts="$SCRATCH/artifacts/$target/"
+  # Not artifacts/: SwiftPM keeps binary targets in that folder of its scratch path and clears it
+  # (crash files vanished from it between runs).
+  artifacts="$SCRATCH/crashes/$target/"
   mkdir -p "$corpus" "$artifacts" "Corpus/$target"
   flags=(-max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts"
     -print_final_stats=1)
