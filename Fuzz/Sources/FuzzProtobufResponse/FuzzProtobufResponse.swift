@@ -16,11 +16,7 @@ import ProtoSchema
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProtobufResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let (pool, type) = FuzzFixtures.messages[input.choice(FuzzFixtures.messages.count)]
-    let bits = input.byte()
-    let options = FuzzFixtures.options(bits)
-    let fields = pool[type].fields
-    let field = bits & 0x80 != 0 && !fields.isEmpty ? fields[input.choice(fields.count)] : nil
+    let (pool, type, options, field) = FuzzFixtures.selection(&input)
     let wire = ByteBuffer(bytes: input.rest())
     let writer = ResponseTranscoder(pool: pool, options: options)
 

@@ -43,6 +43,19 @@ public enum FuzzFixtures {
         return conformance + demo.filter { seen.insert($0).inserted }.map { (demoPool, $0) }
     }()
 
+    /// What the transcoding targets read first: a byte choosing the message (``messages``), a byte
+    /// of options (five bits, ``options(_:)``) whose bit 7 picks one top-level field, chosen by the
+    /// next byte (HttpRule `body: "field"` / `response_body`).
+    public static func selection(
+        _ input: inout FuzzInput
+    ) -> (pool: DescriptorPool, type: MessageID, options: JSONCodecOptions, field: FieldDescriptor?) {
+        let (pool, type) = messages[input.choice(messages.count)]
+        let bits = input.byte()
+        let fields = pool[type].fields
+        let field = bits & 0x80 != 0 && !fields.isEmpty ? fields[input.choice(fields.count)] : nil
+        return (pool, type, options(bits), field)
+    }
+
     /// The JSON options of byte `bits`: each of its five low bits turns one option on.
     public static func options(_ bits: UInt8) -> JSONCodecOptions {
         JSONCodecOptions(
