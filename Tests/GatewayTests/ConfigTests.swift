@@ -75,6 +75,40 @@ struct ConfigTests {
         }
     }
 
+    /// `FuzzGatewayConfig` found Yams trapping on a base-60 integer (`1:30`, YAML 1.1) too big for
+    /// `Int`; such forms are refused with their path, the other integer forms still read.
+    @Test func integersInBaseSixtyAreRefusedWithTheirPath() throws {
+        let yaml = """
+            protos: [Protos/demo.binpb]
+            backends: { demo: { endpoints: [127.0.0.1:1], maxConnectionsPerEndpoint: 0:0:0:0:0:0:0:0:0:0:0:1 } }
+            services: { demo.*: demo }
+            streaming: { bufferBytes: 6888886888888888888:1, maxMessageBytes: 1:30 }
+            """
+        do {
+            _ = try GatewayConfig.parse(yaml: yaml)
+            Issue.record("expected a ConfigError")
+        } catch {
+            let problems = Dictionary(error.problems.map { ($0.path, $0.message) }, uniquingKeysWith: { a, _ in a })
+            let paths = [
+                "backends.demo.maxConnectionsPerEndpoint", "streaming.bufferBytes", "streaming.maxMessageBytes",
+            ]
+            for path in paths {
+                let message = problems[path] ?? "none"
+                #expect(message.contains("base-60 forms such as 1:30 are not read"), "\(path): \(message)")
+            }
+        }
+        let readable = try GatewayConfig.parse(
+            yaml: """
+                protos: [Protos/demo.binpb]
+                backends: { demo: { endpoints: [127.0.0.1:1] } }
+                services: { demo.*: demo }
+                streaming: { bufferBytes: 1_048_576, maxMessageBytes: 0x100000 }
+                """
+        )
+        #expect(readable.streaming.bufferBytes == 1_048_576)
+        #expect(readable.streaming.maxMessageBytes == 1_048_576)
+    }
+
     /// `Fuzz/Regressions/FuzzGatewayConfig/`: YAML that once trapped the parse; each is refused.
     @Test(arguments: (try? FileManager.default.contentsOfDirectory(atPath: fuzzRegressions))?.sorted() ?? [])
     func fuzzRegressionsAreRefusedWithoutATrap(_ name: String) throws {

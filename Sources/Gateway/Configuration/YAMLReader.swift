@@ -61,7 +61,16 @@ struct YAMLReader {
         return value
     }
 
+    /// An integer within `range`: decimal, or `0x`, `0o`, `0b` as YAML 1.1 writes them. Base-60
+    /// forms (`1:30`, YAML 1.1 only) are refused: Yams multiplies their parts unchecked and traps
+    /// on an overflow (`FuzzGatewayConfig` found `6888886888888888888:1`), and YAML 1.2 reads them
+    /// as strings.
     mutating func int(_ node: Node, at path: String, range: ClosedRange<Int>) -> Int? {
+        if case .scalar(let scalar) = node, scalar.string.contains(":") {
+            let message = "expected an integer, got \"\(scalar.string)\" (base-60 forms such as 1:30 are not read)"
+            report(path, message, at: node)
+            return nil
+        }
         guard case .scalar = node, let value = node.int else {
             report(path, "expected an integer", at: node)
             return nil
