@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel ?? snapshot.config.logging.level) ?? .info
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["RLIMIT_NOFILE": "\(descriptors.map(String.init) ?? "unknown")"])
+        let mmapThreshold = HeapSettings.fixMmapThreshold()
+        let thresholdText = mmapThreshold.map(String.init) ?? "left to the C library"
+        logger.info("heap", metadata: ["mmap_threshold": "\(thresholdText)"])
         let server = GatewayServer(
             snapshot: snapshot,
             logger: logger,
