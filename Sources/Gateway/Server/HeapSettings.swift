@@ -4,8 +4,9 @@ import Glibc
 
 /// How `serve` sets up glibc's allocator.
 ///
-/// glibc's malloc gives an allocation of `M_MMAP_THRESHOLD` bytes or more (128 KiB at start) a
-/// mapping of its own, returned to the kernel by `free`. Left alone, glibc raises that threshold
+/// glibc's malloc gives an allocation of `M_MMAP_THRESHOLD` bytes or more (128 KiB at start) that
+/// free heap space cannot hold a mapping of its own, returned to the kernel by `free`, instead of
+/// growing the heap. Left alone, glibc raises that threshold
 /// to the size of every such block freed (up to 32 MiB): after the first multi-MiB response body
 /// is freed, later ones come from the heap, whose top goes back to the kernel only while nothing
 /// above it is in use. Under the gateway's mix — streamed bodies of several MiB between thousands
