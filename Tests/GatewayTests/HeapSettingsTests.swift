@@ -21,13 +21,7 @@ struct HeapSettingsTests {
     /// Starts `portico serve` with `environment` added and returns its `heap` log line.
     private static func heapLine(environment: [String: String]) async throws -> String {
         let executable = try #require(ServeCommandTests.executable, "portico is not built")
-        let config = NSTemporaryDirectory() + "portico-heap-\(UUID().uuidString).yaml"
-        try """
-        listen: 127.0.0.1:0
-        protos: [\(repositoryRoot)/Protos/demo.binpb]
-        backends:
-          demo: { endpoints: [127.0.0.1:1] }
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try ServeCommandTests.writeMinimalConfig()
         defer { try? FileManager.default.removeItem(atPath: config) }
         let log = NSTemporaryDirectory() + "portico-heap-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: log, contents: nil)

@@ -12,8 +12,8 @@ struct ServeCommandTests {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    @Test func raisesTheOpenFileLimitSoThousandsOfClientsFit() async throws {
-        let executable = try #require(Self.executable, "portico is not built")
+    /// Writes a `Gateway.yaml` that serves on a free port with an unreachable backend; returns its path.
+    static func writeMinimalConfig() throws -> String {
         let config = NSTemporaryDirectory() + "portico-serve-\(UUID().uuidString).yaml"
         try """
         listen: 127.0.0.1:0
@@ -21,6 +21,12 @@ struct ServeCommandTests {
         backends:
           demo: { endpoints: [127.0.0.1:1] }
         """.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test func raisesTheOpenFileLimitSoThousandsOfClientsFit() async throws {
+        let executable = try #require(Self.executable, "portico is not built")
+        let config = try Self.writeMinimalConfig()
         defer { try? FileManager.default.removeItem(atPath: config) }
         // Started the way a default Debian shell would: soft limit 1,024 (or lower), hard above.
         let process = Process()
