@@ -6,15 +6,15 @@ import Glibc
 ///
 /// glibc's malloc gives an allocation of `M_MMAP_THRESHOLD` bytes or more (128 KiB at start) that
 /// free heap space cannot hold a mapping of its own, returned to the kernel by `free`, instead of
-/// growing the heap. Left alone, glibc raises that threshold
-/// to the size of every such block freed (up to 32 MiB): after the first multi-MiB response body
-/// is freed, later ones come from the heap, whose top goes back to the kernel only while nothing
-/// above it is in use. Under the gateway's mix — streamed bodies of several MiB between thousands
-/// of small allocations — the resident set then steps up to a new high-water mark every few
-/// minutes (a 30-minute soak measured steps of about 1.5 MiB, +190 KiB/min after its warm-up) and never comes
-/// down. A fixed threshold (which also stops the raising) keeps every large buffer in its own
-/// mapping, gone when it is freed; the price is an `mmap` and page faults per large buffer, small
-/// beside copying it.
+/// growing the heap. Left alone, glibc raises that threshold to the size of every such block freed
+/// (up to 32 MiB): after the first multi-MiB response body is freed, later ones grow the heap,
+/// whose top goes back to the kernel only while nothing above it is in use. Under the gateway's
+/// mix — streamed bodies of several MiB between thousands of small allocations — the resident set
+/// then steps up to a new high-water mark every few minutes and never comes down (a 30-minute soak:
+/// steps of about 1.6 MiB, +191.6 KiB/min after its warm-up). A fixed threshold (which also stops
+/// the raising) sends those blocks to mappings of their own, gone when they are freed (the same
+/// soak: +12.0 KiB/min); the price is an `mmap` and page faults per such buffer, small beside
+/// copying it.
 public enum HeapSettings {
     /// The threshold `serve` fixes: glibc's own starting value.
     public static let mmapThresholdBytes = 128 * 1024
